@@ -1,0 +1,62 @@
+/*
+ * Every OpenSSL call in Simpul lives in broker/crypto.c. The rest of the code sees keys as an
+ * opaque sp_key and bytes with explicit lengths.
+ *
+ * Signing keys are Ed25519 (envelopes); sealing keys are X25519 (privacy, node/seal). Public
+ * keys travel as 32 raw bytes (base64 in the topology); private keys live in PEM files.
+ * All functions are thread-safe for distinct outputs; an sp_key may be shared by threads for
+ * signing, verifying and sealing.
+ */
+#ifndef SP_CRYPTO_H
+#define SP_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schemas/err.h"
+
+#define SP_HASH_LEN 32
+#define SP_PUBKEY_LEN 32
+#define SP_SIG_LEN 64
+
+typedef enum { SP_KEY_ED25519, SP_KEY_X25519 } sp_key_type;
+typedef struct sp_key sp_key;
+
+/* Make a fresh private key. The caller owns *out (sp_key_free). SP_ERR_CRYPTO on failure. */
+sp_err sp_key_generate(sp_key **out, sp_key_type type);
+/* Load a private or public key from a PEM file; SP_ERR_IO if unreadable, SP_ERR_CRYPTO if not a
+ * key of the expected type. The caller owns *out. */
+sp_err sp_key_load_pem(sp_key **out, const char *path, sp_key_type type);
+/* Write the private key (mode 0600) or the public key (0644). Refuses to overwrite an
+ * existing file: SP_ERR_EXISTS. */
+sp_err sp_key_save_private_pem(const sp_key *k, const char *path);
+sp_err sp_key_save_public_pem(const sp_key *k, const char *path);
+/* A public-only key from 32 raw bytes. The caller owns *out. */
+sp_err sp_key_from_raw_public(sp_key **out, sp_key_type type, const uint8_t pub[SP_PUBKEY_LEN]);
+/* The 32 raw public bytes of any key. */
+sp_err sp_key_raw_public(const sp_key *k, uint8_t pub[SP_PUBKEY_LEN]);
+int sp_key_has_private(const sp_key *k);
+sp_key_type sp_key_get_type(const sp_key *k);
+void sp_key_free(sp_key *k);
+
+/* Ed25519 signature of msg. SP_ERR_INVAL if k is not a private signing key. */
+sp_err sp_sign(const sp_key *k, const uint8_t *msg, size_t n, uint8_t sig[SP_SIG_LEN]);
+/* SP_OK when sig is k's signature of msg, SP_ERR_BAD_SIG otherwise. */
+sp_err sp_verify(const sp_key *k, const uint8_t *msg, size_t n, const uint8_t sig[SP_SIG_LEN]);
+
+/* SHA-256 of the concatenation a || b (b may be NULL with bn 0). */
+void sp_sha256(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, uint8_t out[SP_HASH_LEN]);
+/* Cryptographically secure random bytes. */
+sp_err sp_random(uint8_t *buf, size_t n);
+
+/* Standard base64 with padding. Encode writes a NUL-terminated string into out, which must hold
+ * sp_base64_encoded_len(n) bytes. Decode returns SP_ERR_DECODE on bad input or when the result
+ * does not fit in cap; *n_out is set to the decoded length. */
+size_t sp_base64_encoded_len(size_t n);
+void sp_base64_encode(const uint8_t *p, size_t n, char *out);
+sp_err sp_base64_decode(const char *s, uint8_t *out, size_t cap, size_t *n_out);
+
+/* Lowercase hex of p into out (2n+1 bytes, NUL-terminated). */
+void sp_hex(const uint8_t *p, size_t n, char *out);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * Envelopes: one signed, hash-chained event of one origin's feed.
+ *
+ * The signature and the chain hash are computed over canonical bytes defined here (not over a
+ * protobuf encoding), so they stay stable whatever encoder produced the wire bytes:
+ *
+ *   "SPE1" | u8 origin_len | origin | u64 seq | u64 hlc | prev_hash[32] | u32 body_len | body
+ *
+ * (integers big-endian). sig = Ed25519(signing bytes); hash = SHA-256(signing bytes | sig).
+ * Because each envelope commits to the hash of its predecessor, a contiguous run of one origin's
+ * envelopes is authenticated by its hash links plus the signature of its last envelope
+ * (sp_envelope_verify_run). The broker never looks inside body.
+ */
+#ifndef SP_ENVELOPE_H
+#define SP_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/crypto.h"
+#include "schemas/err.h"
+
+#define SP_MAX_ORIGIN 64                       /* bytes of a node id */
+#define SP_MAX_BODY (256 * 1024)               /* one event body */
+#define SP_MAX_ENVELOPE (SP_MAX_BODY + 1024)   /* encoded envelope */
+#define SP_MAX_BATCH_ENVELOPES 4096            /* envelopes in one Batch message */
+#define SP_MAX_BATCH_BYTES (8 * 1024 * 1024)   /* encoded Batch message */
+
+typedef struct {
+    char origin[SP_MAX_ORIGIN + 1];
+    uint64_t seq;
+    uint64_t hlc;
+    uint8_t prev_hash[SP_HASH_LEN];
+    uint8_t *body; /* owned, body_len bytes */
+    size_t body_len;
+    uint8_t sig[SP_SIG_LEN];
+} sp_envelope;
+
+/* Release the body and zero the envelope. Accepts NULL. */
+void sp_envelope_clear(sp_envelope *env);
+/* Deep copy of src into dst (dst is overwritten, not cleared first). */
+sp_err sp_envelope_copy(sp_envelope *dst, const sp_envelope *src);
+/* Set origin (SP_ERR_INVAL if empty or longer than SP_MAX_ORIGIN) and copy body
+ * (SP_ERR_TOO_BIG past SP_MAX_BODY). */
+sp_err sp_envelope_init(sp_envelope *env, const char *origin, const uint8_t *body, size_t n);
+
+/* Canonical signing bytes into a fresh buffer the caller frees. */
+sp_err sp_envelope_signing_bytes(const sp_envelope *env, uint8_t **out, size_t *n);
+/* Sign env with the origin's private Ed25519 key (fills env->sig). */
+sp_err sp_envelope_sign(sp_envelope *env, const sp_key *key);
+/* Check env->sig against key: SP_OK or SP_ERR_BAD_SIG. */
+sp_err sp_envelope_verify(const sp_envelope *env, const sp_key *key);
+/* The chain hash of a signed envelope. */
+sp_err sp_envelope_hash(const sp_envelope *env, uint8_t out[SP_HASH_LEN]);
+
+/*
+ * Authenticate a contiguous run env[0..n) of one origin whose predecessor has hash prev
+ * (32 zero bytes when env[0].seq == 1): same origin, consecutive seqs, each prev_hash equal to
+ * the hash of the one before, and the last one's signature. One signature check for the run.
+ * On failure returns SP_ERR_BAD_CHAIN / SP_ERR_BAD_SIG / SP_ERR_INVAL and, if bad_index is not
+ * NULL, the index of the first envelope found wrong (for BAD_SIG: n-1, since only the last is
+ * checked). hashes, if not NULL, receives the n chain hashes.
+ */
+sp_err sp_envelope_verify_run(const sp_envelope *env, size_t n, const sp_key *key,
+                              const uint8_t prev[SP_HASH_LEN], size_t *bad_index,
+                              uint8_t (*hashes)[SP_HASH_LEN]);
+
+/* Protobuf wire form of one envelope. encode: caller frees *out. decode: checks every size
+ * against the limits before copying; SP_ERR_TOO_BIG or SP_ERR_DECODE on bad input; on success
+ * the caller owns env (sp_envelope_clear). */
+sp_err sp_envelope_encode(const sp_envelope *env, uint8_t **out, size_t *n);
+sp_err sp_envelope_decode(sp_envelope *env, const uint8_t *p, size_t n);
+
+/* A Batch message of many envelopes. decode: *envs is a fresh array the caller releases with
+ * sp_envelopes_free. */
+sp_err sp_batch_encode(const sp_envelope *envs, size_t n, uint8_t **out, size_t *out_len);
+sp_err sp_batch_decode(sp_envelope **envs, size_t *n, const uint8_t *p, size_t len);
+void sp_envelopes_free(sp_envelope *envs, size_t n);
+
+#endif

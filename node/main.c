@@ -1,0 +1,59 @@
+/*
+ * simpul: the node daemon and its tools, in one binary.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "node/cli.h"
+#include "schemas/err.h"
+#ifdef SP_HAVE_TOPOLOGY
+#include "topology/topology_cli.h"
+#endif
+
+#ifndef SIMPUL_VERSION
+#define SIMPUL_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+    "usage: simpul <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  keygen      create a node's signing and sealing keys\n"
+    "  log         append to, dump and verify the feed log\n"
+#ifdef SP_HAVE_TOPOLOGY
+    "  topology    check, show and draw a federation topology\n"
+#endif
+    "  version     print the version\n"
+    "\n"
+    "Run 'simpul <command> --help' for a command's options.\n"
+    "Exit codes: 0 success, 1 error, 2 usage error, 3 verification found problems.\n";
+
+int sp_cli_fail(const char *what, int e) {
+    fprintf(stderr, "simpul: %s: %s\n", what, sp_strerror((sp_err)e));
+    return SP_EXIT_ERROR;
+}
+
+int sp_cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? SP_EXIT_USAGE : SP_EXIT_OK;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("simpul %s\n", SIMPUL_VERSION);
+        return SP_EXIT_OK;
+    }
+    if (strcmp(cmd, "keygen") == 0) return sp_cli_keygen(argc - 1, argv + 1);
+    if (strcmp(cmd, "log") == 0) return sp_cli_log(argc - 1, argv + 1);
+#ifdef SP_HAVE_TOPOLOGY
+    if (strcmp(cmd, "topology") == 0) return sp_topology_cli_main(argc - 1, argv + 1);
+#endif
+    fprintf(stderr, "simpul: unknown command '%s'\n\n%s", cmd, usage);
+    return SP_EXIT_USAGE;
+}

@@ -1,0 +1,81 @@
+/*
+ * The node's RocksDB database: one DB per node, one column family per kind of record.
+ * node/store_rocks.c owns every rocksdb_* call; the rest of Simpul sees this small interface.
+ *
+ * Column families:
+ *   feeds       origin-key | seq (u64 BE)  -> encoded envelope      append-only
+ *   arrivals    offset (u64 BE)            -> origin-key | seq      local arrival order
+ *   meta        text key                   -> value                 heads, clock, cursors
+ *   forks       origin-key | seq | hash    -> encoded envelope      equivocation evidence
+ *   complaints  complaint id               -> derived state         rebuildable from feeds
+ *   stats       aggregate key              -> counters              rebuildable from feeds
+ * (origin-key = u8 length | origin bytes, so keys sort by origin then seq.)
+ *
+ * Thread-safety: all calls may be made concurrently (RocksDB is thread-safe); a write batch
+ * and an iterator belong to one thread.
+ */
+#ifndef SP_STORE_H
+#define SP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schemas/err.h"
+
+typedef enum {
+    SP_CF_FEEDS,
+    SP_CF_ARRIVALS,
+    SP_CF_META,
+    SP_CF_FORKS,
+    SP_CF_COMPLAINTS,
+    SP_CF_STATS,
+    SP_CF__COUNT
+} sp_cf;
+
+typedef struct sp_store sp_store;
+typedef struct sp_wbatch sp_wbatch;
+typedef struct sp_iter sp_iter;
+
+/* Open (creating if needed) the database in dir. SP_ERR_LOCKED when another process has it
+ * open; SP_ERR_STORE with a logged RocksDB message otherwise. The caller owns *out. */
+sp_err sp_store_open(sp_store **out, const char *dir);
+/* Flush and close. Accepts NULL. */
+void sp_store_close(sp_store *st);
+
+/* Point read: *val is malloc'ed (caller frees), SP_ERR_NOT_FOUND when absent. */
+sp_err sp_store_get(sp_store *st, sp_cf cf, const void *key, size_t klen, uint8_t **val,
+                    size_t *vlen);
+/* Apply a batch atomically. With sync, returns only once the batch is on disk (fsync). */
+sp_err sp_store_write(sp_store *st, sp_wbatch *b, int sync);
+
+/* A batch for st (it must not outlive st). NULL when out of memory. */
+sp_wbatch *sp_wbatch_new(sp_store *st);
+void sp_wbatch_put(sp_wbatch *b, sp_cf cf, const void *k, size_t kn, const void *v, size_t vn);
+void sp_wbatch_delete(sp_wbatch *b, sp_cf cf, const void *k, size_t kn);
+void sp_wbatch_clear(sp_wbatch *b);
+size_t sp_wbatch_count(const sp_wbatch *b);
+void sp_wbatch_free(sp_wbatch *b);
+
+/* Iterators over one column family, in key order. Key and value pointers stay valid until the
+ * next move. sp_iter_status reports a read error after the iterator became invalid. */
+sp_iter *sp_iter_new(sp_store *st, sp_cf cf);
+void sp_iter_seek(sp_iter *it, const void *k, size_t kn);
+void sp_iter_seek_first(sp_iter *it);
+int sp_iter_valid(const sp_iter *it);
+void sp_iter_next(sp_iter *it);
+const uint8_t *sp_iter_key(const sp_iter *it, size_t *n);
+const uint8_t *sp_iter_value(const sp_iter *it, size_t *n);
+sp_err sp_iter_status(const sp_iter *it);
+void sp_iter_free(sp_iter *it);
+
+/* Big-endian helpers for keys. */
+static inline void sp_put_be64(uint8_t *p, uint64_t v) {
+    for (int i = 7; i >= 0; i--) *p++ = (uint8_t)(v >> (8 * i));
+}
+static inline uint64_t sp_get_be64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    return v;
+}
+
+#endif
