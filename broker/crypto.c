@@ -154,23 +154,42 @@ sp_err sp_verify(const sp_key *k, const uint8_t *msg, size_t n, const uint8_t si
     return ok ? SP_OK : SP_ERR_BAD_SIG;
 }
 
-/* OpenSSL 3 looks an algorithm up on every EVP_sha256() use; fetch it once. */
+/* OpenSSL 3 looks an algorithm up on every EVP_sha256() use; fetch it once. A digest context per
+ * thread is reused (released when the thread exits): hashing is on the ingest hot path. */
 static EVP_MD *sha256_md;
+static pthread_key_t sha256_ctx_key;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static void fetch_sha256(void) {
+
+static void free_ctx(void *ctx) {
+    EVP_MD_CTX_free(ctx);
+}
+
+static void sha256_init_once(void) {
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (pthread_key_create(&sha256_ctx_key, free_ctx) != 0) abort();
+}
+
+static EVP_MD_CTX *sha256_ctx(void) {
+    pthread_once(&sha256_once, sha256_init_once);
+    EVP_MD_CTX *ctx = pthread_getspecific(sha256_ctx_key);
+    if (!ctx && (ctx = EVP_MD_CTX_new())) pthread_setspecific(sha256_ctx_key, ctx);
+    return ctx;
+}
+
+void sp_sha256_parts(const sp_bytes *parts, size_t n, uint8_t out[SP_HASH_LEN]) {
+    EVP_MD_CTX *ctx = sha256_ctx();
+    unsigned int len = SP_HASH_LEN;
+    int ok = ctx && sha256_md && EVP_DigestInit_ex(ctx, sha256_md, NULL) > 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = parts[i].n == 0 || EVP_DigestUpdate(ctx, parts[i].p, parts[i].n) > 0;
+    ok = ok && EVP_DigestFinal_ex(ctx, out, &len) > 0;
+    /* SHA-256 cannot fail short of memory exhaustion; never hand back an uninitialised hash. */
+    if (!ok) abort();
 }
 
 void sp_sha256(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, uint8_t out[SP_HASH_LEN]) {
-    pthread_once(&sha256_once, fetch_sha256);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned int len = SP_HASH_LEN;
-    int ok = ctx && sha256_md && EVP_DigestInit_ex(ctx, sha256_md, NULL) > 0 &&
-             EVP_DigestUpdate(ctx, a, an) > 0 && (bn == 0 || EVP_DigestUpdate(ctx, b, bn) > 0) &&
-             EVP_DigestFinal_ex(ctx, out, &len) > 0;
-    EVP_MD_CTX_free(ctx);
-    /* SHA-256 cannot fail short of memory exhaustion; never hand back an uninitialised hash. */
-    if (!ok) abort();
+    sp_bytes parts[2] = {{a, an}, {b, bn}};
+    sp_sha256_parts(parts, 2, out);
 }
 
 sp_err sp_random(uint8_t *buf, size_t n) {

@@ -44,6 +44,13 @@ sp_err sp_sign(const sp_key *k, const uint8_t *msg, size_t n, uint8_t sig[SP_SIG
 /* SP_OK when sig is k's signature of msg, SP_ERR_BAD_SIG otherwise. */
 sp_err sp_verify(const sp_key *k, const uint8_t *msg, size_t n, const uint8_t sig[SP_SIG_LEN]);
 
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+} sp_bytes;
+
+/* SHA-256 of the concatenation of n byte strings. */
+void sp_sha256_parts(const sp_bytes *parts, size_t n, uint8_t out[SP_HASH_LEN]);
 /* SHA-256 of the concatenation a || b (b may be NULL with bn 0). */
 void sp_sha256(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, uint8_t out[SP_HASH_LEN]);
 /* Cryptographically secure random bytes. */

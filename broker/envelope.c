@@ -40,12 +40,10 @@ static uint8_t *put_u64(uint8_t *p, uint64_t v) {
     return p;
 }
 
-sp_err sp_envelope_signing_bytes(const sp_envelope *env, uint8_t **out, size_t *n) {
+/* The signing bytes before the body: "SPE1" | u8 len | origin | seq | hlc | prev | u32 len. */
+static size_t signing_header(const sp_envelope *env, uint8_t *buf) {
     size_t olen = strlen(env->origin);
-    if (olen == 0 || olen > SP_MAX_ORIGIN || env->body_len > SP_MAX_BODY) return SP_ERR_INVAL;
-    size_t total = 4 + 1 + olen + 8 + 8 + SP_HASH_LEN + 4 + env->body_len;
-    uint8_t *buf = malloc(total), *p = buf;
-    if (!buf) return SP_ERR_NOMEM;
+    uint8_t *p = buf;
     memcpy(p, "SPE1", 4);
     p += 4;
     *p++ = (uint8_t)olen;
@@ -56,9 +54,23 @@ sp_err sp_envelope_signing_bytes(const sp_envelope *env, uint8_t **out, size_t *
     memcpy(p, env->prev_hash, SP_HASH_LEN);
     p += SP_HASH_LEN;
     for (int i = 3; i >= 0; i--) *p++ = (uint8_t)(env->body_len >> (8 * i));
-    if (env->body_len) memcpy(p, env->body, env->body_len);
+    return (size_t)(p - buf);
+}
+#define SIGNING_HEADER_MAX (4 + 1 + SP_MAX_ORIGIN + 8 + 8 + SP_HASH_LEN + 4)
+
+static int envelope_sane(const sp_envelope *env) {
+    size_t olen = strnlen(env->origin, sizeof env->origin);
+    return olen > 0 && olen <= SP_MAX_ORIGIN && env->body_len <= SP_MAX_BODY;
+}
+
+sp_err sp_envelope_signing_bytes(const sp_envelope *env, uint8_t **out, size_t *n) {
+    if (!envelope_sane(env)) return SP_ERR_INVAL;
+    uint8_t *buf = malloc(SIGNING_HEADER_MAX + env->body_len);
+    if (!buf) return SP_ERR_NOMEM;
+    size_t h = signing_header(env, buf);
+    if (env->body_len) memcpy(buf + h, env->body, env->body_len);
     *out = buf;
-    *n = total;
+    *n = h + env->body_len;
     return SP_OK;
 }
 
@@ -83,12 +95,12 @@ sp_err sp_envelope_verify(const sp_envelope *env, const sp_key *key) {
 }
 
 sp_err sp_envelope_hash(const sp_envelope *env, uint8_t out[SP_HASH_LEN]) {
-    uint8_t *msg;
-    size_t n;
-    sp_err rv = sp_envelope_signing_bytes(env, &msg, &n);
-    if (rv != SP_OK) return rv;
-    sp_sha256(msg, n, env->sig, SP_SIG_LEN, out);
-    free(msg);
+    if (!envelope_sane(env)) return SP_ERR_INVAL;
+    uint8_t header[SIGNING_HEADER_MAX];
+    sp_bytes parts[3] = {{header, signing_header(env, header)},
+                         {env->body, env->body_len},
+                         {env->sig, SP_SIG_LEN}};
+    sp_sha256_parts(parts, 3, out);
     return SP_OK;
 }
 

@@ -21,6 +21,19 @@ static const char keygen_usage[] =
     "and print the base64 public keys to put in the topology. Refuses to overwrite\n"
     "existing keys.\n";
 
+/* mkdir -p, the last component with mode 0700. Returns 0 or -1 with errno set. */
+static int mkdir_parents(const char *dir) {
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) return errno = ENAMETOOLONG, -1;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 static const char *const key_files[] = {"node.key", "node.pub", "seal.key", "seal.pub"};
 
 static int refuse_existing(const char *dir) {
@@ -64,7 +77,7 @@ int sp_cli_keygen(int argc, char **argv) {
         else return fputs(keygen_usage, stderr), SP_EXIT_USAGE;
     }
     if (!dir || optind != argc) return fputs(keygen_usage, stderr), SP_EXIT_USAGE;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    if (mkdir_parents(dir) != 0) {
         fprintf(stderr, "simpul keygen: cannot create %s: %s\n", dir, strerror(errno));
         return SP_EXIT_ERROR;
     }

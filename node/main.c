@@ -7,7 +7,7 @@
 #include "node/cli.h"
 #include "schemas/err.h"
 #ifdef SP_HAVE_TOPOLOGY
-#include "topology/topology_cli.h"
+#include "topology/topology.h"
 #endif
 
 #ifndef SIMPUL_VERSION

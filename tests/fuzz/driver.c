@@ -102,11 +102,11 @@ int main(int argc, char **argv) {
     long iterations = 20000;
     uint64_t seed = (uint64_t)time(NULL);
     int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i += 2) {
-        if (i + 1 >= argc) break;
+    for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
         if (strcmp(argv[i], "-n") == 0) iterations = atol(argv[i + 1]);
         if (strcmp(argv[i], "-s") == 0) seed = strtoull(argv[i + 1], NULL, 10);
     }
+    if (getenv("SP_FUZZ_SEED")) seed = strtoull(getenv("SP_FUZZ_SEED"), NULL, 10);
     for (; i < argc; i++) load(argv[i]);
     printf("fuzz smoke: %zu corpus inputs, %ld mutations, seed %llu\n", n_inputs, iterations,
            (unsigned long long)seed);

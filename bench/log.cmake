@@ -1,0 +1,2 @@
+add_executable(bench_log ${CMAKE_CURRENT_SOURCE_DIR}/bench_log.c)
+target_link_libraries(bench_log PRIVATE sp_node)
