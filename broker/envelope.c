@@ -7,6 +7,17 @@
 
 static const uint8_t zero_hash[SP_HASH_LEN];
 
+int sp_node_id_valid(const char *s) {
+    size_t n = 0;
+    for (; s && s[n]; n++) {
+        char c = s[n];
+        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                 c == '_';
+        if (!ok || n >= SP_MAX_ORIGIN) return 0;
+    }
+    return n > 0;
+}
+
 void sp_envelope_clear(sp_envelope *env) {
     if (!env) return;
     free(env->body);

@@ -36,6 +36,15 @@ typedef struct {
     uint8_t sig[SP_SIG_LEN];
 } sp_envelope;
 
+/* One entry of a version vector: an origin and the highest contiguous seq held. */
+typedef struct {
+    char origin[SP_MAX_ORIGIN + 1];
+    uint64_t seq;
+} sp_vv_entry;
+
+/* Whether s is a well-formed node id (an origin): 1..64 of [a-z0-9._-]. */
+int sp_node_id_valid(const char *s);
+
 /* Release the body and zero the envelope. Accepts NULL. */
 void sp_envelope_clear(sp_envelope *env);
 /* Deep copy of src into dst (dst is overwritten, not cleared first). */

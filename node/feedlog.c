@@ -40,17 +40,6 @@ static const char HEAD_PREFIX[] = "head/";
  * `simpul log verify` can check a data directory on its own. */
 static const char KEY_PREFIX[] = "key/";
 
-int sp_node_id_valid(const char *s) {
-    size_t n = 0;
-    for (; s[n]; n++) {
-        char c = s[n];
-        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-                 c == '_';
-        if (!ok || n >= SP_MAX_ORIGIN) return 0;
-    }
-    return n > 0;
-}
-
 size_t sp_feed_key(uint8_t *key, const char *origin, uint64_t seq) {
     size_t n = strlen(origin);
     key[0] = (uint8_t)n;

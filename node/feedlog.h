@@ -49,11 +49,6 @@ typedef struct {
     void *arg;
 } sp_feedlog_hooks;
 
-typedef struct {
-    char origin[SP_MAX_ORIGIN + 1];
-    uint64_t seq; /* highest contiguous seq stored */
-} sp_vv_entry;
-
 /* Open the log on an open store. self_id names this node's own feed (NULL: the id the store was
  * created with; SP_ERR_NOT_FOUND for a new store); sign_key (borrowed, may be
  * NULL for a read-only tool) must outlive the log. SP_ERR_CONFIG if the store was created for
@@ -115,8 +110,5 @@ sp_err sp_feedlog_verify_all(sp_feedlog *log, sp_feedlog_report_fn report, void 
 /* Key of an envelope in the feeds column family: u8 len | origin | u64 BE seq. Returns length. */
 size_t sp_feed_key(uint8_t *key, const char *origin, uint64_t seq);
 #define SP_FEED_KEY_MAX (1 + SP_MAX_ORIGIN + 8)
-
-/* Whether s is a well-formed node id: 1..64 of [a-z0-9._-]. */
-int sp_node_id_valid(const char *s);
 
 #endif

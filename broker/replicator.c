@@ -1,0 +1,853 @@
+#include "broker/replicator.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "broker/hlc.h"
+#include "broker/log.h"
+#include "broker/strmap.h"
+#include "schemas/simpul.pb-c.h"
+
+#define SERVER_WORKERS 2
+#define PULL_MAX_BYTES (1024 * 1024)
+/* NNG drops anything larger outright (protecting memory); between SP_MAX_BATCH_BYTES and this we
+ * still receive the message, so that it can be counted and answered. */
+#define RECV_MAX (2 * SP_MAX_BATCH_BYTES)
+#define KNOWN_ALL UINT64_MAX /* the peer does not keep this origin: never send it */
+
+/* One envelope, encoded once, shared by every peer queue it sits in. */
+typedef struct {
+    atomic_int refs;
+    char origin[SP_MAX_ORIGIN + 1];
+    uint64_t seq;
+    size_t len;
+    uint8_t bytes[];
+} qitem;
+
+typedef struct peer {
+    struct sp_replicator *r;
+    sp_peer_config cfg;
+    pthread_t thread;
+    int started;
+    nng_socket sock;
+    nng_tls_config *tls;
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t wake;
+    qitem **queue; /* ring of queue_limit items */
+    size_t qhead, qlen;
+    int needs_sync;
+    uint64_t next_sync_ms;
+    sp_strmap known; /* origin -> uint64_t *: the peer holds that origin up to this seq */
+    sp_peer_stats stats;
+} peer;
+
+struct sp_replicator {
+    sp_replicator_config cfg;
+    sp_replica_store store;
+    peer *peers;
+    size_t n_peers;
+    sp_strmap by_id; /* peer id -> peer * */
+    nng_socket rep;
+    int rep_open;
+    nng_tls_config *tls_server;
+    pthread_t workers[SERVER_WORKERS];
+    int n_workers;
+    atomic_int stopping;
+    pthread_mutex_t slock;
+    sp_server_stats sstats;
+};
+
+/* ---- queue items and peer knowledge ---- */
+
+static qitem *qitem_new(const sp_envelope *env) {
+    uint8_t *buf;
+    size_t len;
+    if (sp_envelope_encode(env, &buf, &len) != SP_OK) return NULL;
+    qitem *q = malloc(sizeof *q + len);
+    if (q) {
+        atomic_init(&q->refs, 1);
+        strcpy(q->origin, env->origin);
+        q->seq = env->seq;
+        q->len = len;
+        memcpy(q->bytes, buf, len);
+    }
+    free(buf);
+    return q;
+}
+
+static void qitem_release(qitem *q) {
+    if (q && atomic_fetch_sub(&q->refs, 1) == 1) free(q);
+}
+
+/* Highest seq of origin the peer is known to hold. Call with p->lock held. */
+static uint64_t known_get(const peer *p, const char *origin) {
+    const uint64_t *v = sp_strmap_get(&p->known, origin);
+    return v ? *v : 0;
+}
+
+/* Raise (or, with exact, set) what the peer is known to hold. Call with p->lock held. */
+static void known_update(peer *p, const char *origin, uint64_t seq, int exact) {
+    uint64_t *v = sp_strmap_get(&p->known, origin);
+    if (v) {
+        if (seq > *v || exact) *v = seq;
+        return;
+    }
+    if (!(v = malloc(sizeof *v))) return; /* knowledge is an optimisation; losing it is safe */
+    *v = seq;
+    if (sp_strmap_put(&p->known, origin, v, NULL) != SP_OK) free(v);
+}
+
+static void known_raise(peer *p, const char *origin, uint64_t seq) {
+    known_update(p, origin, seq, 0);
+}
+
+static void known_raise_locked(peer *p, const char *origin, uint64_t seq) {
+    pthread_mutex_lock(&p->lock);
+    known_raise(p, origin, seq);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Drop the whole queue; anti-entropy will repair the peer from the store. Lock held. */
+static void queue_drop(peer *p) {
+    size_t cap = p->r->cfg.queue_limit;
+    for (size_t i = 0; i < p->qlen; i++) qitem_release(p->queue[(p->qhead + i) % cap]);
+    p->stats.queue_dropped += p->qlen;
+    p->qhead = p->qlen = 0;
+    p->needs_sync = 1;
+}
+
+static void queue_push(peer *p, qitem *q) {
+    size_t cap = p->r->cfg.queue_limit;
+    if (known_get(p, q->origin) >= q->seq) return;
+    if (p->qlen == cap) {
+        sp_log_warn("replica.queue_full", "peer=%s dropped=%zu", p->cfg.id, p->qlen);
+        queue_drop(p);
+    }
+    atomic_fetch_add(&q->refs, 1);
+    p->queue[(p->qhead + p->qlen++) % cap] = q;
+}
+
+void sp_replicator_offer(sp_replicator *r, const sp_envelope *const *envs, size_t n) {
+    qitem **items = calloc(n ? n : 1, sizeof *items);
+    if (!items) return;
+    for (size_t i = 0; i < n; i++) items[i] = qitem_new(envs[i]);
+    for (size_t k = 0; k < r->n_peers; k++) {
+        peer *p = &r->peers[k];
+        pthread_mutex_lock(&p->lock);
+        for (size_t i = 0; i < n; i++)
+            if (items[i]) queue_push(p, items[i]);
+        pthread_cond_signal(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+    }
+    for (size_t i = 0; i < n; i++) qitem_release(items[i]);
+    free(items);
+}
+
+void sp_replicator_sync_now(sp_replicator *r) {
+    for (size_t k = 0; k < r->n_peers; k++) {
+        peer *p = &r->peers[k];
+        pthread_mutex_lock(&p->lock);
+        p->needs_sync = 1;
+        pthread_cond_signal(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+/* ---- wire helpers ---- */
+
+static size_t put_varint(uint8_t *p, uint64_t v) {
+    size_t n = 0;
+    do {
+        p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+/* An encoded Batch from pre-encoded envelopes: a Batch is field 1 repeated, so it is just each
+ * envelope prefixed by its tag and length. Saves re-encoding what every queue shares. */
+static sp_err batch_from_items(qitem *const *items, size_t n, uint8_t **out, size_t *len) {
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += 1 + 10 + items[i]->len;
+    uint8_t *buf = malloc(total ? total : 1), *p = buf;
+    if (!buf) return SP_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        *p++ = 0x0a; /* field 1, length-delimited */
+        p += put_varint(p, items[i]->len);
+        memcpy(p, items[i]->bytes, items[i]->len);
+        p += items[i]->len;
+    }
+    *out = buf;
+    *len = (size_t)(p - buf);
+    return SP_OK;
+}
+
+static nng_msg *pack_reply(const Simpul__V1__PeerReply *rep) {
+    nng_msg *m;
+    size_t len = simpul__v1__peer_reply__get_packed_size(rep);
+    if (nng_msg_alloc(&m, len) != 0) return NULL;
+    simpul__v1__peer_reply__pack(rep, nng_msg_body(m));
+    return m;
+}
+
+/* Send req to the peer and wait for its reply (caller frees it). SP_ERR_NET/TIMEOUT when the
+ * peer is unreachable, SP_ERR_REJECTED when it answered with an error. */
+static sp_err request(peer *p, Simpul__V1__PeerRequest *req, Simpul__V1__PeerReply **reply) {
+    nng_msg *m;
+    req->from = (char *)p->r->cfg.self;
+    size_t len = simpul__v1__peer_request__get_packed_size(req);
+    if (nng_msg_alloc(&m, len) != 0) return SP_ERR_NOMEM;
+    simpul__v1__peer_request__pack(req, nng_msg_body(m));
+    int rv = nng_sendmsg(p->sock, m, 0);
+    if (rv != 0) {
+        nng_msg_free(m);
+        return rv == NNG_ETIMEDOUT ? SP_ERR_TIMEOUT : SP_ERR_NET;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->stats.sent_bytes += len;
+    pthread_mutex_unlock(&p->lock);
+    if ((rv = nng_recvmsg(p->sock, &m, 0)) != 0) return rv == NNG_ETIMEDOUT ? SP_ERR_TIMEOUT : SP_ERR_NET;
+    *reply = simpul__v1__peer_reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+    nng_msg_free(m);
+    if (!*reply) return SP_ERR_DECODE;
+    if ((*reply)->error && (*reply)->error[0]) {
+        sp_log_warn("replica.refused", "peer=%s error=\"%s\"", p->cfg.id, (*reply)->error);
+        simpul__v1__peer_reply__free_unpacked(*reply, NULL);
+        return SP_ERR_REJECTED;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->stats.last_contact_ms = sp_wall_ms();
+    p->stats.connected = 1;
+    pthread_mutex_unlock(&p->lock);
+    return SP_OK;
+}
+
+/* What a push or sync reply tells about the peer: its heads and the origins it does not keep.
+ * A sync reply is the whole truth (exact): a peer restored from an old backup holds less than
+ * we thought, and must be sent what it lost. */
+static void learn_from_reply(peer *p, const Simpul__V1__PeerReply *rep, int exact) {
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < rep->n_heads; i++)
+        if (sp_node_id_valid(rep->heads[i]->origin))
+            known_update(p, rep->heads[i]->origin, rep->heads[i]->seq, exact);
+    for (size_t i = 0; i < rep->n_not_kept; i++)
+        if (sp_node_id_valid(rep->not_kept[i])) known_raise(p, rep->not_kept[i], KNOWN_ALL);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Push an encoded batch of n envelopes; learn what the peer now holds. */
+static sp_err push_batch(peer *p, uint8_t *batch, size_t len, size_t n) {
+    Simpul__V1__PeerRequest req;
+    simpul__v1__peer_request__init(&req);
+    Simpul__V1__PeerReply *rep;
+    req.kind_case = SIMPUL__V1__PEER_REQUEST__KIND_PUSH;
+    req.push.data = batch;
+    req.push.len = len;
+    sp_err rv = request(p, &req, &rep);
+    if (rv != SP_OK) return rv;
+    learn_from_reply(p, rep, 0);
+    pthread_mutex_lock(&p->lock);
+    p->stats.sent_events += n;
+    pthread_mutex_unlock(&p->lock);
+    simpul__v1__peer_reply__free_unpacked(rep, NULL);
+    return SP_OK;
+}
+
+/* ---- anti-entropy ---- */
+
+static void count_ingest(peer *p, const sp_err *status, size_t n, size_t bytes) {
+    pthread_mutex_lock(&p->lock);
+    p->stats.received_events += n;
+    p->stats.received_bytes += bytes;
+    for (size_t i = 0; i < n; i++)
+        if (status[i] != SP_OK && status[i] != SP_ERR_EXISTS && (unsigned)status[i] < SP_ERR__COUNT)
+            p->stats.rejects[status[i]]++;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Store envelopes that came from peer p. p obviously holds them: say so first, so that the
+ * store's commit (which offers them to every peer) does not send them straight back. */
+static sp_err ingest_from(peer *p, const sp_envelope *envs, size_t n, size_t bytes) {
+    sp_replicator *r = p->r;
+    sp_err *status = calloc(n ? n : 1, sizeof *status);
+    if (!status) return SP_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) known_raise_locked(p, envs[i].origin, envs[i].seq);
+    sp_err rv = r->store.ingest(r->store.ctx, envs, n, status);
+    if (rv == SP_OK) count_ingest(p, status, n, bytes);
+    free(status);
+    return rv;
+}
+
+/* Pull origin's feed from the peer until we hold `target` or it stops giving. */
+static sp_err pull_origin(peer *p, const char *origin, uint64_t target) {
+    sp_replicator *r = p->r;
+    uint64_t have;
+    while ((have = r->store.head(r->store.ctx, origin)) < target && !atomic_load(&r->stopping)) {
+        Simpul__V1__PeerRequest req;
+    simpul__v1__peer_request__init(&req);
+        Simpul__V1__PullRequest pull = SIMPUL__V1__PULL_REQUEST__INIT;
+        Simpul__V1__PeerReply *rep;
+        pull.origin = (char *)origin;
+        pull.from_seq = have + 1;
+        pull.max = (uint32_t)r->cfg.push_batch;
+        req.kind_case = SIMPUL__V1__PEER_REQUEST__KIND_PULL;
+        req.pull = &pull;
+        sp_err rv = request(p, &req, &rep);
+        if (rv != SP_OK) return rv;
+        sp_envelope *envs = NULL;
+        size_t n = 0;
+        rv = sp_batch_decode(&envs, &n, rep->batch.data, rep->batch.len);
+        if (rv == SP_OK && n > 0) rv = ingest_from(p, envs, n, rep->batch.len);
+        simpul__v1__peer_reply__free_unpacked(rep, NULL);
+        sp_envelopes_free(envs, n);
+        if (rv != SP_OK) return rv;
+        if (n == 0 || r->store.head(r->store.ctx, origin) == have) break; /* no progress */
+    }
+    return SP_OK;
+}
+
+/* Push origin's feed to the peer from the seq after what it holds up to `mine`. */
+static sp_err push_origin(peer *p, const char *origin, uint64_t mine) {
+    sp_replicator *r = p->r;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        uint64_t theirs = known_get(p, origin);
+        pthread_mutex_unlock(&p->lock);
+        if (theirs >= mine || atomic_load(&r->stopping)) return SP_OK;
+        sp_envelope *envs;
+        size_t n;
+        sp_err rv = r->store.range(r->store.ctx, origin, theirs + 1, r->cfg.push_batch,
+                                   PULL_MAX_BYTES, &envs, &n);
+        if (rv != SP_OK || n == 0) return rv;
+        uint8_t *batch;
+        size_t len;
+        rv = sp_batch_encode(envs, n, &batch, &len);
+        sp_envelopes_free(envs, n);
+        if (rv == SP_OK) rv = push_batch(p, batch, len, n);
+        free(batch);
+        if (rv != SP_OK) return rv;
+        pthread_mutex_lock(&p->lock);
+        int progress = known_get(p, origin) > theirs;
+        pthread_mutex_unlock(&p->lock);
+        if (!progress) { /* the peer refuses what we hold: say so, do not loop */
+            sp_log_warn("replica.no_progress", "peer=%s origin=%s seq=%llu", p->cfg.id, origin,
+                        (unsigned long long)theirs + 1);
+            return SP_ERR_REJECTED;
+        }
+    }
+}
+
+static Simpul__V1__Head **heads_to_pb(const sp_vv_entry *vv, size_t n, Simpul__V1__Head *storage) {
+    Simpul__V1__Head **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    for (size_t i = 0; ptrs && i < n; i++) {
+        simpul__v1__head__init(&storage[i]);
+        storage[i].origin = (char *)vv[i].origin;
+        storage[i].seq = vv[i].seq;
+        ptrs[i] = &storage[i];
+    }
+    return ptrs;
+}
+
+/* One round of anti-entropy with the peer: swap heads, pull what we lack, push what it lacks. */
+static sp_err peer_sync(peer *p) {
+    sp_replicator *r = p->r;
+    sp_vv_entry *mine;
+    size_t n;
+    sp_err rv = r->store.heads(r->store.ctx, &mine, &n);
+    if (rv != SP_OK) return rv;
+    Simpul__V1__Head *storage = calloc(n ? n : 1, sizeof *storage);
+    Simpul__V1__Head **ptrs = storage ? heads_to_pb(mine, n, storage) : NULL;
+    Simpul__V1__Heads heads = SIMPUL__V1__HEADS__INIT;
+    Simpul__V1__PeerRequest req;
+    simpul__v1__peer_request__init(&req);
+    Simpul__V1__PeerReply *rep = NULL;
+    rv = ptrs ? SP_OK : SP_ERR_NOMEM;
+    heads.n_heads = n;
+    heads.heads = ptrs;
+    req.kind_case = SIMPUL__V1__PEER_REQUEST__KIND_SYNC;
+    req.sync = &heads;
+    if (rv == SP_OK) rv = request(p, &req, &rep);
+    if (rv == SP_OK) learn_from_reply(p, rep, 1);
+    for (size_t i = 0; rv == SP_OK && i < rep->n_heads; i++) {
+        const char *origin = rep->heads[i]->origin;
+        if (!sp_node_id_valid(origin) || (r->store.keeps && !r->store.keeps(r->store.ctx, origin)))
+            continue;
+        if (rep->heads[i]->seq > r->store.head(r->store.ctx, origin))
+            rv = pull_origin(p, origin, rep->heads[i]->seq);
+    }
+    for (size_t i = 0; rv == SP_OK && i < n; i++) rv = push_origin(p, mine[i].origin, mine[i].seq);
+    if (rep) simpul__v1__peer_reply__free_unpacked(rep, NULL);
+    pthread_mutex_lock(&p->lock);
+    p->stats.sync_rounds++;
+    pthread_mutex_unlock(&p->lock);
+    free(ptrs);
+    free(storage);
+    free(mine);
+    return rv;
+}
+
+/* ---- the peer's thread ---- */
+
+/* Wait for work; take up to push_batch queued items (the caller releases them). */
+static size_t take_work(peer *p, qitem **items, int *sync_due) {
+    sp_replicator *r = p->r;
+    size_t cap = r->cfg.queue_limit, n = 0;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        uint64_t now = sp_wall_ms();
+        *sync_due = p->needs_sync || now >= p->next_sync_ms;
+        if (atomic_load(&r->stopping) || p->qlen > 0 || *sync_due) break;
+        uint64_t until = p->next_sync_ms;
+        struct timespec ts = {(time_t)(until / 1000), (long)(until % 1000) * 1000000L};
+        pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+    }
+    if (*sync_due) {
+        p->needs_sync = 0;
+        p->next_sync_ms = sp_wall_ms() + r->cfg.sync_interval_ms;
+    }
+    while (p->qlen > 0 && n < r->cfg.push_batch) {
+        qitem *q = p->queue[p->qhead];
+        p->qhead = (p->qhead + 1) % cap;
+        p->qlen--;
+        if (known_get(p, q->origin) >= q->seq)
+            qitem_release(q); /* the peer got it meanwhile (sync or its own push) */
+        else
+            items[n++] = q;
+    }
+    p->stats.queued = p->qlen;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+static sp_err push_items(peer *p, qitem **items, size_t n) {
+    uint8_t *batch;
+    size_t len;
+    sp_err rv = batch_from_items(items, n, &batch, &len);
+    if (rv != SP_OK) return rv;
+    rv = push_batch(p, batch, len, n);
+    free(batch);
+    return rv;
+}
+
+/* After a failure: forget the queue (the store has it all), sync when back, back off. */
+static void peer_failed(peer *p, sp_err why, unsigned *backoff_ms) {
+    pthread_mutex_lock(&p->lock);
+    if (p->stats.connected || p->stats.failures == 0)
+        sp_log_warn("replica.peer_down", "peer=%s address=%s error=%s", p->cfg.id, p->cfg.address,
+                    sp_errname(why));
+    p->stats.connected = 0;
+    p->stats.failures++;
+    queue_drop(p);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += *backoff_ms / 1000;
+    ts.tv_nsec += (long)(*backoff_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    if (!atomic_load(&p->r->stopping)) pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+    pthread_mutex_unlock(&p->lock);
+    *backoff_ms = *backoff_ms * 2 > 5000 ? 5000 : *backoff_ms * 2;
+}
+
+static void *peer_main(void *arg) {
+    peer *p = arg;
+    sp_replicator *r = p->r;
+    qitem **items = calloc(r->cfg.push_batch, sizeof *items);
+    unsigned backoff_ms = 100;
+    while (items && !atomic_load(&r->stopping)) {
+        int sync_due;
+        size_t n = take_work(p, items, &sync_due);
+        sp_err rv = SP_OK;
+        if (sync_due && !atomic_load(&r->stopping)) rv = peer_sync(p);
+        if (rv == SP_OK && n > 0) rv = push_items(p, items, n);
+        for (size_t i = 0; i < n; i++) qitem_release(items[i]);
+        if (rv == SP_OK) {
+            backoff_ms = 100;
+        } else if (!atomic_load(&r->stopping)) {
+            peer_failed(p, rv, &backoff_ms);
+        }
+    }
+    free(items);
+    return NULL;
+}
+
+/* ---- serving peers ---- */
+
+static nng_msg *error_reply(sp_replicator *r, const char *text) {
+    Simpul__V1__PeerReply rep = SIMPUL__V1__PEER_REPLY__INIT;
+    rep.from = (char *)r->cfg.self;
+    rep.error = (char *)text;
+    return pack_reply(&rep);
+}
+
+static void count_server(sp_replicator *r, uint64_t *counter) {
+    pthread_mutex_lock(&r->slock);
+    (*counter)++;
+    pthread_mutex_unlock(&r->slock);
+}
+
+/* Heads of the distinct origins of envs, for the push reply. */
+static size_t batch_heads(sp_replicator *r, const sp_envelope *envs, size_t n, sp_vv_entry *out) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && strcmp(envs[i].origin, envs[i - 1].origin) == 0) continue;
+        size_t j = 0;
+        while (j < k && strcmp(out[j].origin, envs[i].origin) != 0) j++;
+        if (j < k) continue;
+        strcpy(out[k].origin, envs[i].origin);
+        out[k++].seq = r->store.head(r->store.ctx, envs[i].origin);
+    }
+    return k;
+}
+
+static nng_msg *reply_with_heads(sp_replicator *r, const sp_vv_entry *vv, size_t n,
+                                 char **not_kept, size_t n_not_kept) {
+    Simpul__V1__PeerReply rep = SIMPUL__V1__PEER_REPLY__INIT;
+    Simpul__V1__Head *storage = calloc(n ? n : 1, sizeof *storage);
+    Simpul__V1__Head **ptrs = storage ? heads_to_pb(vv, n, storage) : NULL;
+    nng_msg *m = NULL;
+    if (ptrs) {
+        rep.from = (char *)r->cfg.self;
+        rep.n_heads = n;
+        rep.heads = ptrs;
+        rep.n_not_kept = n_not_kept;
+        rep.not_kept = not_kept;
+        m = pack_reply(&rep);
+    }
+    free(ptrs);
+    free(storage);
+    return m;
+}
+
+/* Keep only the envelopes of origins this node keeps; the others are named in not_kept. */
+static size_t filter_kept(sp_replicator *r, sp_envelope *envs, size_t n, char **not_kept,
+                          size_t *n_not_kept) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!r->store.keeps || r->store.keeps(r->store.ctx, envs[i].origin)) {
+            envs[k++] = envs[i];
+            continue;
+        }
+        size_t j = 0;
+        while (j < *n_not_kept && strcmp(not_kept[j], envs[i].origin) != 0) j++;
+        if (j == *n_not_kept) not_kept[(*n_not_kept)++] = strdup(envs[i].origin);
+        sp_envelope_clear(&envs[i]);
+    }
+    return k;
+}
+
+static nng_msg *serve_push(sp_replicator *r, peer *p, const ProtobufCBinaryData *batch) {
+    sp_envelope *envs = NULL;
+    size_t n = 0, n_not_kept = 0;
+    sp_err rv = sp_batch_decode(&envs, &n, batch->data, batch->len);
+    if (rv != SP_OK) {
+        pthread_mutex_lock(&p->lock);
+        p->stats.rejects[rv]++;
+        pthread_mutex_unlock(&p->lock);
+        sp_log_warn("replica.bad_batch", "peer=%s error=%s bytes=%zu", p->cfg.id, sp_errname(rv),
+                    batch->len);
+        return error_reply(r, rv == SP_ERR_TOO_BIG ? "batch too large" : "malformed batch");
+    }
+    char **not_kept = calloc(n ? n : 1, sizeof *not_kept);
+    sp_vv_entry *heads = calloc(n ? n : 1, sizeof *heads);
+    nng_msg *m = NULL;
+    if (not_kept && heads) {
+        size_t kept = filter_kept(r, envs, n, not_kept, &n_not_kept);
+        rv = kept ? ingest_from(p, envs, kept, batch->len) : SP_OK;
+        m = rv == SP_OK ? reply_with_heads(r, heads, batch_heads(r, envs, kept, heads), not_kept,
+                                           n_not_kept)
+                        : error_reply(r, "storage error");
+        sp_envelopes_free(envs, kept);
+        envs = NULL;
+    }
+    for (size_t i = 0; i < n_not_kept; i++) free(not_kept[i]);
+    free(not_kept);
+    free(heads);
+    sp_envelopes_free(envs, n);
+    return m;
+}
+
+static nng_msg *serve_sync(sp_replicator *r, peer *p, const Simpul__V1__Heads *theirs) {
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; theirs && i < theirs->n_heads; i++)
+        if (sp_node_id_valid(theirs->heads[i]->origin))
+            known_update(p, theirs->heads[i]->origin, theirs->heads[i]->seq, 1);
+    p->stats.last_contact_ms = sp_wall_ms();
+    pthread_mutex_unlock(&p->lock);
+    sp_vv_entry *vv;
+    size_t n;
+    if (r->store.heads(r->store.ctx, &vv, &n) != SP_OK) return error_reply(r, "storage error");
+    nng_msg *m = reply_with_heads(r, vv, n, NULL, 0);
+    free(vv);
+    return m;
+}
+
+static nng_msg *serve_pull(sp_replicator *r, const Simpul__V1__PullRequest *pull) {
+    if (!pull || !sp_node_id_valid(pull->origin)) return error_reply(r, "malformed pull");
+    size_t max = pull->max && pull->max < r->cfg.push_batch ? pull->max : r->cfg.push_batch;
+    sp_envelope *envs;
+    size_t n;
+    uint8_t *batch = NULL;
+    size_t len = 0;
+    sp_err rv = r->store.range(r->store.ctx, pull->origin, pull->from_seq, max, PULL_MAX_BYTES, &envs, &n);
+    if (rv != SP_OK) return error_reply(r, "storage error");
+    rv = sp_batch_encode(envs, n, &batch, &len);
+    sp_envelopes_free(envs, n);
+    if (rv != SP_OK) return error_reply(r, "encoding error");
+    Simpul__V1__PeerReply rep = SIMPUL__V1__PEER_REPLY__INIT;
+    rep.from = (char *)r->cfg.self;
+    rep.batch.data = batch;
+    rep.batch.len = len;
+    nng_msg *m = pack_reply(&rep);
+    free(batch);
+    return m;
+}
+
+static nng_msg *serve(sp_replicator *r, const nng_msg *in) {
+    size_t len = nng_msg_len(in);
+    count_server(r, &r->sstats.requests);
+    if (len > SP_MAX_BATCH_BYTES + 4096) {
+        count_server(r, &r->sstats.oversized);
+        sp_log_warn("replica.oversized", "bytes=%zu", len);
+        return error_reply(r, "message too large");
+    }
+    Simpul__V1__PeerRequest *req = simpul__v1__peer_request__unpack(NULL, len, nng_msg_body((nng_msg *)in));
+    if (!req) {
+        count_server(r, &r->sstats.malformed);
+        sp_log_warn("replica.malformed", "bytes=%zu", len);
+        return error_reply(r, "malformed request");
+    }
+    peer *p = req->from ? sp_strmap_get(&r->by_id, req->from) : NULL;
+    nng_msg *m;
+    if (!p) {
+        count_server(r, &r->sstats.unknown_peer);
+        sp_log_warn("replica.unknown_peer", "from=%.64s", req->from ? req->from : "-");
+        m = error_reply(r, "unknown peer");
+    } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_PUSH) {
+        m = serve_push(r, p, &req->push);
+    } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_SYNC) {
+        m = serve_sync(r, p, req->sync);
+    } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_PULL) {
+        m = serve_pull(r, req->pull);
+    } else {
+        count_server(r, &r->sstats.malformed);
+        m = error_reply(r, "unknown request");
+    }
+    simpul__v1__peer_request__free_unpacked(req, NULL);
+    return m;
+}
+
+static void *server_main(void *arg) {
+    sp_replicator *r = arg;
+    nng_ctx ctx;
+    nng_aio *aio;
+    if (nng_ctx_open(&ctx, r->rep) != 0) return NULL;
+    if (nng_aio_alloc(&aio, NULL, NULL) != 0) {
+        nng_ctx_close(ctx);
+        return NULL;
+    }
+    while (!atomic_load(&r->stopping)) {
+        nng_ctx_recv(ctx, aio);
+        nng_aio_wait(aio);
+        int rv = nng_aio_result(aio);
+        if (rv == NNG_ECLOSED) break;
+        if (rv != 0) continue;
+        nng_msg *in = nng_aio_get_msg(aio);
+        nng_msg *out = serve(r, in);
+        nng_msg_free(in);
+        if (!out) continue; /* out of memory: the requester times out and retries */
+        nng_aio_set_msg(aio, out);
+        nng_ctx_send(ctx, aio);
+        nng_aio_wait(aio);
+        if (nng_aio_result(aio) != 0) nng_msg_free(out);
+    }
+    nng_aio_free(aio);
+    nng_ctx_close(ctx);
+    return NULL;
+}
+
+/* ---- start, stop, stats ---- */
+
+static int is_tls(const char *url) {
+    return strncmp(url, "tls+", 4) == 0;
+}
+
+/* A TLS configuration: our certificate, the trusted certificates, peers must present one.
+ * server_name (client side) is the peer id its certificate must be issued to. */
+static sp_err tls_config(nng_tls_config **out, nng_tls_mode mode, const sp_replicator_config *cfg,
+                         const char *server_name) {
+    if (!cfg->tls_cert_key_file || !cfg->tls_ca_file) {
+        sp_log_error("replica.tls", "detail=\"tls+tcp needs a certificate and a CA file\"");
+        return SP_ERR_CONFIG;
+    }
+    nng_tls_config *t;
+    if (nng_tls_config_alloc(&t, mode) != 0) return SP_ERR_NOMEM;
+    int rv = nng_tls_config_cert_key_file(t, cfg->tls_cert_key_file, NULL);
+    if (rv == 0) rv = nng_tls_config_ca_file(t, cfg->tls_ca_file);
+    if (rv == 0) rv = nng_tls_config_auth_mode(t, NNG_TLS_AUTH_MODE_REQUIRED);
+    if (rv == 0 && server_name) rv = nng_tls_config_server_name(t, server_name);
+    if (rv != 0) {
+        sp_log_error("replica.tls", "cert=%s ca=%s error=\"%s\"", cfg->tls_cert_key_file,
+                     cfg->tls_ca_file, nng_strerror(rv));
+        nng_tls_config_free(t);
+        return SP_ERR_CONFIG;
+    }
+    *out = t;
+    return SP_OK;
+}
+
+static sp_err start_listener(sp_replicator *r) {
+    nng_listener l;
+    int rv = nng_rep0_open(&r->rep);
+    if (rv != 0) return SP_ERR_NET;
+    r->rep_open = 1;
+    nng_socket_set_size(r->rep, NNG_OPT_RECVMAXSZ, RECV_MAX);
+    if ((rv = nng_listener_create(&l, r->rep, r->cfg.listen)) != 0) {
+        sp_log_error("replica.listen", "url=%s error=\"%s\"", r->cfg.listen, nng_strerror(rv));
+        return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? SP_ERR_CONFIG : SP_ERR_NET;
+    }
+    if (is_tls(r->cfg.listen)) {
+        sp_err e = tls_config(&r->tls_server, NNG_TLS_MODE_SERVER, &r->cfg, NULL);
+        if (e != SP_OK) return e;
+        nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, r->tls_server);
+    }
+    if ((rv = nng_listener_start(l, 0)) != 0) {
+        sp_log_error("replica.listen", "url=%s error=\"%s\"", r->cfg.listen, nng_strerror(rv));
+        return SP_ERR_NET;
+    }
+    for (; r->n_workers < SERVER_WORKERS; r->n_workers++)
+        if (pthread_create(&r->workers[r->n_workers], NULL, server_main, r) != 0) return SP_ERR_NOMEM;
+    return SP_OK;
+}
+
+static sp_err start_peer(sp_replicator *r, peer *p) {
+    nng_dialer d;
+    p->r = r;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    p->needs_sync = 1;
+    snprintf(p->stats.id, sizeof p->stats.id, "%s", p->cfg.id);
+    snprintf(p->stats.address, sizeof p->stats.address, "%s", p->cfg.address);
+    if (!(p->queue = calloc(r->cfg.queue_limit, sizeof *p->queue))) return SP_ERR_NOMEM;
+    if (nng_req0_open(&p->sock) != 0) return SP_ERR_NET;
+    nng_socket_set_ms(p->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    nng_socket_set_ms(p->sock, NNG_OPT_SENDTIMEO, (nng_duration)r->cfg.request_timeout_ms);
+    nng_socket_set_ms(p->sock, NNG_OPT_RECVTIMEO, (nng_duration)r->cfg.request_timeout_ms);
+    nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, 100);
+    nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 5000);
+    nng_socket_set_size(p->sock, NNG_OPT_RECVMAXSZ, RECV_MAX);
+    int rv = nng_dialer_create(&d, p->sock, p->cfg.address);
+    if (rv == 0 && is_tls(p->cfg.address)) {
+        sp_err e = tls_config(&p->tls, NNG_TLS_MODE_CLIENT, &r->cfg, p->cfg.id);
+        if (e != SP_OK) return e;
+        nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, p->tls);
+    }
+    if (rv == 0) rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+    if (rv != 0) {
+        sp_log_error("replica.dial", "peer=%s url=%s error=\"%s\"", p->cfg.id, p->cfg.address,
+                     nng_strerror(rv));
+        return SP_ERR_CONFIG;
+    }
+    if (pthread_create(&p->thread, NULL, peer_main, p) != 0) return SP_ERR_NOMEM;
+    p->started = 1;
+    return SP_OK;
+}
+
+static void apply_defaults(sp_replicator_config *c) {
+    if (!c->sync_interval_ms) c->sync_interval_ms = 10000;
+    if (!c->request_timeout_ms) c->request_timeout_ms = 5000;
+    if (!c->push_batch || c->push_batch > SP_MAX_BATCH_ENVELOPES) c->push_batch = 1000;
+    if (!c->queue_limit) c->queue_limit = 100000;
+}
+
+sp_err sp_replicator_start(sp_replicator **out, const sp_replicator_config *cfg,
+                           const sp_replica_store *store) {
+    sp_replicator *r = calloc(1, sizeof *r);
+    if (!r) return SP_ERR_NOMEM;
+    r->cfg = *cfg;
+    apply_defaults(&r->cfg);
+    r->store = *store;
+    pthread_mutex_init(&r->slock, NULL);
+    sp_err rv = (r->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *r->peers)) ? SP_OK : SP_ERR_NOMEM;
+    for (size_t i = 0; rv == SP_OK && i < cfg->n_peers; i++) {
+        r->peers[i].cfg = cfg->peers[i];
+        rv = sp_strmap_put(&r->by_id, cfg->peers[i].id, &r->peers[i], NULL);
+        r->n_peers++;
+    }
+    if (rv == SP_OK && cfg->listen) rv = start_listener(r);
+    for (size_t i = 0; rv == SP_OK && i < r->n_peers; i++) rv = start_peer(r, &r->peers[i]);
+    if (rv != SP_OK) {
+        sp_replicator_stop(r);
+        return rv;
+    }
+    *out = r;
+    return SP_OK;
+}
+
+static void stop_peer(peer *p) {
+    pthread_mutex_lock(&p->lock);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    nng_close(p->sock); /* unblocks a request in flight */
+    if (p->started) pthread_join(p->thread, NULL);
+    pthread_mutex_lock(&p->lock);
+    queue_drop(p);
+    pthread_mutex_unlock(&p->lock);
+    if (p->tls) nng_tls_config_free(p->tls);
+    free(p->queue);
+    sp_strmap_free(&p->known, free);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+}
+
+void sp_replicator_stop(sp_replicator *r) {
+    if (!r) return;
+    atomic_store(&r->stopping, 1);
+    for (size_t i = 0; i < r->n_peers; i++) stop_peer(&r->peers[i]);
+    if (r->rep_open) nng_close(r->rep);
+    for (int i = 0; i < r->n_workers; i++) pthread_join(r->workers[i], NULL);
+    if (r->tls_server) nng_tls_config_free(r->tls_server);
+    sp_strmap_free(&r->by_id, NULL);
+    free(r->peers);
+    pthread_mutex_destroy(&r->slock);
+    free(r);
+}
+
+sp_err sp_replicator_stats(sp_replicator *r, sp_peer_stats **peers, size_t *n,
+                           sp_server_stats *server) {
+    sp_vv_entry *vv;
+    size_t nvv;
+    sp_err rv = r->store.heads(r->store.ctx, &vv, &nvv);
+    if (rv != SP_OK) return rv;
+    sp_peer_stats *out = calloc(r->n_peers ? r->n_peers : 1, sizeof *out);
+    if (!out) {
+        free(vv);
+        return SP_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < r->n_peers; i++) {
+        peer *p = &r->peers[i];
+        pthread_mutex_lock(&p->lock);
+        out[i] = p->stats;
+        out[i].queued = p->qlen;
+        for (size_t k = 0; k < nvv; k++) {
+            uint64_t theirs = known_get(p, vv[k].origin);
+            if (theirs < vv[k].seq) out[i].lag += vv[k].seq - theirs;
+        }
+        pthread_mutex_unlock(&p->lock);
+    }
+    free(vv);
+    pthread_mutex_lock(&r->slock);
+    if (server) *server = r->sstats;
+    pthread_mutex_unlock(&r->slock);
+    *peers = out;
+    *n = r->n_peers;
+    return SP_OK;
+}

@@ -1,0 +1,323 @@
+/*
+ * Replication between real nodes in one process: each node has its own RocksDB store and feed
+ * log and talks to its neighbours over real NNG sockets on loopback (ports chosen at run time).
+ * The daemon-level tests (separate processes) are in tests/integration/federation_test.sh.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "broker/hlc.h"
+#include "broker/log.h"
+#include "node/replica_store.h"
+#include "schemas/simpul.pb-c.h"
+#include "tests/unit/testutil.h"
+
+#define MAX_NODES 5
+
+typedef struct tnode {
+    const char *id;
+    char dir[256], url[64];
+    sp_store *st;
+    sp_key *key;
+    sp_feedlog *log;
+    sp_replica_adapter adapter;
+    sp_replica_store ops;
+    sp_replicator *rep;
+    sp_peer_config peers[MAX_NODES];
+    size_t n_peers;
+    const char *keep_only; /* scoped: keep only this origin (and our own) */
+} tnode;
+
+static tnode nodes[MAX_NODES];
+static size_t n_nodes;
+
+static void on_committed(void *arg, const sp_envelope *const *envs, const uint64_t *offsets, size_t n) {
+    tnode *t = arg;
+    if (t->rep) sp_replicator_offer(t->rep, envs, n);
+}
+
+static int keeps(void *arg, const char *origin) {
+    tnode *t = arg;
+    return strcmp(origin, t->id) == 0 || strcmp(origin, t->keep_only) == 0;
+}
+
+static tnode *add_node(const char *id) {
+    tnode *t = &nodes[n_nodes++];
+    memset(t, 0, sizeof *t);
+    t->id = id;
+    assert_non_null(sp_test_tmpdir(t->dir, id));
+    snprintf(t->url, sizeof t->url, "tcp://127.0.0.1:%d", sp_test_free_port());
+    assert_int_equal(sp_key_generate(&t->key, SP_KEY_ED25519), SP_OK);
+    return t;
+}
+
+static void link_nodes(tnode *a, tnode *b) {
+    a->peers[a->n_peers++] = (sp_peer_config){b->id, b->url};
+    b->peers[b->n_peers++] = (sp_peer_config){a->id, a->url};
+}
+
+static sp_replicator_config cfg_of(tnode *t) {
+    return (sp_replicator_config){.self = t->id, .listen = t->url, .peers = t->peers,
+                                  .n_peers = t->n_peers, .sync_interval_ms = 300,
+                                  .request_timeout_ms = 1000, .push_batch = 200};
+}
+
+static void start_node(tnode *t) {
+    assert_int_equal(sp_store_open(&t->st, t->dir), SP_OK);
+    assert_int_equal(sp_feedlog_open(&t->log, t->st, t->id, t->key), SP_OK);
+    for (size_t i = 0; i < n_nodes; i++) { /* every node trusts every other's key */
+        uint8_t pub[SP_PUBKEY_LEN];
+        sp_key_raw_public(nodes[i].key, pub);
+        assert_int_equal(sp_feedlog_add_origin_key(t->log, nodes[i].id, pub), SP_OK);
+    }
+    t->adapter = (sp_replica_adapter){t->log, t->keep_only ? keeps : NULL, t};
+    sp_replica_store_init(&t->ops, &t->adapter);
+    sp_feedlog_hooks hooks = {NULL, on_committed, t};
+    sp_feedlog_set_hooks(t->log, &hooks);
+    sp_replicator_config cfg = cfg_of(t);
+    assert_int_equal(sp_replicator_start(&t->rep, &cfg, &t->ops), SP_OK);
+}
+
+static void stop_node(tnode *t) {
+    sp_replicator_stop(t->rep);
+    t->rep = NULL;
+    sp_feedlog_close(t->log);
+    sp_store_close(t->st);
+    t->log = NULL;
+    t->st = NULL;
+}
+
+static void teardown_all(void) {
+    for (size_t i = 0; i < n_nodes; i++) {
+        if (nodes[i].rep || nodes[i].log) stop_node(&nodes[i]);
+        sp_key_free(nodes[i].key);
+        sp_test_rmrf(nodes[i].dir);
+    }
+    n_nodes = 0;
+}
+
+static void author(tnode *t, size_t count) {
+    uint8_t body[100] = {1};
+    const uint8_t *bodies[500];
+    size_t lens[500];
+    for (size_t done = 0; done < count;) {
+        size_t n = count - done < 500 ? count - done : 500;
+        for (size_t i = 0; i < n; i++) bodies[i] = body, lens[i] = sizeof body;
+        assert_int_equal(sp_feedlog_author(t->log, bodies, lens, n, NULL), SP_OK);
+        done += n;
+    }
+}
+
+/* Wait up to 10 s for t to hold origin up to seq. */
+static int wait_head(tnode *t, const char *origin, uint64_t seq) {
+    for (int i = 0; i < 1000; i++) {
+        if (sp_feedlog_head(t->log, origin, NULL) >= seq) return 1;
+        sp_test_sleep_ms(10);
+    }
+    fprintf(stderr, "%s holds %s up to %llu, wanted %llu\n", t->id, origin,
+            (unsigned long long)sp_feedlog_head(t->log, origin, NULL), (unsigned long long)seq);
+    return 0;
+}
+
+static void test_kota_event_reaches_national_through_province(void **state) {
+    tnode *k = add_node("kota-3577"), *p = add_node("prov-35"), *n = add_node("national");
+    link_nodes(k, p);
+    link_nodes(p, n);
+    start_node(k);
+    start_node(p);
+    start_node(n);
+    author(k, 1);
+    assert_true(wait_head(n, "kota-3577", 1));
+    author(n, 3); /* and national's events reach the kota */
+    assert_true(wait_head(k, "national", 3));
+    author(k, 1500);
+    assert_true(wait_head(n, "kota-3577", 1501));
+    sp_peer_stats *ps;
+    size_t np;
+    sp_server_stats ss;
+    assert_int_equal(sp_replicator_stats(p->rep, &ps, &np, &ss), SP_OK);
+    assert_int_equal(np, 2);
+    for (size_t i = 0; i < np; i++) assert_true(ps[i].last_contact_ms > 0);
+    free(ps);
+    teardown_all();
+}
+
+static void test_partition_then_converge(void **state) {
+    tnode *k = add_node("kota-3577"), *p = add_node("prov-35"), *n = add_node("national");
+    link_nodes(k, p);
+    link_nodes(p, n);
+    start_node(k);
+    start_node(p);
+    start_node(n);
+    author(k, 10);
+    assert_true(wait_head(n, "kota-3577", 10));
+    stop_node(p); /* the province goes down */
+    author(k, 200);
+    author(n, 50);
+    sp_test_sleep_ms(500);
+    assert_int_equal(sp_feedlog_head(n->log, "kota-3577", NULL), 10);
+    start_node(p);
+    assert_true(wait_head(n, "kota-3577", 210));
+    assert_true(wait_head(k, "national", 50));
+    assert_true(wait_head(p, "national", 50));
+    teardown_all();
+}
+
+static void test_new_empty_node_catches_up(void **state) {
+    tnode *p = add_node("prov-35"), *n = add_node("national"), *fresh = add_node("kota-3577");
+    link_nodes(p, n);
+    link_nodes(p, fresh);
+    start_node(p);
+    start_node(n);
+    author(p, 3000);
+    author(n, 700);
+    assert_true(wait_head(p, "national", 700));
+    start_node(fresh);
+    assert_true(wait_head(fresh, "prov-35", 3000));
+    assert_true(wait_head(fresh, "national", 700));
+    teardown_all();
+}
+
+/* Send raw bytes to a node's peer socket; return the reply's error text (caller frees). */
+static char *raw_request(const char *url, const uint8_t *buf, size_t len) {
+    nng_socket s;
+    nng_msg *m;
+    char *err = NULL;
+    assert_int_equal(nng_req0_open(&s), 0);
+    nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 2000);
+    assert_int_equal(nng_dial(s, url, NULL, 0), 0);
+    assert_int_equal(nng_send(s, (void *)buf, len, 0), 0);
+    if (nng_recvmsg(s, &m, 0) == 0) {
+        Simpul__V1__PeerReply *rep = simpul__v1__peer_reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+        if (rep) err = strdup(rep->error ? rep->error : "");
+        if (rep) simpul__v1__peer_reply__free_unpacked(rep, NULL);
+        nng_msg_free(m);
+    }
+    nng_close(s);
+    return err;
+}
+
+static char *push_as(const char *url, const char *from, const sp_envelope *envs, size_t n) {
+    uint8_t *batch, *buf;
+    size_t blen;
+    assert_int_equal(sp_batch_encode(envs, n, &batch, &blen), SP_OK);
+    Simpul__V1__PeerRequest req;
+    simpul__v1__peer_request__init(&req);
+    req.from = (char *)from;
+    req.kind_case = SIMPUL__V1__PEER_REQUEST__KIND_PUSH;
+    req.push.data = batch;
+    req.push.len = blen;
+    size_t len = simpul__v1__peer_request__get_packed_size(&req);
+    buf = malloc(len);
+    simpul__v1__peer_request__pack(&req, buf);
+    char *err = raw_request(url, buf, len);
+    free(buf);
+    free(batch);
+    return err;
+}
+
+static void test_hostile_peer_is_counted_while_honest_traffic_flows(void **state) {
+    tnode *k = add_node("kota-3577"), *p = add_node("prov-35");
+    link_nodes(k, p);
+    start_node(k);
+    start_node(p);
+    author(k, 5);
+    assert_true(wait_head(p, "kota-3577", 5));
+    char *e = raw_request(p->url, (const uint8_t *)"\xff\xfe garbage", 10);
+    assert_string_equal(e, "malformed request");
+    free(e);
+    size_t big = SP_MAX_BATCH_BYTES + 10000;
+    uint8_t *huge = calloc(1, big);
+    e = raw_request(p->url, huge, big);
+    assert_string_equal(e, "message too large");
+    free(e);
+    free(huge);
+    /* A forged envelope under the kota's name, signed by another key, sent as if by the kota. */
+    sp_key *evil;
+    sp_key_generate(&evil, SP_KEY_ED25519);
+    sp_envelope forged;
+    uint8_t prev[SP_HASH_LEN];
+    sp_feedlog_head(k->log, "kota-3577", prev);
+    sp_envelope_init(&forged, "kota-3577", (const uint8_t *)"evil", 4);
+    forged.seq = 6;
+    forged.hlc = sp_hlc_make(sp_wall_ms(), 0);
+    memcpy(forged.prev_hash, prev, SP_HASH_LEN);
+    sp_envelope_sign(&forged, evil);
+    e = push_as(p->url, "kota-3577", &forged, 1);
+    assert_string_equal(e, "");
+    free(e);
+    e = push_as(p->url, "kota-9999", &forged, 1); /* not a peer of the province */
+    assert_string_equal(e, "unknown peer");
+    free(e);
+    sp_envelope_clear(&forged);
+    sp_key_free(evil);
+    author(k, 20); /* honest traffic still flows, the forgery did not take seq 6 */
+    assert_true(wait_head(p, "kota-3577", 25));
+    sp_envelope got;
+    assert_int_equal(sp_feedlog_get(p->log, "kota-3577", 6, &got), SP_OK);
+    assert_int_not_equal(got.body_len, 4);
+    sp_envelope_clear(&got);
+    sp_peer_stats *ps;
+    size_t np;
+    sp_server_stats ss;
+    assert_int_equal(sp_replicator_stats(p->rep, &ps, &np, &ss), SP_OK);
+    assert_int_equal(ss.malformed, 1);
+    assert_int_equal(ss.oversized, 1);
+    assert_int_equal(ss.unknown_peer, 1);
+    assert_int_equal(ps[0].rejects[SP_ERR_BAD_SIG], 1);
+    free(ps);
+    teardown_all();
+}
+
+static void test_scoped_node_keeps_only_its_origins(void **state) {
+    tnode *p = add_node("prov-35"), *k = add_node("kota-3577"), *other = add_node("kota-3578");
+    link_nodes(p, k);
+    link_nodes(p, other);
+    k->keep_only = "prov-35";
+    start_node(p);
+    start_node(k);
+    start_node(other);
+    author(other, 40);
+    author(p, 7);
+    author(k, 3);
+    assert_true(wait_head(p, "kota-3577", 3));
+    assert_true(wait_head(p, "kota-3578", 40));
+    assert_true(wait_head(k, "prov-35", 7));
+    /* The province learns that the scoped kota does not keep kota-3578: no lag stays. */
+    uint64_t lag = UINT64_MAX;
+    for (int i = 0; i < 500 && lag != 0; i++) {
+        sp_peer_stats *ps;
+        size_t np;
+        assert_int_equal(sp_replicator_stats(p->rep, &ps, &np, NULL), SP_OK);
+        for (size_t j = 0; j < np; j++)
+            if (strcmp(ps[j].id, "kota-3577") == 0) lag = ps[j].lag;
+        free(ps);
+        sp_test_sleep_ms(10);
+    }
+    assert_int_equal(lag, 0);
+    sp_test_sleep_ms(700); /* a couple more sync rounds change nothing */
+    assert_int_equal(sp_feedlog_head(k->log, "kota-3578", NULL), 0);
+    teardown_all();
+}
+
+int main(void) {
+    sp_log_set_level(SP_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kota_event_reaches_national_through_province),
+        cmocka_unit_test(test_partition_then_converge),
+        cmocka_unit_test(test_new_empty_node_catches_up),
+        cmocka_unit_test(test_hostile_peer_is_counted_while_honest_traffic_flows),
+        cmocka_unit_test(test_scoped_node_keeps_only_its_origins),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
