@@ -6,9 +6,7 @@
 
 #include "node/cli.h"
 #include "schemas/err.h"
-#ifdef SP_HAVE_TOPOLOGY
 #include "topology/topology.h"
-#endif
 
 #ifndef SIMPUL_VERSION
 #define SIMPUL_VERSION "0.1.0"
@@ -20,9 +18,9 @@ static const char usage[] =
     "commands:\n"
     "  keygen      create a node's signing and sealing keys\n"
     "  log         append to, dump and verify the feed log\n"
-#ifdef SP_HAVE_TOPOLOGY
+    "  node        run a node (node run --config FILE)\n"
+    "  status      show a running node's log and peer links\n"
     "  topology    check, show and draw a federation topology\n"
-#endif
     "  version     print the version\n"
     "\n"
     "Run 'simpul <command> --help' for a command's options.\n"
@@ -51,9 +49,9 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "keygen") == 0) return sp_cli_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "log") == 0) return sp_cli_log(argc - 1, argv + 1);
-#ifdef SP_HAVE_TOPOLOGY
+    if (strcmp(cmd, "node") == 0) return sp_cli_node(argc - 1, argv + 1);
+    if (strcmp(cmd, "status") == 0) return sp_cli_status(argc - 1, argv + 1);
     if (strcmp(cmd, "topology") == 0) return sp_topology_cli_main(argc - 1, argv + 1);
-#endif
     fprintf(stderr, "simpul: unknown command '%s'\n\n%s", cmd, usage);
     return SP_EXIT_USAGE;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what is missing, build, and run the whole test suite with CTest: once plain (every
-# label), then the unit tests and fuzz smoke runs again under AddressSanitizer and
-# UndefinedBehaviorSanitizer. Exits non-zero on any failure.
+# label), then the unit tests, fuzz smoke runs and in-process integration tests (label
+# sanitize) again under AddressSanitizer and UndefinedBehaviorSanitizer. Exits non-zero on any
+# failure.
 #   tests/run.sh            everything
 #   tests/run.sh --quick    plain build, unit tests only
 set -euo pipefail
@@ -23,4 +24,4 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSP_WERROR=ON \
       -DSP_SANITIZE=address,undefined >/dev/null
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan -L 'unit|fuzz-smoke' --output-on-failure -j "$jobs"
+  ctest --test-dir build-asan -L 'unit|fuzz-smoke|sanitize' --output-on-failure -j "$jobs"

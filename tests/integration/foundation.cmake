@@ -1,7 +1,10 @@
 sp_test(NAME crash_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash_test.c
-        LIBS sp_node LABELS integration TIMEOUT 120)
+        LIBS sp_node LABELS "integration;sanitize" TIMEOUT 120)
 add_test(NAME cli_log_test
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_log_test.sh $<TARGET_FILE:simpul>)
 set_tests_properties(cli_log_test PROPERTIES LABELS integration TIMEOUT 120)
 sp_test(NAME replicator_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/replicator_test.c
-        LIBS sp_node LABELS integration TIMEOUT 180)
+        LIBS sp_node LABELS "integration;sanitize" TIMEOUT 180)
+add_test(NAME federation_test
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/federation_test.sh $<TARGET_FILE:simpul>)
+set_tests_properties(federation_test PROPERTIES LABELS integration TIMEOUT 300)

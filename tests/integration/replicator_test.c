@@ -36,6 +36,7 @@ typedef struct tnode {
     sp_peer_config peers[MAX_NODES];
     size_t n_peers;
     const char *keep_only; /* scoped: keep only this origin (and our own) */
+    char cert[400], ca[400];  /* TLS files, when the node uses tls+tcp */
 } tnode;
 
 static tnode nodes[MAX_NODES];
@@ -69,7 +70,22 @@ static void link_nodes(tnode *a, tnode *b) {
 static sp_replicator_config cfg_of(tnode *t) {
     return (sp_replicator_config){.self = t->id, .listen = t->url, .peers = t->peers,
                                   .n_peers = t->n_peers, .sync_interval_ms = 300,
-                                  .request_timeout_ms = 1000, .push_batch = 200};
+                                  .request_timeout_ms = 1000, .push_batch = 200,
+                                  .tls_cert_key_file = t->cert[0] ? t->cert : NULL,
+                                  .tls_ca_file = t->ca[0] ? t->ca : NULL};
+}
+
+/* Switch t to tls+tcp with a certificate for `cert_id` from the CA in certs/<ca>/. */
+static void use_tls(tnode *t, const char *ca, const char *cert_id) {
+    char cmd[1024], dir[300];
+    _Static_assert(sizeof t->cert > sizeof dir + 80, "room for the file names");
+    snprintf(dir, sizeof dir, "%s/../certs-%s", t->dir, ca);
+    snprintf(cmd, sizeof cmd, "bash %s/deploy/make-certs.sh %s %s", getenv("SP_SOURCE_DIR"), dir, cert_id);
+    assert_int_equal(system(cmd), 0);
+    snprintf(t->cert, sizeof t->cert, "%s/%s.pem", dir, cert_id);
+    snprintf(t->ca, sizeof t->ca, "%s/ca.pem", dir);
+    memmove(t->url + 4, t->url, strlen(t->url) + 1);
+    memcpy(t->url, "tls+", 4);
 }
 
 static void start_node(tnode *t) {
@@ -310,6 +326,31 @@ static void test_scoped_node_keeps_only_its_origins(void **state) {
     teardown_all();
 }
 
+static void test_tls_link_works_and_unknown_certificate_is_refused(void **state) {
+    tnode *k = add_node("kota-3577"), *p = add_node("prov-35"), *rogue = add_node("kota-3578");
+    use_tls(k, "federation", "kota-3577");
+    use_tls(p, "federation", "prov-35");
+    use_tls(rogue, "elsewhere", "kota-3578"); /* a certificate our CA never issued */
+    link_nodes(k, p);
+    rogue->peers[rogue->n_peers++] = (sp_peer_config){p->id, p->url};
+    p->peers[p->n_peers++] = (sp_peer_config){rogue->id, rogue->url};
+    start_node(k);
+    start_node(p);
+    start_node(rogue);
+    author(k, 50);
+    author(rogue, 5);
+    assert_true(wait_head(p, "kota-3577", 50));
+    sp_test_sleep_ms(1500);
+    assert_int_equal(sp_feedlog_head(p->log, "kota-3578", NULL), 0);
+    sp_peer_stats *ps;
+    size_t np;
+    assert_int_equal(sp_replicator_stats(rogue->rep, &ps, &np, NULL), SP_OK);
+    assert_int_equal(ps[0].connected, 0);
+    assert_int_equal(ps[0].last_contact_ms, 0);
+    free(ps);
+    teardown_all();
+}
+
 int main(void) {
     sp_log_set_level(SP_LOG_ERROR);
     const struct CMUnitTest tests[] = {
@@ -318,6 +359,7 @@ int main(void) {
         cmocka_unit_test(test_new_empty_node_catches_up),
         cmocka_unit_test(test_hostile_peer_is_counted_while_honest_traffic_flows),
         cmocka_unit_test(test_scoped_node_keeps_only_its_origins),
+        cmocka_unit_test(test_tls_link_works_and_unknown_certificate_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

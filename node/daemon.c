@@ -1,0 +1,177 @@
+#include "node/daemon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/log.h"
+#include "node/control.h"
+#include "node/replica_store.h"
+
+#define MAX_PEERS 1024
+
+struct sp_daemon {
+    sp_daemon_parts parts;
+    sp_node_config *cfg;
+    sp_topology *topo;
+    sp_key *sign_key, *seal_key;
+    sp_store *store;
+    sp_feedlog *log;
+    sp_replica_adapter adapter;
+    sp_replica_store ops;
+    sp_peer_config *peers;
+    size_t n_peers;
+    sp_replicator *rep;
+    sp_control *control;
+};
+
+static sp_err load_config(sp_daemon *d, const char *path) {
+    sp_diag_list diags;
+    sp_diag_list_init(&diags);
+    sp_err rv = sp_node_config_load(&d->cfg, path, &diags);
+    sp_diag_list_print(&diags, stderr, 20);
+    sp_diag_list_clear(&diags);
+    if (rv != SP_OK) return rv;
+    int lvl = sp_log_parse_level(d->cfg->log_level);
+    if (lvl >= 0) sp_log_set_level((sp_log_level)lvl);
+    sp_diag_list_init(&diags);
+    rv = sp_topology_load(&d->topo, d->cfg->topology, &diags);
+    sp_diag_list_print(&diags, stderr, 20);
+    sp_diag_list_clear(&diags);
+    if (rv != SP_OK) {
+        sp_log_error("daemon.topology", "file=%s error=\"%s\"", d->cfg->topology, sp_strerror(rv));
+        return rv;
+    }
+    d->parts.self = sp_topology_find(d->topo, d->cfg->node);
+    if (!d->parts.self) {
+        sp_log_error("daemon.config", "detail=\"node '%s' is not in topology %s\"", d->cfg->node,
+                     d->cfg->topology);
+        return SP_ERR_CONFIG;
+    }
+    return SP_OK;
+}
+
+/* Our private keys; the signing key must be the one the topology publishes for us. */
+static sp_err load_keys(sp_daemon *d) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/node.key", d->cfg->keys);
+    sp_err rv = sp_key_load_pem(&d->sign_key, path, SP_KEY_ED25519);
+    if (rv == SP_OK && !sp_key_has_private(d->sign_key)) rv = SP_ERR_CRYPTO;
+    if (rv != SP_OK) {
+        sp_log_error("daemon.key", "file=%s error=\"%s\"", path, sp_strerror(rv));
+        return rv;
+    }
+    uint8_t pub[SP_PUBKEY_LEN];
+    if ((rv = sp_key_raw_public(d->sign_key, pub)) != SP_OK) return rv;
+    if (d->parts.self->has_sign_pub && memcmp(pub, d->parts.self->sign_pub, SP_PUBKEY_LEN) != 0) {
+        sp_log_error("daemon.key", "file=%s detail=\"not the signing key the topology lists for %s\"",
+                     path, d->parts.self->id);
+        return SP_ERR_CONFIG;
+    }
+    snprintf(path, sizeof path, "%s/seal.key", d->cfg->keys);
+    if (sp_key_load_pem(&d->seal_key, path, SP_KEY_X25519) != SP_OK)
+        sp_log_warn("daemon.key", "file=%s detail=\"no sealing key: sealed fields cannot be opened here\"", path);
+    return SP_OK;
+}
+
+static sp_err open_log(sp_daemon *d) {
+    sp_err rv = sp_store_open(&d->store, d->cfg->data);
+    if (rv == SP_ERR_LOCKED)
+        sp_log_error("daemon.store", "data=%s detail=\"locked: is another simpul running on it?\"", d->cfg->data);
+    if (rv != SP_OK) return rv;
+    if ((rv = sp_feedlog_open(&d->log, d->store, d->parts.self->id, d->sign_key)) != SP_OK) return rv;
+    for (size_t i = 0; i < sp_topology_count(d->topo); i++) {
+        const sp_topo_node *n = sp_topology_node_at(d->topo, i);
+        if (!n->has_sign_pub || strcmp(n->id, d->parts.self->id) == 0) continue;
+        rv = sp_feedlog_add_origin_key(d->log, n->id, n->sign_pub);
+        if (rv == SP_ERR_EXISTS)
+            sp_log_error("daemon.key_changed", "origin=%s detail=\"the topology's key differs from "
+                         "the key its stored chain was verified with; its events will be refused\"", n->id);
+        else if (rv != SP_OK)
+            return rv;
+    }
+    return SP_OK;
+}
+
+/* keep: region — our province's nodes, and the national, ministry and lembaga feeds that
+ * disposition into it. National always keeps everything. */
+static int keeps_region(void *arg, const char *origin) {
+    const sp_daemon *d = arg;
+    const sp_topo_node *o = sp_topology_find(d->topo, origin), *self = d->parts.self;
+    if (!o) return 0;
+    if (o->kind == SP_NODE_NATIONAL || o->kind == SP_NODE_MINISTRY || o->kind == SP_NODE_LEMBAGA)
+        return 1;
+    if (!o->code || !self->code) return 1;
+    return strncmp(o->code, self->code, 2) == 0;
+}
+
+static void on_committed(void *arg, const sp_envelope *const *envs, const uint64_t *offsets, size_t n) {
+    sp_daemon *d = arg;
+    if (d->rep) sp_replicator_offer(d->rep, envs, n);
+}
+
+static sp_err start_replication(sp_daemon *d) {
+    const sp_topo_node *peers[MAX_PEERS];
+    size_t n = sp_topology_peers(d->topo, d->parts.self->id, peers, MAX_PEERS);
+    if (n > MAX_PEERS) n = MAX_PEERS;
+    if (!(d->peers = calloc(n ? n : 1, sizeof *d->peers))) return SP_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (peers[i]->address) d->peers[d->n_peers++] = (sp_peer_config){peers[i]->id, peers[i]->address};
+    int keep_all = d->cfg->keep_all || d->parts.self->kind == SP_NODE_NATIONAL;
+    d->adapter = (sp_replica_adapter){d->log, keep_all ? NULL : keeps_region, d};
+    sp_replica_store_init(&d->ops, &d->adapter);
+    sp_replicator_config rc = {
+        .self = d->parts.self->id, .listen = d->cfg->listen_peer, .peers = d->peers,
+        .n_peers = d->n_peers, .tls_cert_key_file = d->cfg->tls_cert, .tls_ca_file = d->cfg->tls_ca,
+        .sync_interval_ms = d->cfg->sync_interval_ms, .request_timeout_ms = d->cfg->request_timeout_ms,
+        .push_batch = d->cfg->push_batch, .queue_limit = d->cfg->queue_limit};
+    sp_feedlog_hooks hooks = {NULL, on_committed, d};
+    sp_feedlog_set_hooks(d->log, &hooks);
+    return sp_replicator_start(&d->rep, &rc, &d->ops);
+}
+
+sp_err sp_daemon_start(sp_daemon **out, const char *config_path) {
+    sp_daemon *d = calloc(1, sizeof *d);
+    if (!d) return SP_ERR_NOMEM;
+    sp_err rv = load_config(d, config_path);
+    if (rv == SP_OK) rv = load_keys(d);
+    if (rv == SP_OK) rv = open_log(d);
+    if (rv == SP_OK) {
+        d->parts = (sp_daemon_parts){d->cfg, d->topo, d->parts.self, d->store, d->log, NULL,
+                                     d->sign_key, d->seal_key};
+        rv = start_replication(d);
+        d->parts.rep = d->rep;
+    }
+    if (rv == SP_OK) rv = sp_control_start(&d->control, &d->parts);
+    if (rv != SP_OK) {
+        sp_daemon_stop(d);
+        return rv;
+    }
+    sp_log_info("daemon.started", "node=%s peers=%zu listen=%s data=%s", d->parts.self->id,
+                d->n_peers, d->cfg->listen_peer, d->cfg->data);
+    *out = d;
+    return SP_OK;
+}
+
+const sp_daemon_parts *sp_daemon_get_parts(const sp_daemon *d) {
+    return &d->parts;
+}
+
+void sp_daemon_stop(sp_daemon *d) {
+    if (!d) return;
+    sp_control_stop(d->control);
+    sp_replicator_stop(d->rep); /* no more peers writing into the log */
+    if (d->log) {
+        sp_feedlog_hooks none = {0};
+        sp_feedlog_set_hooks(d->log, &none);
+    }
+    sp_feedlog_close(d->log);
+    sp_store_close(d->store);
+    sp_key_free(d->sign_key);
+    sp_key_free(d->seal_key);
+    free(d->peers);
+    sp_topology_free(d->topo);
+    if (d->cfg) sp_log_info("daemon.stopped", "node=%s", d->cfg->node);
+    sp_node_config_free(d->cfg);
+    free(d);
+}
