@@ -13,7 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
@@ -234,4 +237,66 @@ void sp_hex(const uint8_t *p, size_t n, char *out) {
         out[2 * i + 1] = digits[p[i] & 15];
     }
     out[2 * n] = '\0';
+}
+
+/* ---- sealing primitives ---- */
+
+sp_err sp_x25519(const sp_key *priv, const uint8_t peer_pub[SP_PUBKEY_LEN], uint8_t shared[32]) {
+    if (priv->type != SP_KEY_X25519 || !priv->has_private) return SP_ERR_INVAL;
+    EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_pub, SP_PUBKEY_LEN);
+    EVP_PKEY_CTX *ctx = peer ? EVP_PKEY_CTX_new(priv->pkey, NULL) : NULL;
+    size_t len = 32;
+    int ok = ctx && EVP_PKEY_derive_init(ctx) > 0 && EVP_PKEY_derive_set_peer(ctx, peer) > 0 &&
+             EVP_PKEY_derive(ctx, shared, &len) > 0 && len == 32;
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(peer);
+    /* OpenSSL refuses an all-zero shared secret (a small-order peer key) itself. */
+    return ok ? SP_OK : SP_ERR_CRYPTO;
+}
+
+sp_err sp_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
+                      const uint8_t *info, size_t info_len, uint8_t *out, size_t len) {
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    OSSL_PARAM params[5], *p = params;
+    *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
+    *p = OSSL_PARAM_construct_end();
+    int ok = ctx && EVP_KDF_derive(ctx, out, len, params) > 0;
+    EVP_KDF_CTX_free(ctx);
+    EVP_KDF_free(kdf);
+    return ok ? SP_OK : SP_ERR_CRYPTO;
+}
+
+static sp_err aead(int encrypt, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
+                   size_t aad_len, const uint8_t *in, size_t n, uint8_t *out) {
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int len = 0;
+    if (!ctx) return SP_ERR_NOMEM;
+    int ok = EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, encrypt) > 0 &&
+             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SP_AEAD_NONCE_LEN, NULL) > 0 &&
+             EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, encrypt) > 0 &&
+             (aad_len == 0 || EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aad_len) > 0) &&
+             (n == 0 || EVP_CipherUpdate(ctx, out, &len, in, (int)n) > 0);
+    if (ok && !encrypt)
+        ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SP_AEAD_TAG_LEN, (void *)(in + n)) > 0;
+    int final_ok = ok && EVP_CipherFinal_ex(ctx, out + len, &len) > 0;
+    if (final_ok && encrypt)
+        final_ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SP_AEAD_TAG_LEN, out + n) > 0;
+    EVP_CIPHER_CTX_free(ctx);
+    if (!ok) return SP_ERR_CRYPTO;
+    return final_ok ? SP_OK : (encrypt ? SP_ERR_CRYPTO : SP_ERR_BAD_SIG);
+}
+
+sp_err sp_aead_seal(const uint8_t key[SP_AEAD_KEY_LEN], const uint8_t nonce[SP_AEAD_NONCE_LEN],
+                    const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t n, uint8_t *out) {
+    return aead(1, key, nonce, aad, aad_len, in, n, out);
+}
+
+sp_err sp_aead_open(const uint8_t key[SP_AEAD_KEY_LEN], const uint8_t nonce[SP_AEAD_NONCE_LEN],
+                    const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t n, uint8_t *out) {
+    if (n < SP_AEAD_TAG_LEN) return SP_ERR_DECODE;
+    return aead(0, key, nonce, aad, aad_len, in, n - SP_AEAD_TAG_LEN, out);
 }

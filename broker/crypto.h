@@ -49,6 +49,26 @@ typedef struct {
     size_t n;
 } sp_bytes;
 
+/* ---- sealing primitives (node/seal.h builds the sealed-box format on them) ---- */
+
+#define SP_AEAD_KEY_LEN 32
+#define SP_AEAD_NONCE_LEN 12
+#define SP_AEAD_TAG_LEN 16
+
+/* X25519: shared secret of our private key and a peer's raw public key. SP_ERR_CRYPTO on a
+ * degenerate (all-zero) result or a key of the wrong type. */
+sp_err sp_x25519(const sp_key *priv, const uint8_t peer_pub[SP_PUBKEY_LEN], uint8_t shared[32]);
+/* HKDF-SHA256 (RFC 5869) of ikm with salt and info into out (len <= 255 * 32). */
+sp_err sp_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
+                      const uint8_t *info, size_t info_len, uint8_t *out, size_t len);
+/* AES-256-GCM. seal writes n + SP_AEAD_TAG_LEN bytes to out (ciphertext, then tag). open reads
+ * n >= SP_AEAD_TAG_LEN bytes and writes n - SP_AEAD_TAG_LEN; SP_ERR_BAD_SIG when the tag (or
+ * the associated data) does not match: tampered, or the wrong key. */
+sp_err sp_aead_seal(const uint8_t key[SP_AEAD_KEY_LEN], const uint8_t nonce[SP_AEAD_NONCE_LEN],
+                    const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t n, uint8_t *out);
+sp_err sp_aead_open(const uint8_t key[SP_AEAD_KEY_LEN], const uint8_t nonce[SP_AEAD_NONCE_LEN],
+                    const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t n, uint8_t *out);
+
 /* SHA-256 of the concatenation of n byte strings. */
 void sp_sha256_parts(const sp_bytes *parts, size_t n, uint8_t out[SP_HASH_LEN]);
 /* SHA-256 of the concatenation a || b (b may be NULL with bn 0). */

@@ -354,11 +354,15 @@ static sp_err txn_commit(sp_feedlog *log, txn *t) {
 /* ---- authoring our own feed ---- */
 
 static sp_err author_one(sp_feedlog *log, txn *t, origin_state *self, sp_envelope *env,
-                         const uint8_t *body, size_t len) {
-    uint8_t hash[SP_HASH_LEN];
-    sp_err rv = sp_envelope_init(env, log->self, body, len);
+                         size_t i, sp_body_builder build, void *arg) {
+    uint8_t hash[SP_HASH_LEN], *body = NULL;
+    size_t len = 0;
+    uint64_t seq = head_seq(self) + 1;
+    sp_err rv = build(arg, i, seq, &body, &len);
+    if (rv == SP_OK) rv = sp_envelope_init(env, log->self, body, len);
+    free(body);
     if (rv != SP_OK) return rv;
-    env->seq = head_seq(self) + 1;
+    env->seq = seq;
     env->hlc = sp_hlc_now(&log->clock, sp_wall_ms());
     memcpy(env->prev_hash, head_hash(self), SP_HASH_LEN);
     if ((rv = sp_envelope_sign(env, log->sign_key)) != SP_OK) return rv;
@@ -366,8 +370,8 @@ static sp_err author_one(sp_feedlog *log, txn *t, origin_state *self, sp_envelop
     return txn_add(t, self, env, hash);
 }
 
-sp_err sp_feedlog_author(sp_feedlog *log, const uint8_t *const *bodies, const size_t *lens,
-                         size_t n, sp_envelope *out) {
+sp_err sp_feedlog_author_built(sp_feedlog *log, size_t n, sp_body_builder build, void *arg,
+                               sp_envelope *out) {
     if (!log->sign_key) return SP_ERR_INVAL;
     if (n > SP_MAX_BATCH_ENVELOPES) return SP_ERR_TOO_BIG;
     sp_envelope *envs = calloc(n ? n : 1, sizeof *envs);
@@ -378,7 +382,7 @@ sp_err sp_feedlog_author(sp_feedlog *log, const uint8_t *const *bodies, const si
     origin_state *self = origin_get(log, log->self, 1);
     if (rv == SP_OK && !self) rv = SP_ERR_NOMEM;
     for (size_t i = 0; rv == SP_OK && i < n; i++)
-        rv = author_one(log, &t, self, &envs[i], bodies[i], lens[i]);
+        rv = author_one(log, &t, self, &envs[i], i, build, arg);
     if (rv == SP_OK) rv = txn_commit(log, &t);
     txn_free(&t);
     pthread_mutex_unlock(&log->lock);
@@ -390,6 +394,26 @@ sp_err sp_feedlog_author(sp_feedlog *log, const uint8_t *const *bodies, const si
     }
     free(envs);
     return rv;
+}
+
+typedef struct {
+    const uint8_t *const *bodies;
+    const size_t *lens;
+} fixed_bodies;
+
+static sp_err copy_body(void *arg, size_t i, uint64_t seq, uint8_t **body, size_t *len) {
+    const fixed_bodies *f = arg;
+    if (f->lens[i] > SP_MAX_BODY) return SP_ERR_TOO_BIG;
+    if (!(*body = malloc(f->lens[i] ? f->lens[i] : 1))) return SP_ERR_NOMEM;
+    if (f->lens[i]) memcpy(*body, f->bodies[i], f->lens[i]);
+    *len = f->lens[i];
+    return SP_OK;
+}
+
+sp_err sp_feedlog_author(sp_feedlog *log, const uint8_t *const *bodies, const size_t *lens,
+                         size_t n, sp_envelope *out) {
+    fixed_bodies f = {bodies, lens};
+    return sp_feedlog_author_built(log, n, copy_body, &f, out);
 }
 
 /* ---- ingesting envelopes from elsewhere ---- */

@@ -68,6 +68,14 @@ int sp_feedlog_knows_origin(sp_feedlog *log, const char *origin);
 sp_err sp_feedlog_author(sp_feedlog *log, const uint8_t *const *bodies, const size_t *lens,
                          size_t n, sp_envelope *out);
 
+/* Author n events whose bodies depend on the seq they get (a complaint's tracking number is
+ * derived from the seq of its ComplaintFiled event, and sealed fields are bound to it). build is
+ * called under the log's lock, once per event in order, with the seq the event will have; it
+ * hands over a malloc'ed body. An error from build aborts the whole batch (nothing stored). */
+typedef sp_err (*sp_body_builder)(void *arg, size_t i, uint64_t seq, uint8_t **body, size_t *len);
+sp_err sp_feedlog_author_built(sp_feedlog *log, size_t n, sp_body_builder build, void *arg,
+                               sp_envelope *out);
+
 /* Verify and store envelopes from elsewhere, in one durable batch. Contiguous runs of one
  * origin are verified with one signature check. Per-envelope outcome in status[i] if not NULL:
  * SP_OK stored, SP_ERR_EXISTS duplicate, SP_ERR_FORK fork (evidence kept), or the rejection
