@@ -166,8 +166,8 @@ static sp_err parse(config_box *box, const char *name, const char *buf, size_t l
         walk_map(&w, root, NULL);
         check_required(&w, root);
     }
+    int errors = d.n_errors > 0; /* read before the flush hands the diagnostics over */
     sp_err frv = sp__diags_flush(&d, diags);
-    int errors = d.n_errors > 0;
     sp__diags_free(&d);
     if (rv == SP_OK && frv != SP_OK) rv = frv;
     return rv == SP_OK && errors ? SP_ERR_CONFIG : rv;

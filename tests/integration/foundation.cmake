@@ -8,3 +8,6 @@ sp_test(NAME replicator_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/rep
 add_test(NAME federation_test
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/federation_test.sh $<TARGET_FILE:simpul>)
 set_tests_properties(federation_test PROPERTIES LABELS integration TIMEOUT 300)
+add_test(NAME daemon_start_test
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/daemon_start_test.sh $<TARGET_FILE:simpul>)
+set_tests_properties(daemon_start_test PROPERTIES LABELS integration TIMEOUT 120)
