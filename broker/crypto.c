@@ -254,10 +254,19 @@ sp_err sp_x25519(const sp_key *priv, const uint8_t peer_pub[SP_PUBKEY_LEN], uint
     return ok ? SP_OK : SP_ERR_CRYPTO;
 }
 
+/* Fetched once: OpenSSL 3's implicit fetches cost more than the operations at these sizes. */
+static EVP_KDF *hkdf_alg;
+static EVP_CIPHER *gcm_alg;
+static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
+static void fetch_algs(void) {
+    hkdf_alg = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    gcm_alg = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
 sp_err sp_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
                       const uint8_t *info, size_t info_len, uint8_t *out, size_t len) {
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    pthread_once(&algs_once, fetch_algs);
+    EVP_KDF_CTX *ctx = hkdf_alg ? EVP_KDF_CTX_new(hkdf_alg) : NULL;
     OSSL_PARAM params[5], *p = params;
     *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
     *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
@@ -266,16 +275,16 @@ sp_err sp_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, s
     *p = OSSL_PARAM_construct_end();
     int ok = ctx && EVP_KDF_derive(ctx, out, len, params) > 0;
     EVP_KDF_CTX_free(ctx);
-    EVP_KDF_free(kdf);
     return ok ? SP_OK : SP_ERR_CRYPTO;
 }
 
 static sp_err aead(int encrypt, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
                    size_t aad_len, const uint8_t *in, size_t n, uint8_t *out) {
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    pthread_once(&algs_once, fetch_algs);
+    EVP_CIPHER_CTX *ctx = gcm_alg ? EVP_CIPHER_CTX_new() : NULL;
     int len = 0;
     if (!ctx) return SP_ERR_NOMEM;
-    int ok = EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, encrypt) > 0 &&
+    int ok = EVP_CipherInit_ex(ctx, gcm_alg, NULL, NULL, NULL, encrypt) > 0 &&
              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SP_AEAD_NONCE_LEN, NULL) > 0 &&
              EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, encrypt) > 0 &&
              (aad_len == 0 || EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aad_len) > 0) &&

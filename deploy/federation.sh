@@ -8,7 +8,7 @@
 #
 # `up` creates, for each node of deploy/federation/nodes.tsv (or the --only subset), its keys
 # (simpul keygen), a topology listing every node with its real public keys and loopback
-# addresses (node i listens for peers on BASE+10i, HTTP on BASE+10i+3), a configuration file,
+# addresses (node i listens for peers on BASE+10i, stream +1, replay +2, HTTP +3), a configuration file,
 # and starts it. Each node's files are in DIR/<id>/: keys/, data/, node.yaml, node.log, pid.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -75,6 +75,8 @@ data: data
 keys: keys
 listen:
   peer: tcp://127.0.0.1:$port
+  stream: tcp://127.0.0.1:$((port + 1))
+  replay: tcp://127.0.0.1:$((port + 2))
   http: http://127.0.0.1:$((port + 3))
 replication:
   sync_interval_ms: $sync

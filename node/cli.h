@@ -10,9 +10,12 @@
 enum { SP_EXIT_OK = 0, SP_EXIT_ERROR = 1, SP_EXIT_USAGE = 2, SP_EXIT_PROBLEMS = 3 };
 
 int sp_cli_keygen(int argc, char **argv);
+int sp_cli_keys(int argc, char **argv);
 int sp_cli_log(int argc, char **argv);
 int sp_cli_node(int argc, char **argv);
+int sp_cli_rebuild(int argc, char **argv);
 int sp_cli_status(int argc, char **argv);
+int sp_cli_tail(int argc, char **argv);
 
 /* Print "simpul: <what>: <sp_strerror(e)>" to stderr and return SP_EXIT_ERROR. */
 int sp_cli_fail(const char *what, int e);

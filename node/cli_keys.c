@@ -11,6 +11,7 @@
 
 #include "broker/crypto.h"
 #include "node/cli.h"
+#include "node/seal.h"
 
 static const char keygen_usage[] =
     "usage: simpul keygen --out DIR\n"
@@ -86,4 +87,56 @@ int sp_cli_keygen(int argc, char **argv) {
     if (rc == SP_EXIT_OK) rc = write_pair(dir, "seal", SP_KEY_X25519);
     if (rc == SP_EXIT_OK) fprintf(stderr, "keys written to %s\n", dir);
     return rc;
+}
+
+/* ---- simpl keys rotate ---- */
+
+static const char keys_usage[] =
+    "usage: simpul keys rotate --keys DIR\n"
+    "\n"
+    "Create the node's next sealing key (DIR/seal-<n>.key, mode 0600, and seal-<n>.pub) and print\n"
+    "the line to add under the node's seal_keys: in the topology. Old sealing keys stay in DIR:\n"
+    "they still open what was sealed to them. New boxes use the new key once the topology lists\n"
+    "it and the nodes have reloaded it. Restart this node to load the new key.\n";
+
+static int rotate(const char *dir) {
+    sp_seal_keyring ring;
+    sp_err rv = sp_seal_keyring_load(&ring, dir);
+    uint32_t current = 0;
+    if (rv == SP_OK) sp_seal_keyring_current(&ring, &current);
+    sp_seal_keyring_clear(&ring);
+    if (rv != SP_OK) return sp_cli_fail(dir, rv);
+    char name[32];
+    snprintf(name, sizeof name, "seal-%u", current + 1);
+    sp_key *k = NULL;
+    char priv[4200], pub[4200], b64[64];
+    uint8_t raw[SP_PUBKEY_LEN];
+    snprintf(priv, sizeof priv, "%s/%s.key", dir, name);
+    snprintf(pub, sizeof pub, "%s/%s.pub", dir, name);
+    rv = sp_key_generate(&k, SP_KEY_X25519);
+    if (rv == SP_OK) rv = sp_key_save_private_pem(k, priv);
+    if (rv == SP_OK) rv = sp_key_save_public_pem(k, pub);
+    if (rv == SP_OK) rv = sp_key_raw_public(k, raw);
+    sp_key_free(k);
+    if (rv != SP_OK) return sp_cli_fail(priv, rv);
+    sp_base64_encode(raw, SP_PUBKEY_LEN, b64);
+    printf("- {id: %u, key: %s}\n", current + 1, b64);
+    fprintf(stderr, "new sealing key %u written to %s; add the line above to seal_keys:\n",
+            current + 1, priv);
+    return SP_EXIT_OK;
+}
+
+int sp_cli_keys(int argc, char **argv) {
+    static const struct option opts[] = {{"keys", required_argument, NULL, 'k'}, {0}};
+    if (sp_cli_wants_help(argc, argv)) return fputs(keys_usage, stdout), SP_EXIT_OK;
+    if (argc < 2 || strcmp(argv[1], "rotate") != 0) return fputs(keys_usage, stderr), SP_EXIT_USAGE;
+    const char *dir = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+        if (c == 'k') dir = optarg;
+        else return fputs(keys_usage, stderr), SP_EXIT_USAGE;
+    }
+    if (!dir || optind != argc - 1) return fputs(keys_usage, stderr), SP_EXIT_USAGE;
+    return rotate(dir);
 }

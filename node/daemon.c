@@ -3,10 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "broker/log.h"
 #include "node/control.h"
+#include "node/calendar.h"
 #include "node/replica_store.h"
+#include "node/stream_node.h"
 
 #define MAX_PEERS 1024
 
@@ -14,7 +17,12 @@ struct sp_daemon {
     sp_daemon_parts parts;
     sp_node_config *cfg;
     sp_topology *topo;
-    sp_key *sign_key, *seal_key;
+    sp_key *sign_key;
+    sp_seal_keyring seal;
+    sp_calendar *calendar;
+    sp_sla_policy policy;
+    sp_fold_ctx fold;
+    sp_complaints *complaints;
     sp_store *store;
     sp_feedlog *log;
     sp_replica_adapter adapter;
@@ -22,6 +30,7 @@ struct sp_daemon {
     sp_peer_config *peers;
     size_t n_peers;
     sp_replicator *rep;
+    sp_stream *stream;
     sp_control *control;
 };
 
@@ -68,10 +77,25 @@ static sp_err load_keys(sp_daemon *d) {
                      path, d->parts.self->id);
         return SP_ERR_CONFIG;
     }
-    snprintf(path, sizeof path, "%s/seal.key", d->cfg->keys);
-    if (sp_key_load_pem(&d->seal_key, path, SP_KEY_X25519) != SP_OK)
-        sp_log_warn("daemon.key", "file=%s detail=\"no sealing key: sealed fields cannot be opened here\"", path);
+    if (sp_seal_keyring_load(&d->seal, d->cfg->keys) != SP_OK)
+        sp_log_warn("daemon.key", "dir=%s detail=\"no sealing key: sealed fields cannot be opened "
+                    "here\"", d->cfg->keys);
     return SP_OK;
+}
+
+/* The calendar and SLA policy: the shipped calendar, then the configured file on top. */
+static sp_err load_calendar(sp_daemon *d) {
+    sp_err rv = sp_calendar_new(&d->calendar);
+    if (rv == SP_OK) rv = sp_calendar_load_builtin(d->calendar, &d->policy);
+    if (rv == SP_OK && d->cfg->calendar) {
+        sp_diag_list diags;
+        sp_diag_list_init(&diags);
+        rv = sp_calendar_load_file(d->calendar, &d->policy, d->cfg->calendar, &diags);
+        sp_diag_list_print(&diags, stderr, 20);
+        sp_diag_list_clear(&diags);
+    }
+    d->fold = (sp_fold_ctx){.topo = d->topo, .cal = d->calendar, .policy = &d->policy};
+    return rv;
 }
 
 static sp_err open_log(sp_daemon *d) {
@@ -105,9 +129,16 @@ static int keeps_region(void *arg, const char *origin) {
     return strncmp(o->code, self->code, 2) == 0;
 }
 
+static sp_err on_stage(void *arg, sp_wbatch *b, const sp_envelope *const *envs,
+                       const uint64_t *offsets, size_t n) {
+    sp_daemon *d = arg;
+    return sp_complaints_stage(d->complaints, b, envs, offsets, n);
+}
+
 static void on_committed(void *arg, const sp_envelope *const *envs, const uint64_t *offsets, size_t n) {
     sp_daemon *d = arg;
     if (d->rep) sp_replicator_offer(d->rep, envs, n);
+    if (d->stream) sp_node_stream_publish(d->stream, &d->parts, envs, offsets, n);
 }
 
 static sp_err start_replication(sp_daemon *d) {
@@ -125,9 +156,28 @@ static sp_err start_replication(sp_daemon *d) {
         .n_peers = d->n_peers, .tls_cert_key_file = d->cfg->tls_cert, .tls_ca_file = d->cfg->tls_ca,
         .sync_interval_ms = d->cfg->sync_interval_ms, .request_timeout_ms = d->cfg->request_timeout_ms,
         .push_batch = d->cfg->push_batch, .queue_limit = d->cfg->queue_limit};
-    sp_feedlog_hooks hooks = {NULL, on_committed, d};
+    sp_feedlog_hooks hooks = {on_stage, on_committed, d};
     sp_feedlog_set_hooks(d->log, &hooks);
     return sp_replicator_start(&d->rep, &rc, &d->ops);
+}
+
+/* A node that lost its data comes back with an empty feed of its own. Authoring seq 1 again
+ * would fork its own chain, so first give every peer one anti-entropy round to send back the
+ * feed they hold (bounded wait: a node alone, or its peers down, starts anyway). */
+static void recover_own_feed(sp_daemon *d) {
+    if (d->n_peers == 0 || sp_feedlog_head(d->log, d->parts.self->id, NULL) > 0) return;
+    for (int i = 0; i < 100; i++) { /* 10 s at most */
+        sp_peer_stats *ps;
+        size_t n, synced = 0;
+        if (sp_replicator_stats(d->rep, &ps, &n, NULL) != SP_OK) return;
+        for (size_t k = 0; k < n; k++) synced += ps[k].sync_rounds > 0;
+        free(ps);
+        if (synced == n) break;
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    sp_log_info("daemon.own_feed", "node=%s recovered_seq=%llu", d->parts.self->id,
+                (unsigned long long)sp_feedlog_head(d->log, d->parts.self->id, NULL));
 }
 
 sp_err sp_daemon_start(sp_daemon **out, const char *config_path) {
@@ -135,13 +185,19 @@ sp_err sp_daemon_start(sp_daemon **out, const char *config_path) {
     if (!d) return SP_ERR_NOMEM;
     sp_err rv = load_config(d, config_path);
     if (rv == SP_OK) rv = load_keys(d);
+    if (rv == SP_OK) rv = load_calendar(d);
     if (rv == SP_OK) rv = open_log(d);
+    if (rv == SP_OK) rv = sp_complaints_open(&d->complaints, d->store, &d->fold);
     if (rv == SP_OK) {
-        d->parts = (sp_daemon_parts){d->cfg, d->topo, d->parts.self, d->store, d->log, NULL,
-                                     d->sign_key, d->seal_key};
-        rv = start_replication(d);
-        d->parts.rep = d->rep;
+        d->parts = (sp_daemon_parts){d->cfg,         d->topo,    d->parts.self,
+                                     d->store,       d->log,     NULL,
+                                     d->sign_key,    &d->seal,   d->complaints,
+                                     &d->fold};
+        if (d->cfg->listen_stream) rv = sp_node_stream_start(&d->stream, &d->parts);
     }
+    if (rv == SP_OK) rv = start_replication(d); /* from here on, commits come from peers too */
+    d->parts.rep = d->rep;
+    if (rv == SP_OK) recover_own_feed(d);
     if (rv == SP_OK) rv = sp_control_start(&d->control, &d->parts);
     if (rv != SP_OK) {
         sp_daemon_stop(d);
@@ -165,10 +221,13 @@ void sp_daemon_stop(sp_daemon *d) {
         sp_feedlog_hooks none = {0};
         sp_feedlog_set_hooks(d->log, &none);
     }
+    sp_stream_stop(d->stream);
+    sp_complaints_close(d->complaints);
     sp_feedlog_close(d->log);
     sp_store_close(d->store);
     sp_key_free(d->sign_key);
-    sp_key_free(d->seal_key);
+    sp_seal_keyring_clear(&d->seal);
+    sp_calendar_free(d->calendar);
     free(d->peers);
     sp_topology_free(d->topo);
     if (d->cfg) sp_log_info("daemon.stopped", "node=%s", d->cfg->node);

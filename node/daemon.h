@@ -12,7 +12,10 @@
 #define SP_DAEMON_H
 
 #include "broker/replicator.h"
+#include "node/complaints.h"
 #include "node/feedlog.h"
+#include "node/fold.h"
+#include "node/seal.h"
 #include "topology/config.h"
 #include "topology/topology.h"
 
@@ -28,7 +31,9 @@ typedef struct {
     sp_feedlog *log;
     sp_replicator *rep;
     const sp_key *sign_key;
-    const sp_key *seal_key;
+    const sp_seal_keyring *seal;  /* this node's sealing keys (may be empty) */
+    sp_complaints *complaints;    /* derived complaint state, maintained with every commit */
+    const sp_fold_ctx *fold;      /* topology, calendar and SLA policy the fold uses */
 } sp_daemon_parts;
 
 /* Open everything the configuration names and start serving. The caller owns *out. */

@@ -17,9 +17,12 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  keygen      create a node's signing and sealing keys\n"
+    "  keys        rotate a node's sealing key (keys rotate --keys DIR)\n"
     "  log         append to, dump and verify the feed log\n"
     "  node        run a node (node run --config FILE)\n"
+    "  rebuild     recompute complaint state and statistics from the feeds\n"
     "  status      show a running node's log and peer links\n"
+    "  tail        follow a node's integrator stream\n"
     "  topology    check, show and draw a federation topology\n"
     "  version     print the version\n"
     "\n"
@@ -48,9 +51,12 @@ int main(int argc, char **argv) {
         return SP_EXIT_OK;
     }
     if (strcmp(cmd, "keygen") == 0) return sp_cli_keygen(argc - 1, argv + 1);
+    if (strcmp(cmd, "keys") == 0) return sp_cli_keys(argc - 1, argv + 1);
     if (strcmp(cmd, "log") == 0) return sp_cli_log(argc - 1, argv + 1);
     if (strcmp(cmd, "node") == 0) return sp_cli_node(argc - 1, argv + 1);
+    if (strcmp(cmd, "rebuild") == 0) return sp_cli_rebuild(argc - 1, argv + 1);
     if (strcmp(cmd, "status") == 0) return sp_cli_status(argc - 1, argv + 1);
+    if (strcmp(cmd, "tail") == 0) return sp_cli_tail(argc - 1, argv + 1);
     if (strcmp(cmd, "topology") == 0) return sp_topology_cli_main(argc - 1, argv + 1);
     fprintf(stderr, "simpul: unknown command '%s'\n\n%s", cmd, usage);
     return SP_EXIT_USAGE;

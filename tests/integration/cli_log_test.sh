@@ -48,5 +48,11 @@ check "verify with a different key for the origin" 3 $?
 "$SIMPUL" log --help >/dev/null; check "log --help" 0 $?
 "$SIMPUL" version | grep -q '^simpul '; check version 0 $?
 
+"$SIMPUL" keys rotate --keys "$T/keys" >"$T/rotate.out" 2>/dev/null; check "keys rotate" 0 $?
+grep -q '^- {id: 2, key: ' "$T/rotate.out"; check "keys rotate prints the topology line" 0 $?
+[ "$(stat -c %a "$T/keys/seal-2.key")" = 600 ] && [ -f "$T/keys/seal.key" ]
+check "rotation keeps the old key, new key mode 0600" 0 $?
+"$SIMPUL" keys rotate --keys "$T/nokeys" >/dev/null 2>&1; check "keys rotate without keys" 1 $?
+
 echo "$((fails == 0 ? 1 : 0)) passed, $fails failed"
 [ $fails = 0 ]

@@ -11,3 +11,6 @@ set_tests_properties(federation_test PROPERTIES LABELS integration TIMEOUT 300)
 add_test(NAME daemon_start_test
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/daemon_start_test.sh $<TARGET_FILE:simpul>)
 set_tests_properties(daemon_start_test PROPERTIES LABELS integration TIMEOUT 120)
+add_test(NAME stream_test
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/stream_test.sh $<TARGET_FILE:simpul>)
+set_tests_properties(stream_test PROPERTIES LABELS integration TIMEOUT 120)

@@ -1,0 +1,176 @@
+#include "broker/stream.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "broker/log.h"
+#include "schemas/simpul.pb-c.h"
+
+struct sp_stream {
+    nng_socket pub, rep;
+    int rep_open;
+    pthread_t thread;
+    sp_stream_source src;
+    atomic_uint_fast64_t published, replays;
+};
+
+void sp_stream_publish(sp_stream *s, uint64_t offset, const char *topic, const uint8_t *envelope,
+                       size_t len) {
+    Simpul__V1__StreamEvent ev = SIMPUL__V1__STREAM_EVENT__INIT;
+    ev.offset = offset;
+    ev.topic = (char *)topic;
+    ev.envelope.data = (uint8_t *)envelope;
+    ev.envelope.len = len;
+    size_t tlen = strlen(topic) + 1, n = simpul__v1__stream_event__get_packed_size(&ev);
+    nng_msg *m;
+    if (nng_msg_alloc(&m, tlen + n) != 0) return;
+    memcpy(nng_msg_body(m), topic, tlen); /* topic and its NUL: SUB filters on the prefix */
+    simpul__v1__stream_event__pack(&ev, (uint8_t *)nng_msg_body(m) + tlen);
+    if (nng_sendmsg(s->pub, m, NNG_FLAG_NONBLOCK) != 0)
+        nng_msg_free(m);
+    else
+        atomic_fetch_add(&s->published, 1);
+}
+
+/* ---- replay ---- */
+
+typedef struct {
+    const char *prefix;
+    size_t max, scanned;
+    Simpul__V1__StreamEvent *events;
+    Simpul__V1__StreamEvent **ptrs;
+    size_t n;
+    uint64_t next;
+    int nomem;
+} replay_ctx;
+
+static int replay_visit(void *arg, uint64_t offset, const char *topic, const uint8_t *envelope,
+                        size_t len) {
+    replay_ctx *c = arg;
+    c->scanned++;
+    c->next = offset + 1;
+    if (strncmp(topic, c->prefix, strlen(c->prefix)) == 0) {
+        Simpul__V1__StreamEvent *e = &c->events[c->n];
+        simpul__v1__stream_event__init(e);
+        e->offset = offset;
+        e->topic = strdup(topic);
+        e->envelope.data = malloc(len ? len : 1);
+        if (!e->topic || !e->envelope.data) {
+            free(e->topic);
+            free(e->envelope.data);
+            c->nomem = 1;
+            return 1;
+        }
+        memcpy(e->envelope.data, envelope, len);
+        e->envelope.len = len;
+        c->ptrs[c->n] = e;
+        c->n++;
+    }
+    return c->n >= c->max || c->scanned >= SP_REPLAY_SCAN;
+}
+
+static nng_msg *pack_replay(const Simpul__V1__ReplayReply *r) {
+    nng_msg *m;
+    size_t n = simpul__v1__replay_reply__get_packed_size(r);
+    if (nng_msg_alloc(&m, n) != 0) return NULL;
+    simpul__v1__replay_reply__pack(r, nng_msg_body(m));
+    return m;
+}
+
+static nng_msg *replay_error(const char *text) {
+    Simpul__V1__ReplayReply r = SIMPUL__V1__REPLAY_REPLY__INIT;
+    r.error = (char *)text;
+    return pack_replay(&r);
+}
+
+static nng_msg *serve_replay(sp_stream *s, const nng_msg *in) {
+    Simpul__V1__ReplayRequest *req =
+        simpul__v1__replay_request__unpack(NULL, nng_msg_len(in), nng_msg_body((nng_msg *)in));
+    if (!req) return replay_error("malformed replay request");
+    replay_ctx c = {.prefix = req->prefix ? req->prefix : "", .next = req->from};
+    c.max = req->max && req->max < SP_REPLAY_MAX ? req->max : SP_REPLAY_MAX;
+    c.events = calloc(c.max, sizeof *c.events);
+    c.ptrs = calloc(c.max, sizeof *c.ptrs);
+    nng_msg *m;
+    sp_err rv = c.events && c.ptrs ? s->src.scan(s->src.ctx, req->from, 0, replay_visit, &c) : SP_ERR_NOMEM;
+    if (rv != SP_OK || c.nomem) {
+        m = replay_error(rv != SP_OK ? sp_strerror(rv) : "out of memory");
+    } else {
+        Simpul__V1__ReplayReply r = SIMPUL__V1__REPLAY_REPLY__INIT;
+        r.events = c.ptrs;
+        r.n_events = c.n;
+        r.next = c.next;
+        m = pack_replay(&r);
+    }
+    for (size_t i = 0; i < c.n; i++) {
+        free(c.events[i].topic);
+        free(c.events[i].envelope.data);
+    }
+    free(c.events);
+    free(c.ptrs);
+    simpul__v1__replay_request__free_unpacked(req, NULL);
+    atomic_fetch_add(&s->replays, 1);
+    return m;
+}
+
+static void *replay_main(void *arg) {
+    sp_stream *s = arg;
+    for (;;) {
+        nng_msg *in, *out;
+        if (nng_recvmsg(s->rep, &in, 0) != 0) break; /* closed */
+        out = serve_replay(s, in);
+        nng_msg_free(in);
+        if (out && nng_sendmsg(s->rep, out, 0) != 0) nng_msg_free(out);
+    }
+    return NULL;
+}
+
+static sp_err listen_on(nng_socket sock, const char *url) {
+    int rv = nng_listen(sock, url, NULL, 0);
+    if (rv != 0) sp_log_error("stream.listen", "url=%s error=\"%s\"", url, nng_strerror(rv));
+    return rv == 0 ? SP_OK : SP_ERR_NET;
+}
+
+sp_err sp_stream_start(sp_stream **out, const char *pub_url, const char *replay_url,
+                       const sp_stream_source *src) {
+    sp_stream *s = calloc(1, sizeof *s);
+    if (!s) return SP_ERR_NOMEM;
+    s->src = *src;
+    sp_err rv = nng_pub0_open(&s->pub) == 0 ? listen_on(s->pub, pub_url) : SP_ERR_NET;
+    if (rv == SP_OK && replay_url) {
+        rv = nng_rep0_open(&s->rep) == 0 ? SP_OK : SP_ERR_NET;
+        s->rep_open = rv == SP_OK;
+        if (rv == SP_OK) nng_socket_set_size(s->rep, NNG_OPT_RECVMAXSZ, 4096);
+        if (rv == SP_OK) rv = listen_on(s->rep, replay_url);
+        if (rv == SP_OK && pthread_create(&s->thread, NULL, replay_main, s) != 0) rv = SP_ERR_NOMEM;
+    }
+    if (rv != SP_OK) {
+        nng_close(s->pub);
+        if (s->rep_open) nng_close(s->rep);
+        free(s);
+        return rv;
+    }
+    *out = s;
+    return SP_OK;
+}
+
+void sp_stream_counters(sp_stream *s, uint64_t *published, uint64_t *replays) {
+    *published = atomic_load(&s->published);
+    *replays = atomic_load(&s->replays);
+}
+
+void sp_stream_stop(sp_stream *s) {
+    if (!s) return;
+    nng_close(s->pub);
+    if (s->rep_open) {
+        nng_close(s->rep);
+        pthread_join(s->thread, NULL);
+    }
+    free(s);
+}
