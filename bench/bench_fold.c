@@ -95,7 +95,8 @@ static void generate(workload *w, const sp_test_fold_env *env, const opts *o) {
     w->lens = malloc(w->n * sizeof *w->lens);
     w->order = malloc(w->n * sizeof *w->order);
     for (size_t i = 0; i < w->n; i++) {
-        if (sp_test_encode_event(&w->ev[i], &w->bodies[i], &w->lens[i]) != 0) die("encode", SP_ERR_NOMEM);
+        if (sp_test_encode_event(&w->ev[i], &w->bodies[i], &w->lens[i]) != 0)
+            die("encode", SP_ERR_NOMEM);
         w->order[i] = i;
     }
     for (size_t i = 0; i < w->n; i++) { /* late arrivals: swap an event far back */
@@ -225,7 +226,8 @@ static void report(const workload *w, const opts *o, const incr_result *inc,
            (unsigned long long)inc->counters.appended, (unsigned long long)inc->counters.refolds);
     printf("  rebuild (wipe + scan + fold + write)      %10.0f events/s  %5.1f %%  (%.2f s)\n",
            rb_rate, 100 * rb_rate / raw_rate, rebuild_s);
-    printf("    wipe %.2f s, scan+decode+group %.2f s, fold+write %.2f s; %llu states, %llu stats rows\n",
+    printf("    wipe %.2f s, scan+decode+group %.2f s, fold+write %.2f s; %llu states, %llu stats "
+           "rows\n",
            ph->wipe_end - ph->t0, ph->scan_end - ph->wipe_end, ph->fold_end - ph->scan_end,
            (unsigned long long)res->complaints, (unsigned long long)res->stats_rows);
 }
@@ -253,15 +255,18 @@ int main(int argc, char **argv) {
     incr_result inc;
     incremental(st, &env.ctx, &w, o.batch, &inc);
     size_t crec, srec, crec2, srec2, scanned;
-    uint64_t c1 = fingerprint(st, SP_CF_COMPLAINTS, &crec), s1 = fingerprint(st, SP_CF_STATS, &srec);
+    uint64_t c1 = fingerprint(st, SP_CF_COMPLAINTS, &crec),
+             s1 = fingerprint(st, SP_CF_STATS, &srec);
 
     raw_scan(st, &scanned); /* warm the cache the same way for both measurements */
     double raw = raw_scan(st, &scanned);
     phases ph = {.t0 = now_s()};
     sp_rebuild_result res;
-    if ((rv = sp_complaints_rebuild(st, &env.ctx, on_phase, &ph, &res)) != SP_OK) die("rebuild", rv);
+    if ((rv = sp_complaints_rebuild(st, &env.ctx, on_phase, &ph, &res)) != SP_OK)
+        die("rebuild", rv);
     double rebuild = now_s() - ph.t0;
-    uint64_t c2 = fingerprint(st, SP_CF_COMPLAINTS, &crec2), s2 = fingerprint(st, SP_CF_STATS, &srec2);
+    uint64_t c2 = fingerprint(st, SP_CF_COMPLAINTS, &crec2),
+             s2 = fingerprint(st, SP_CF_STATS, &srec2);
     int same = c1 == c2 && s1 == s2 && crec == crec2 && srec == srec2;
 
     report(&w, &o, &inc, &res, &ph, (double)scanned / raw, rebuild, scanned);

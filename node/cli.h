@@ -15,6 +15,7 @@ int sp_cli_log(int argc, char **argv);
 int sp_cli_node(int argc, char **argv);
 int sp_cli_rebuild(int argc, char **argv);
 int sp_cli_status(int argc, char **argv);
+int sp_cli_token(int argc, char **argv);
 int sp_cli_tail(int argc, char **argv);
 
 /* Print "simpul: <what>: <sp_strerror(e)>" to stderr and return SP_EXIT_ERROR. */

@@ -114,7 +114,8 @@ static int load_inputs(inputs *in, rebuild_opts *o) {
                         "FILE (or --config FILE)\n");
         return SP_EXIT_USAGE;
     }
-    if (rv == SP_OK && (rv = sp_topology_load(&in->topo, o->topology, &d)) != SP_OK) what = o->topology;
+    if (rv == SP_OK && (rv = sp_topology_load(&in->topo, o->topology, &d)) != SP_OK)
+        what = o->topology;
     sp_sla_policy_default(&in->policy);
     if (rv == SP_OK && (rv = sp_calendar_new(&in->cal)) == SP_OK)
         rv = sp_calendar_load_builtin(in->cal, &in->policy);

@@ -61,7 +61,8 @@ sp_err sp__put_state(sp_wbatch *b, const sp_complaint_state *s,
     for (size_t i = 0; i < n_old; i++)
         if (!has_key(idx, n, old[i])) sp_wbatch_delete(b, SP_CF_COMPLAINTS, old[i], strlen(old[i]));
     for (size_t i = 0; i < n; i++)
-        if (!has_key(old, n_old, idx[i])) sp_wbatch_put(b, SP_CF_COMPLAINTS, idx[i], strlen(idx[i]), "", 0);
+        if (!has_key(old, n_old, idx[i]))
+            sp_wbatch_put(b, SP_CF_COMPLAINTS, idx[i], strlen(idx[i]), "", 0);
     return SP_OK;
 }
 
@@ -198,8 +199,9 @@ static sp_err read_history(sp_store *st, const sp_complaint_state *s, sp_fold_ev
         }
         if (rv == SP_OK) rv = sp_fold_decode(&envs[i], &evs[i], &bodies[i], id);
         if (rv != SP_OK) {
-            sp_log_error("complaints.history_unreadable", "id=%s origin=%s seq=%" PRIu64 " error=%s",
-                         s->id, h->origin, h->seq, sp_errname(rv));
+            sp_log_error("complaints.history_unreadable",
+                         "id=%s origin=%s seq=%" PRIu64 " error=%s", s->id, h->origin, h->seq,
+                         sp_errname(rv));
             return rv == SP_ERR_NOMEM || rv == SP_ERR_STORE ? rv : SP_ERR_CORRUPT;
         }
     }

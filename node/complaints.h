@@ -123,9 +123,10 @@ typedef struct {
 
 /* Wipe the complaints and stats column families and recompute them from the feeds: the result
  * is byte-identical to incremental maintenance over the same events. Not concurrent with
- * writers (the CLI runs it with the data directory locked). Memory: about 100 bytes per
- * complaint event. progress (may be NULL) is called every 64k events and at phase ends.
- * Errors: SP_ERR_STORE, SP_ERR_CORRUPT (an undecodable envelope in feeds), SP_ERR_NOMEM. */
+ * writers (the CLI runs it with the data directory locked). Memory: the complaint events are
+ * grouped in memory (about 350 MB peak for a million). progress (may be NULL) is called every
+ * 64k events and at each phase's end (done == total). Errors: SP_ERR_STORE, SP_ERR_CORRUPT
+ * (an undecodable envelope in feeds), SP_ERR_NOMEM, SP_ERR_INVAL (no topology). */
 sp_err sp_complaints_rebuild(sp_store *st, const sp_fold_ctx *ctx, sp_rebuild_progress_fn progress,
                              void *arg, sp_rebuild_result *res);
 

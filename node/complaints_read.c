@@ -145,7 +145,8 @@ sp_err sp_complaints_list(sp_complaints *c, const sp_complaint_filter *f, const 
     if (limit == 0 || limit > 1000) return SP_ERR_INVAL;
     sp_err rv = plan_scan(f, &p);
     if (rv != SP_OK) return rv;
-    if (cursor && *cursor && (strncmp(cursor, p.prefix, p.plen) != 0 || strlen(cursor) >= SP_CURSOR_MAX))
+    if (cursor && *cursor &&
+        (strncmp(cursor, p.prefix, p.plen) != 0 || strlen(cursor) >= SP_CURSOR_MAX))
         return SP_ERR_INVAL;
     rv = scan(c, &p, f, cursor, limit, out);
     if (rv != SP_OK) sp_complaint_page_free(out);

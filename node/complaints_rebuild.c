@@ -1,10 +1,10 @@
 /*
  * `simpul rebuild`: recompute the complaints and stats column families from the feeds.
  *
- * One pass over the feeds groups every complaint event by complaint (strings interned, about
- * 100 bytes per event), then each complaint is folded once with sp_fold_run and written with
- * the same writers as incremental maintenance (complaints_int.h), which is what makes the two
- * byte-identical.
+ * One pass over the feeds groups every complaint event by complaint (strings interned, one
+ * sp_fold_event of ~100 bytes per event), then each complaint is folded once with sp_fold_run
+ * and written with the same writers as incremental maintenance (complaints_int.h), which is
+ * what makes the two byte-identical.
  */
 #include <inttypes.h>
 #include <stdlib.h>

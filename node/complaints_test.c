@@ -71,7 +71,8 @@ static void commit_bodies(db *d, const sp_fold_event *ev, uint8_t *const *bodies
 static void commit(db *d, const sp_fold_event *ev, size_t n) {
     uint8_t **bodies = calloc(n, sizeof *bodies);
     size_t *lens = calloc(n, sizeof *lens);
-    for (size_t i = 0; i < n; i++) assert_int_equal(sp_test_encode_event(&ev[i], &bodies[i], &lens[i]), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(sp_test_encode_event(&ev[i], &bodies[i], &lens[i]), 0);
     commit_bodies(d, ev, bodies, lens, n);
     for (size_t i = 0; i < n; i++) free(bodies[i]);
     free(bodies);
@@ -404,13 +405,18 @@ static void test_lists_and_stats(void **state) {
     char ids[8][SP_TRACKING_ID_MAX];
     uint64_t seq = 0, t = sp_test_wib(2025, 6, 2, 9, 0); /* Monday 2 June 2025 */
     size_t n = 0;
-    n = scripted(ev, n, &seq, "kota-3577", "35.77", "kota-3577", "opd-3577-pupr", SP_ST_FILED, t, ids[0]);
-    n = scripted(ev, n, &seq, "kota-3577", "35.77", "kota-3577", "opd-3577-pupr", SP_ST_DISPOSITIONED, t, ids[1]);
-    n = scripted(ev, n, &seq, "kota-3577", "35.77", "kota-3577", "opd-3577-pupr", SP_ST_IN_PROGRESS, t, ids[2]);
-    n = scripted(ev, n, &seq, "kota-3577", "35.77", "kota-3577", "kemenkes", SP_ST_IN_PROGRESS, t, ids[3]);
+    n = scripted(ev, n, &seq, "kota-3577", "35.77", "kota-3577", "opd-3577-pupr", SP_ST_FILED, t,
+                 ids[0]);
+    n = scripted(ev, n, &seq, "kota-3577", "35.77", "kota-3577", "opd-3577-pupr",
+                 SP_ST_DISPOSITIONED, t, ids[1]);
+    n = scripted(ev, n, &seq, "kota-3577", "35.77", "kota-3577", "opd-3577-pupr", SP_ST_IN_PROGRESS,
+                 t, ids[2]);
+    n = scripted(ev, n, &seq, "kota-3577", "35.77", "kota-3577", "kemenkes", SP_ST_IN_PROGRESS, t,
+                 ids[3]);
     n = scripted(ev, n, &seq, "kota-3577", "35", "prov-35", "kemenkes", SP_ST_VERIFIED, t, ids[4]);
     uint64_t s5 = 0;
-    n = scripted(ev, n, &s5, "kota-5171", "51.71", "kota-5171", "opd-5171-pupr", SP_ST_DISPOSITIONED, t, ids[5]);
+    n = scripted(ev, n, &s5, "kota-5171", "51.71", "kota-5171", "opd-5171-pupr",
+                 SP_ST_DISPOSITIONED, t, ids[5]);
     commit(d, ev, n);
 
     sp_complaint_page pg;
@@ -466,31 +472,40 @@ static void test_lists_and_stats(void **state) {
 
     /* Stats: national scope, by day and now. */
     sp_stats sum;
-    assert_int_equal(sp_complaints_stats_sum(d->c, SP_SCOPE_REGION, "", 20250601, 20250630, &sum), SP_OK);
+    assert_int_equal(sp_complaints_stats_sum(d->c, SP_SCOPE_REGION, "", 20250601, 20250630, &sum),
+                     SP_OK);
     assert_int_equal(sum.v[SP_STAT_FILED], 6);
     assert_int_equal(sum.v[SP_STAT_VERIFIED], 5);
     assert_int_equal(sum.v[SP_STAT_FIRST_RESPONSE], 2);
     assert_int_equal(sum.v[SP_STAT_FIRST_RESPONSE_IN_SLA], 2);
     assert_int_equal(sum.v[SP_STAT_RESPONSE_MS_SUM], 6 * H);
     assert_int_equal(sum.v[SP_STAT_RESP_LE_4H], 2);
-    assert_int_equal(sp_complaints_stats_sum(d->c, SP_SCOPE_REGION, "51", 20250601, 20250630, &sum), SP_OK);
+    assert_int_equal(sp_complaints_stats_sum(d->c, SP_SCOPE_REGION, "51", 20250601, 20250630, &sum),
+                     SP_OK);
     assert_int_equal(sum.v[SP_STAT_FILED], 1);
-    assert_int_equal(sp_complaints_stats_sum(d->c, SP_SCOPE_AGENCY, "kemenkes", 20250601, 20250630, &sum), SP_OK);
+    assert_int_equal(
+        sp_complaints_stats_sum(d->c, SP_SCOPE_AGENCY, "kemenkes", 20250601, 20250630, &sum),
+        SP_OK);
     assert_int_equal(sum.v[SP_STAT_FILED], 1); /* the verified one is held by prov-35 */
     sp_stats g;
     int64_t overdue;
-    assert_int_equal(sp_complaints_stats_now(d->c, SP_SCOPE_REGION, "", t + 12 * DAY, &g, &overdue), SP_OK);
+    assert_int_equal(sp_complaints_stats_now(d->c, SP_SCOPE_REGION, "", t + 12 * DAY, &g, &overdue),
+                     SP_OK);
     assert_int_equal(g.v[SP_STAT_ST_FILED], 1);
     assert_int_equal(g.v[SP_STAT_ST_IN_PROGRESS], 2);
     assert_int_equal(g.v[SP_STAT_ST_DISPOSITIONED], 2);
     assert_int_equal(overdue, 4);
     /* On Tuesday 10 June the responses are not yet late. */
-    assert_int_equal(sp_complaints_stats_now(d->c, SP_SCOPE_REGION, "", t + 8 * DAY, &g, &overdue), SP_OK);
+    assert_int_equal(sp_complaints_stats_now(d->c, SP_SCOPE_REGION, "", t + 8 * DAY, &g, &overdue),
+                     SP_OK);
     assert_int_equal(overdue, 2);
-    assert_int_equal(sp_complaints_stats_now(d->c, SP_SCOPE_REGION, "", t + H, &g, &overdue), SP_OK);
+    assert_int_equal(sp_complaints_stats_now(d->c, SP_SCOPE_REGION, "", t + H, &g, &overdue),
+                     SP_OK);
     assert_int_equal(overdue, 0);
     day_list days = {0};
-    assert_int_equal(sp_complaints_stats_days(d->c, SP_SCOPE_REGION, "35.77", 1, 99999999, collect_day, &days), SP_OK);
+    assert_int_equal(
+        sp_complaints_stats_days(d->c, SP_SCOPE_REGION, "35.77", 1, 99999999, collect_day, &days),
+        SP_OK);
     assert_true(days.n >= 2);
     for (size_t i = 1; i < days.n; i++) assert_true(days.days[i - 1] < days.days[i]);
     assert_int_equal(days.days[0], 20250602);
@@ -526,6 +541,11 @@ static void test_rebuild_wipes_stale_records(void **state) {
     assert_memory_equal(cbefore.p, cafter.p, cbefore.n);
     sp_complaint_state s;
     assert_int_equal(sp_complaints_get(d->c, "9999-1", 1, &s), SP_ERR_NOT_FOUND);
+    sp_state_clear(&s);
+    char long_id[300];
+    memset(long_id, 'A', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    assert_int_equal(sp_complaints_get(d->c, long_id, 1, &s), SP_ERR_NOT_FOUND);
     sp_state_clear(&s);
     free(before.p);
     free(after.p);

@@ -7,8 +7,10 @@
 
 #include "broker/log.h"
 #include "node/control.h"
+#include "node/http.h"
 #include "node/calendar.h"
 #include "node/replica_store.h"
+#include "node/sla_timer.h"
 #include "node/stream_node.h"
 
 #define MAX_PEERS 1024
@@ -31,7 +33,9 @@ struct sp_daemon {
     size_t n_peers;
     sp_replicator *rep;
     sp_stream *stream;
+    sp_sla_timer *sla;
     sp_control *control;
+    sp_http *http;
 };
 
 static sp_err load_config(sp_daemon *d, const char *path) {
@@ -198,7 +202,9 @@ sp_err sp_daemon_start(sp_daemon **out, const char *config_path) {
     if (rv == SP_OK) rv = start_replication(d); /* from here on, commits come from peers too */
     d->parts.rep = d->rep;
     if (rv == SP_OK) recover_own_feed(d);
+    if (rv == SP_OK) rv = sp_sla_timer_start(&d->sla, &d->parts);
     if (rv == SP_OK) rv = sp_control_start(&d->control, &d->parts);
+    if (rv == SP_OK && d->cfg->listen_http) rv = sp_http_start(&d->http, &d->parts);
     if (rv != SP_OK) {
         sp_daemon_stop(d);
         return rv;
@@ -215,7 +221,9 @@ const sp_daemon_parts *sp_daemon_get_parts(const sp_daemon *d) {
 
 void sp_daemon_stop(sp_daemon *d) {
     if (!d) return;
+    sp_http_stop(d->http); /* first: queued requests are still authored and answered */
     sp_control_stop(d->control);
+    sp_sla_timer_stop(d->sla);
     sp_replicator_stop(d->rep); /* no more peers writing into the log */
     if (d->log) {
         sp_feedlog_hooks none = {0};

@@ -166,8 +166,9 @@ static sp_err hist_push(sp_complaint_state *s, const sp_fold_event *ev, sp_verdi
     SET_STR(e->origin, ev->origin);
     e->seq = ev->seq;
     e->hlc = ev->hlc;
-    e->kind = (uint8_t)ev->kind;
-    e->role = (uint8_t)ev->role;
+    /* Out-of-range values from a caller are recorded as unknown: the history must decode. */
+    e->kind = (uint8_t)((unsigned)ev->kind < SP_EV__COUNT ? ev->kind : SP_EV_UNKNOWN);
+    e->role = (uint8_t)((unsigned)ev->role < SP_ROLE__COUNT ? ev->role : SP_ROLE_UNKNOWN);
     e->verdict = (uint8_t)v;
     e->status_after = (uint8_t)s->status;
     return SP_OK;
@@ -212,7 +213,8 @@ static int role_in(sp_role r, unsigned mask) {
 
 #define R(role) (1u << (role))
 #define TRIAGE_ROLES (R(SP_ROLE_ADMIN_PUSAT) | R(SP_ROLE_ADMIN_KOORDINATOR))
-#define AGENCY_ROLES (R(SP_ROLE_ADMIN_PUSAT) | R(SP_ROLE_ADMIN_KOORDINATOR) | R(SP_ROLE_ADMIN_PENGHUBUNG))
+#define AGENCY_ROLES                                                                               \
+    (R(SP_ROLE_ADMIN_PUSAT) | R(SP_ROLE_ADMIN_KOORDINATOR) | R(SP_ROLE_ADMIN_PENGHUBUNG))
 #define ESCALATE_ROLES (R(SP_ROLE_SYSTEM) | R(SP_ROLE_ADMIN_PUSAT) | R(SP_ROLE_ADMIN_KOORDINATOR))
 
 static int status_in(sp_status st, unsigned mask) {
@@ -519,7 +521,8 @@ static int cmp_total(const void *a, const void *b) {
 
 /* (origin, seq) first, then hlc: duplicates and forks become neighbours. */
 static int cmp_identity(const void *a, const void *b) {
-    const sp_fold_event *x = *(const sp_fold_event *const *)a, *y = *(const sp_fold_event *const *)b;
+    const sp_fold_event *x = *(const sp_fold_event *const *)a,
+                        *y = *(const sp_fold_event *const *)b;
     int c = strcmp(x->origin, y->origin);
     if (c) return c;
     if (x->seq != y->seq) return x->seq < y->seq ? -1 : 1;

@@ -129,8 +129,8 @@ static int due_step(schedule *s, size_t k) {
     uint64_t probe = s->now + (sp_test_rand(&s->rng) % 25) * 86400000ull;
     if (sp_fold_due_actions(&env.ctx, &c->shadow, probe, a, 2) == 0) return 0;
     s->now = probe;
-    sp_fold_event e = base(s, a[0].kind, chance(s, 80) ? stable(a[0].author, "national") : "national",
-                           SP_ROLE_SYSTEM);
+    sp_fold_event e = base(
+        s, a[0].kind, chance(s, 80) ? stable(a[0].author, "national") : "national", SP_ROLE_SYSTEM);
     static char targets[MAX_EVENTS][SP_MAX_ORIGIN + 1];
     strcpy(targets[s->n], a[0].target);
     e.agency = targets[s->n];
@@ -190,7 +190,8 @@ static void next_step(schedule *s, size_t k) {
         e.rating = (uint32_t)(sp_test_rand(&s->rng) % 6);
         break;
     default: /* closed or never filed: the odd comment or privacy request */
-        e = base(s, chance(s, 80) ? SP_EV_COMMENTED : SP_EV_PRIVACY_RAISED, intake, SP_ROLE_REPORTER);
+        e = base(s, chance(s, 80) ? SP_EV_COMMENTED : SP_EV_PRIVACY_RAISED, intake,
+                 SP_ROLE_REPORTER);
         e.privacy = (uint32_t)(sp_test_rand(&s->rng) % 3);
         break;
     }
@@ -358,7 +359,8 @@ static void check_replica(const replica *r, const ref_state *ref, size_t nref,
                      (unsigned long long)seed, ref[k].id);
     }
     dump(r->stats, &got);
-    if (got.n != want->n) fail_msg("seed %llu: %zu stats rows, want %zu", (unsigned long long)seed, got.n, want->n);
+    if (got.n != want->n)
+        fail_msg("seed %llu: %zu stats rows, want %zu", (unsigned long long)seed, got.n, want->n);
     for (size_t i = 0; i < got.n; i++) {
         assert_string_equal(got.keys[i], want->keys[i]);
         if (memcmp(&got.rows[i], &want->rows[i], sizeof got.rows[i]) != 0)

@@ -175,10 +175,14 @@ static sp_stat response_bucket(uint64_t ms) {
 
 static void collect(items *it, const sp_complaint_state *s) {
     static const sp_stat gauges[SP_ST__COUNT] = {
-        [SP_ST_FILED] = SP_STAT_ST_FILED,           [SP_ST_VERIFIED] = SP_STAT_ST_VERIFIED,
-        [SP_ST_ARCHIVED] = SP_STAT_ST_ARCHIVED,     [SP_ST_DISPOSITIONED] = SP_STAT_ST_DISPOSITIONED,
-        [SP_ST_IN_PROGRESS] = SP_STAT_ST_IN_PROGRESS, [SP_ST_REROUTED] = SP_STAT_ST_REROUTED,
-        [SP_ST_COMPLETED] = SP_STAT_ST_COMPLETED,   [SP_ST_RESOLVED] = SP_STAT_ST_RESOLVED,
+        [SP_ST_FILED] = SP_STAT_ST_FILED,
+        [SP_ST_VERIFIED] = SP_STAT_ST_VERIFIED,
+        [SP_ST_ARCHIVED] = SP_STAT_ST_ARCHIVED,
+        [SP_ST_DISPOSITIONED] = SP_STAT_ST_DISPOSITIONED,
+        [SP_ST_IN_PROGRESS] = SP_STAT_ST_IN_PROGRESS,
+        [SP_ST_REROUTED] = SP_STAT_ST_REROUTED,
+        [SP_ST_COMPLETED] = SP_STAT_ST_COMPLETED,
+        [SP_ST_RESOLVED] = SP_STAT_ST_RESOLVED,
         [SP_ST_REOPENED] = SP_STAT_ST_REOPENED,
     };
     it->v[it->n++] = (item){0, gauges[s->status], 1};

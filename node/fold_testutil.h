@@ -24,7 +24,8 @@ static const char sp_test_topology_yaml[] =
     "  - {id: national, kind: national, name: Kementerian PANRB, address: 'inproc://national'}\n"
     "  - {id: kemenkes, kind: ministry, name: Kementerian Kesehatan, parent: national,"
     " address: 'inproc://kemenkes'}\n"
-    "  - {id: bpjs, kind: lembaga, name: BPJS Kesehatan, parent: national, address: 'inproc://bpjs'}\n"
+    "  - {id: bpjs, kind: lembaga, name: BPJS Kesehatan, parent: national, address: "
+    "'inproc://bpjs'}\n"
     "  - {id: prov-35, kind: province, code: '35', name: Jawa Timur, parent: national,"
     " address: 'inproc://prov-35'}\n"
     "  - {id: kota-3577, kind: kota, code: '35.77', name: Kota Madiun, parent: prov-35,"
@@ -122,7 +123,10 @@ static inline int sp_test_encode_event(const sp_fold_event *e, uint8_t **out, si
         m.body_case = SIMPUL__V1__EVENT__BODY_FILED;
         m.filed = &filed;
         break;
-    case SP_EV_VERIFIED: m.body_case = SIMPUL__V1__EVENT__BODY_VERIFIED; m.verified = &verified; break;
+    case SP_EV_VERIFIED:
+        m.body_case = SIMPUL__V1__EVENT__BODY_VERIFIED;
+        m.verified = &verified;
+        break;
     case SP_EV_ARCHIVED:
         archived.reason = (char *)e->reason;
         m.body_case = SIMPUL__V1__EVENT__BODY_ARCHIVED;
@@ -138,7 +142,10 @@ static inline int sp_test_encode_event(const sp_fold_event *e, uint8_t **out, si
         m.body_case = SIMPUL__V1__EVENT__BODY_FOLLOW_UP;
         m.follow_up = &fu;
         break;
-    case SP_EV_COMPLETED: m.body_case = SIMPUL__V1__EVENT__BODY_COMPLETED; m.completed = &done; break;
+    case SP_EV_COMPLETED:
+        m.body_case = SIMPUL__V1__EVENT__BODY_COMPLETED;
+        m.completed = &done;
+        break;
     case SP_EV_FEEDBACK:
         fb.satisfied = e->satisfied != 0;
         fb.rating = e->rating;
@@ -203,7 +210,8 @@ static inline const char *sp_test_parent(const sp_fold_ctx *ctx, const char *id)
  * automatically; feedback, sometimes an appeal and a second round. Events are strictly
  * increasing in time, with seq 0 (the caller numbers each origin's events in hlc order) and
  * complaint = id_buf (a buffer of SP_TRACKING_ID_MAX bytes that sp_test_fill_ids fills with
- * the tracking id of out[0], the filing, once it is numbered). Returns the number of events (<= SP_TEST_STORY_MAX).
+ * the tracking id of out[0], the filing, once it is numbered). Returns the number of events (<=
+ * SP_TEST_STORY_MAX).
  */
 static inline size_t sp_test_story(const sp_fold_ctx *ctx, uint64_t *rng, uint64_t start_ms,
                                    char *id_buf, sp_fold_event *out) {
@@ -302,7 +310,8 @@ static inline void sp_test_number_feeds(sp_fold_event *ev, size_t n) {
  * event of the story (the filing included: a filing may name its own id) points at. */
 static inline void sp_test_fill_ids(sp_fold_event *ev, size_t n) {
     for (size_t i = 0; i < n; i++)
-        if (ev[i].kind == SP_EV_FILED) sp_tracking_id((char *)ev[i].complaint, ev[i].origin, ev[i].seq);
+        if (ev[i].kind == SP_EV_FILED)
+            sp_tracking_id((char *)ev[i].complaint, ev[i].origin, ev[i].seq);
 }
 
 #endif

@@ -23,6 +23,7 @@ static const char usage[] =
     "  rebuild     recompute complaint state and statistics from the feeds\n"
     "  status      show a running node's log and peer links\n"
     "  tail        follow a node's integrator stream\n"
+    "  token       create, list and revoke officer tokens for the HTTP API\n"
     "  topology    check, show and draw a federation topology\n"
     "  version     print the version\n"
     "\n"
@@ -57,6 +58,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "rebuild") == 0) return sp_cli_rebuild(argc - 1, argv + 1);
     if (strcmp(cmd, "status") == 0) return sp_cli_status(argc - 1, argv + 1);
     if (strcmp(cmd, "tail") == 0) return sp_cli_tail(argc - 1, argv + 1);
+    if (strcmp(cmd, "token") == 0) return sp_cli_token(argc - 1, argv + 1);
     if (strcmp(cmd, "topology") == 0) return sp_topology_cli_main(argc - 1, argv + 1);
     fprintf(stderr, "simpul: unknown command '%s'\n\n%s", cmd, usage);
     return SP_EXIT_USAGE;

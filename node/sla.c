@@ -91,7 +91,8 @@ int sp_is_working_day(const sp_calendar *cal, int32_t day) {
     return !(cal && sp_calendar_is_holiday(cal, day));
 }
 
-uint64_t sp_sla_deadline(const sp_calendar *cal, sp_timezone tz, uint64_t from_ms, sp_sla_span span) {
+uint64_t sp_sla_deadline(const sp_calendar *cal, sp_timezone tz, uint64_t from_ms,
+                         sp_sla_span span) {
     if (span.n == 0) return 0;
     int32_t day = sp_local_day(from_ms, tz);
     if (span.unit == SP_SPAN_CALENDAR) return sp_end_of_local_day(day + span.n, tz);

@@ -79,7 +79,8 @@ uint64_t sp_end_of_local_day(int32_t day, sp_timezone tz);
 /* Whether a day is a working day under cal (NULL cal: only weekends are off). */
 int sp_is_working_day(const sp_calendar *cal, int32_t day);
 /* The deadline span after from_ms, as described above; 0 when span.n == 0. */
-uint64_t sp_sla_deadline(const sp_calendar *cal, sp_timezone tz, uint64_t from_ms, sp_sla_span span);
+uint64_t sp_sla_deadline(const sp_calendar *cal, sp_timezone tz, uint64_t from_ms,
+                         sp_sla_span span);
 /* Working days strictly after from's local date up to and including to's local date
  * (0 when to is on or before from's date): "how many working days did this take". */
 uint32_t sp_working_days_between(const sp_calendar *cal, sp_timezone tz, uint64_t from_ms,

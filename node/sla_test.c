@@ -208,8 +208,10 @@ static void test_bad_files_change_nothing_and_say_where(void **state) {
     struct {
         const char *yaml, *want;
     } t[] = {
-        {"holidays:\n  - {date: 2025-02-30, name: x}\n", "override.yaml:2:12: '2025-02-30' is not a date"},
-        {"holidays:\n  - {date: 2025-05-01, kind: libur-panjang}\n", "override.yaml:2:30: kind must be"},
+        {"holidays:\n  - {date: 2025-02-30, name: x}\n",
+         "override.yaml:2:12: '2025-02-30' is not a date"},
+        {"holidays:\n  - {date: 2025-05-01, kind: libur-panjang}\n",
+         "override.yaml:2:30: kind must be"},
         {"holidays:\n  - {name: x}\n", "override.yaml:2:5: holiday without a date"},
         {"holiday: []\n", "override.yaml:1:1: unknown key 'holiday'"},
         {"version: 2\n", "override.yaml:1:10: unsupported calendar version"},
