@@ -1,0 +1,576 @@
+/*
+ * The HTTP server: one NNG handler for every path, our own routing (so that unknown paths and
+ * methods get JSON errors, not NNG's HTML pages), request bodies read by us with a per-route
+ * limit (so that oversized bodies get a JSON 413 before anything is allocated), replies,
+ * errors, authentication and the request counters behind /metrics.
+ *
+ * Lifecycle of a request: on_request (NNG thread) -> route -> [read the body] -> the route's
+ * function, which answers at once or hands the request to the batcher, which answers it once
+ * the event is durable. Every answer goes through finish_reply, which finishes NNG's aio and
+ * frees the request. The server counts requests in flight so that stop can wait for them.
+ */
+#include "node/http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "broker/log.h"
+#include "node/http_int.h"
+
+#define MIB (1024u * 1024u)
+
+static const sp_http_route routes[] = {
+    {"GET", "/healthz", "healthz", sp__http_healthz, 0, 0},
+    {"GET", "/metrics", "metrics", sp__http_metrics, 0, 0},
+    {"GET", "/api/v1/status", "status", sp__http_status, 0, 0},
+    {"GET", "/api/v1/stats", "stats", sp__http_stats, 0, 0},
+    {"GET", "/api/v1/complaints", "complaints_list", sp__http_complaint_list, 0, 0},
+    {"POST", "/api/v1/complaints", "complaints_create", sp__http_complaint_create,
+     SP_INTAKE_JSON_MAX, 0},
+    {"GET", "/api/v1/complaints/{}", "complaint_get", sp__http_complaint_get, 0, 0},
+    {"POST", "/api/v1/complaints/{}/actions", "complaint_actions", sp__http_complaint_action,
+     256 * 1024, 0},
+    {"GET", "/api/v1/complaints/{}/attachments/{}", "attachment_get", sp__http_attachment_get, 0,
+     0},
+    {"POST", "/api/v1/intake/sms", "intake_sms", sp__http_intake_sms, 16 * 1024, 0},
+    {"GET", "/open311/v2/services.json", "open311_services", sp__http_o311_services, 0, 1},
+    {"POST", "/open311/v2/requests.json", "open311_create", sp__http_o311_create, 1 * MIB, 1},
+    {"GET", "/open311/v2/requests.json", "open311_list", sp__http_o311_list, 0, 1},
+    {"GET", "/open311/v2/requests/{}.json", "open311_get", sp__http_o311_get, 0, 1},
+};
+#define N_ROUTES (sizeof routes / sizeof *routes)
+_Static_assert(N_ROUTES <= SP_HTTP_MAX_ROUTES, "raise SP_HTTP_MAX_ROUTES");
+
+const sp_http_route *sp__http_routes(size_t *n) {
+    *n = N_ROUTES;
+    return routes;
+}
+
+const int sp__http_statuses[SP_HTTP_N_STATUS - 1] = {
+#define XX(code) code,
+    SP_HTTP_STATUS_MAP(XX)
+#undef XX
+};
+
+const char *const sp__http_reject_names[SP_REJ__COUNT] = {
+#define XX(name) #name,
+    SP_HTTP_REJECT_MAP(XX)
+#undef XX
+};
+
+size_t sp__http_status_slot(int status) {
+    for (size_t i = 0; i < SP_HTTP_N_STATUS - 1; i++)
+        if (sp__http_statuses[i] == status) return i;
+    return SP_HTTP_N_STATUS - 1;
+}
+
+void sp_http_count_reject(sp_http *h, const char *code) {
+    for (size_t i = 0; i < SP_REJ__COUNT; i++)
+        if (strcmp(code, sp__http_reject_names[i]) == 0) atomic_fetch_add(&h->m.rejects[i], 1);
+}
+
+/* ---- answering ---- */
+
+static void req_free(sp_http_req *r) {
+    sp_http *h = r->srv;
+    if (r->rd_aio) nng_aio_reap(r->rd_aio); /* may be called from its own callback */
+    free(r->uri);
+    free(r->path);
+    free(r->body);
+    free(r);
+    atomic_fetch_sub(&h->inflight, 1);
+}
+
+static void count_request(sp_http_req *r, int status) {
+    size_t route = r->route ? r->route_idx : SP_HTTP_MAX_ROUTES;
+    atomic_fetch_add(&r->srv->m.requests[route][sp__http_status_slot(status)], 1);
+}
+
+/* Build the response; on failure the connection is dropped (NNG closes it). */
+static void reply_ex(sp_http_req *r, int status, const char *ctype, const void *body, size_t n,
+                     const char *hname, const char *hval) {
+    nng_http_res *res = NULL;
+    int rv = nng_http_res_alloc(&res);
+    if (rv == 0) rv = nng_http_res_set_status(res, (uint16_t)status);
+    if (rv == 0 && ctype) rv = nng_http_res_set_header(res, "Content-Type", ctype);
+    if (rv == 0 && ctype) rv = nng_http_res_copy_data(res, body, n);
+    if (rv == 0 && hname) rv = nng_http_res_set_header(res, hname, hval);
+    if (rv == 0 && r->body_unread) rv = nng_http_res_set_header(res, "Connection", "close");
+    if (rv == 0) rv = nng_http_res_set_header(res, "Cache-Control", "no-store");
+    count_request(r, rv == 0 ? status : 500);
+    if (rv != 0) {
+        sp_log_error("http.reply", "status=%d error=\"%s\"", status, nng_strerror(rv));
+        nng_http_res_free(res);
+        nng_aio_finish(r->aio, rv);
+    } else {
+        nng_aio_set_output(r->aio, 0, res);
+        nng_aio_finish(r->aio, 0);
+    }
+    req_free(r);
+}
+
+void sp_http_reply(sp_http_req *r, int status, const char *ctype, const void *body, size_t n) {
+    reply_ex(r, status, ctype, body, n, NULL, NULL);
+}
+
+#define JSON_TYPE "application/json; charset=utf-8"
+
+static void reply_json_ex(sp_http_req *r, int status, json_t *body, const char *hname,
+                          const char *hval) {
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(body);
+    if (!text) {
+        static const char oom[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
+        reply_ex(r, 500, JSON_TYPE, oom, sizeof oom - 1, NULL, NULL);
+        return;
+    }
+    reply_ex(r, status, JSON_TYPE, text, strlen(text), hname, hval);
+    free(text);
+}
+
+void sp_http_reply_json(sp_http_req *r, int status, json_t *body) {
+    reply_json_ex(r, status, body, NULL, NULL);
+}
+
+static json_t *error_body(const sp_http_req *r, int status, const char *code, const char *msg) {
+    if (r->route && r->route->open311)
+        return json_pack("[{s:i, s:s}]", "code", status, "description", msg);
+    return json_pack("{s:s, s:s}", "error", code, "message", msg);
+}
+
+static void error_ex(sp_http_req *r, int status, const char *code, const char *hname,
+                     const char *hval, const char *fmt, va_list ap) {
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    sp_http_count_reject(r->srv, code);
+    sp_log_debug("http.error", "route=%s status=%d code=%s message=\"%s\"",
+                 r->route ? r->route->name : "-", status, code, msg);
+    reply_json_ex(r, status, error_body(r, status, code, msg), hname, hval);
+}
+
+void sp_http_error(sp_http_req *r, int status, const char *code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    error_ex(r, status, code, NULL, NULL, fmt, ap);
+    va_end(ap);
+}
+
+static void error_hdr(sp_http_req *r, int status, const char *code, const char *hname,
+                      const char *hval, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void error_hdr(sp_http_req *r, int status, const char *code, const char *hname,
+                      const char *hval, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    error_ex(r, status, code, hname, hval, fmt, ap);
+    va_end(ap);
+}
+
+void sp_http_intake_error(sp_http_req *r, const sp_intake_error *e) {
+    sp_http_error(r, e->status, e->code, "%s", e->message);
+}
+
+void sp_http_internal_error(sp_http_req *r, sp_err rv, const char *what) {
+    if (rv == SP_ERR_CLOSED) {
+        sp_http_error(r, 503, "unavailable", "the node is stopping");
+        return;
+    }
+    if (rv == SP_ERR_TOO_BIG && strcmp(what, "queue") == 0) {
+        sp_http_error(r, 503, "overloaded", "too many requests waiting; retry shortly");
+        return;
+    }
+    sp_log_error("http.internal", "route=%s what=%s error=\"%s\"", r->route ? r->route->name : "-",
+                 what, sp_strerror(rv));
+    sp_http_error(r, 500, "internal", "%s: %s", what, sp_strerror(rv));
+}
+
+/* ---- reading the request ---- */
+
+const char *sp_http_header(const sp_http_req *r, const char *name) {
+    return nng_http_req_get_header(r->req, name);
+}
+
+int sp_http_query(const sp_http_req *r, const char *key, char *out, size_t cap) {
+    sp_form_pair *p;
+    size_t n;
+    if (sp_form_parse(r->query, strlen(r->query), &p, &n) != SP_OK) return -1;
+    const char *v = sp_form_get(p, n, key);
+    int rv = v ? 1 : 0;
+    if (v && (size_t)snprintf(out, cap, "%s", v) >= cap) rv = -1;
+    sp_form_free(p, n);
+    return rv;
+}
+
+int sp_http_authenticate(sp_http_req *r, int required) {
+    const char *auth = sp_http_header(r, "Authorization");
+    r->has_token = 0;
+    if (!auth) {
+        if (!required) return 0;
+        error_hdr(r, 401, "unauthorized", "WWW-Authenticate", "Bearer realm=\"simpul\"",
+                  "this needs an officer token: Authorization: Bearer <token>");
+        return -1;
+    }
+    if (strncasecmp(auth, "Bearer ", 7) != 0) {
+        error_hdr(r, 401, "unauthorized", "WWW-Authenticate", "Bearer realm=\"simpul\"",
+                  "the Authorization header must be 'Bearer <token>'");
+        return -1;
+    }
+    sp_err rv = sp_tokens_check(r->srv->tokens, auth + 7, &r->token);
+    if (rv == SP_ERR_CORRUPT) {
+        sp_http_error(r, 503, "unavailable", "the node's token file is unreadable; see its log");
+        return -1;
+    }
+    if (rv != SP_OK) {
+        error_hdr(r, 401, "unauthorized", "WWW-Authenticate",
+                  "Bearer realm=\"simpul\", error=\"invalid_token\"", "unknown or revoked token");
+        return -1;
+    }
+    r->has_token = 1;
+    return 0;
+}
+
+void sp_http_base_url(const sp_http_req *r, char *buf, size_t cap) {
+    const char *host = sp_http_header(r, "Host");
+    int ok = host && *host && strlen(host) < 200 && !strpbrk(host, " /\\\"<>");
+    if (ok)
+        snprintf(buf, cap, "http://%s", host);
+    else
+        snprintf(buf, cap, "%s", r->srv->p->cfg->listen_http);
+}
+
+void sp_http_time_str(uint64_t ms, char *buf, size_t cap) {
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, cap, "%s.%03uZ", base, (unsigned)(ms % 1000));
+}
+
+json_t *sp_http_time_json(uint64_t ms) {
+    if (!ms) return json_null();
+    char buf[40];
+    sp_http_time_str(ms, buf, sizeof buf);
+    return json_string(buf);
+}
+
+/* ---- routing ---- */
+
+static int hexv(char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Percent-decode the path (without its query) into a fresh string; NULL on a bad escape or a
+ * decoded NUL. A trailing '/' (other than the root) is dropped. */
+static char *decode_path(const char *p) {
+    size_t n = strlen(p), k = 0;
+    char *d = malloc(n + 1);
+    if (!d) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (p[i] != '%') {
+            d[k++] = p[i];
+        } else if (i + 2 < n && (hi = hexv(p[i + 1])) >= 0 && (lo = hexv(p[i + 2])) >= 0 &&
+                   (hi | lo)) {
+            d[k++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            free(d);
+            return NULL;
+        }
+    }
+    if (k > 1 && d[k - 1] == '/') k--;
+    d[k] = '\0';
+    return d;
+}
+
+/* Match one segment against a pattern segment ("{}", "{}.json" or a literal). */
+static int seg_match(const char *pat, size_t pn, const char *seg, size_t sn, char *cap) {
+    if (pn >= 2 && pat[0] == '{' && pat[1] == '}') {
+        size_t suffix = pn - 2;
+        if (sn <= suffix || sn - suffix >= SP_HTTP_PARAM_MAX) return 0;
+        if (memcmp(seg + sn - suffix, pat + 2, suffix) != 0) return 0;
+        memcpy(cap, seg, sn - suffix);
+        cap[sn - suffix] = '\0';
+        return 2;
+    }
+    return pn == sn && memcmp(pat, seg, sn) == 0;
+}
+
+/* Whether path matches pattern; captures go to params. */
+static int path_match(const char *pattern, const char *path,
+                      char params[SP_HTTP_PARAMS][SP_HTTP_PARAM_MAX]) {
+    size_t np = 0;
+    while (*pattern && *path) {
+        if (*pattern != '/' || *path != '/') return 0;
+        pattern++, path++;
+        size_t pn = strcspn(pattern, "/"), sn = strcspn(path, "/");
+        int m = seg_match(pattern, pn, path, sn, np < SP_HTTP_PARAMS ? params[np] : params[0]);
+        if (!m) return 0;
+        np += m == 2;
+        pattern += pn;
+        path += sn;
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+/* The route for the request, or NULL; *path_known tells whether another method would match. */
+static const sp_http_route *find_route(sp_http_req *r, int *path_known) {
+    const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+    *path_known = 0;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (!path_match(routes[i].pattern, r->path, r->params)) continue;
+        *path_known = 1;
+        if (strcmp(routes[i].method, method) == 0) {
+            r->route_idx = i;
+            return &routes[i];
+        }
+    }
+    return NULL;
+}
+
+static void allowed_methods(const char *path, char *buf, size_t cap) {
+    char params[SP_HTTP_PARAMS][SP_HTTP_PARAM_MAX];
+    buf[0] = '\0';
+    for (size_t i = 0; i < N_ROUTES; i++)
+        if (path_match(routes[i].pattern, path, params) && !strstr(buf, routes[i].method))
+            snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", buf[0] ? ", " : "",
+                     routes[i].method);
+}
+
+/* ---- bodies ---- */
+
+static void dispatch(sp_http_req *r) {
+    r->route->fn(r);
+}
+
+static void on_body(void *arg) {
+    sp_http_req *r = arg;
+    int rv = nng_aio_result(r->rd_aio);
+    if (rv != 0) { /* the connection went away: nobody to answer */
+        sp_log_debug("http.body", "route=%s error=\"%s\"", r->route->name, nng_strerror(rv));
+        count_request(r, 400);
+        nng_aio_finish(r->aio, rv);
+        req_free(r);
+        return;
+    }
+    r->body_unread = 0;
+    r->body[r->body_len] = '\0';
+    dispatch(r);
+}
+
+/* Content-Length as a number; -1 when absent, -2 when malformed. */
+static long long content_length(const sp_http_req *r) {
+    const char *cl = sp_http_header(r, "Content-Length");
+    if (!cl) return -1;
+    char *end;
+    unsigned long long v = strtoull(cl, &end, 10);
+    if (end == cl || *end || cl[0] == '-' || v > (1ull << 40)) return -2;
+    return (long long)v;
+}
+
+/* Read the body (if any) then dispatch; or answer 411/413. */
+static void read_body(sp_http_req *r) {
+    long long len = content_length(r);
+    r->body_unread = len > 0 || sp_http_header(r, "Transfer-Encoding");
+    if (len == -2) {
+        sp_http_error(r, 400, "invalid_field", "malformed Content-Length");
+        return;
+    }
+    if (len < 0 && sp_http_header(r, "Transfer-Encoding")) {
+        sp_http_error(r, 411, "length_required", "send the body with a Content-Length");
+        return;
+    }
+    if (len > (long long)r->route->max_body) {
+        sp_http_error(r, 413, "too_large", "the body has %lld bytes; this route takes at most %zu",
+                      len, r->route->max_body);
+        return;
+    }
+    r->body_len = len > 0 ? (size_t)len : 0;
+    if (!(r->body = malloc(r->body_len + 1))) {
+        sp_http_internal_error(r, SP_ERR_NOMEM, "body");
+        return;
+    }
+    r->body[r->body_len] = '\0';
+    if (r->body_len == 0) {
+        dispatch(r);
+        return;
+    }
+    nng_iov iov = {r->body, r->body_len};
+    int rv = nng_aio_alloc(&r->rd_aio, on_body, r);
+    if (rv == 0) rv = nng_aio_set_iov(r->rd_aio, 1, &iov);
+    if (rv != 0) {
+        sp_http_internal_error(r, SP_ERR_NOMEM, "body");
+        return;
+    }
+    nng_http_conn_read_all(r->conn, r->rd_aio);
+}
+
+/* ---- the handler ---- */
+
+static sp_err parse_uri(sp_http_req *r) {
+    if (!(r->uri = strdup(nng_http_req_get_uri(r->req)))) return SP_ERR_NOMEM;
+    char *q = strchr(r->uri, '?');
+    r->query = "";
+    if (q) {
+        *q = '\0';
+        r->query = q + 1;
+    }
+    return (r->path = decode_path(r->uri)) ? SP_OK : SP_ERR_DECODE;
+}
+
+static void route_request(sp_http_req *r) {
+    int known;
+    if (parse_uri(r) != SP_OK) {
+        r->body_unread = content_length(r) > 0;
+        sp_http_error(r, 400, "invalid_field", "malformed request path");
+        return;
+    }
+    if (!(r->route = find_route(r, &known))) {
+        r->body_unread = content_length(r) > 0 || sp_http_header(r, "Transfer-Encoding");
+        if (!known) {
+            sp_http_error(r, 404, "not_found", "no such resource: %s", r->path);
+            return;
+        }
+        char allow[64];
+        allowed_methods(r->path, allow, sizeof allow);
+        error_hdr(r, 405, "method_not_allowed", "Allow", allow,
+                  "%s is not allowed on %s (allowed: %s)", r->method, r->path, allow);
+        return;
+    }
+    if (strcmp(r->route->method, "POST") == 0) {
+        read_body(r);
+        return;
+    }
+    r->body_unread = content_length(r) > 0;
+    if (!(r->body = calloc(1, 1))) {
+        sp_http_internal_error(r, SP_ERR_NOMEM, "request");
+        return;
+    }
+    dispatch(r);
+}
+
+static void on_request(nng_aio *aio) {
+    sp_http *h = nng_http_handler_get_data(nng_aio_get_input(aio, 1));
+    sp_http_req *r = calloc(1, sizeof *r);
+    if (!r) {
+        nng_aio_finish(aio, NNG_ENOMEM);
+        return;
+    }
+    atomic_fetch_add(&h->inflight, 1);
+    r->srv = h;
+    r->aio = aio;
+    r->req = nng_aio_get_input(aio, 0);
+    r->conn = nng_aio_get_input(aio, 2);
+    r->method = nng_http_req_get_method(r->req);
+    if (atomic_load(&h->stopping)) {
+        r->body_unread = 1;
+        sp_http_error(r, 503, "unavailable", "the node is stopping");
+        return;
+    }
+    route_request(r);
+}
+
+/* ---- start and stop ---- */
+
+/* NNG answers some malformed requests itself; make those bodies JSON too. */
+static void set_error_pages(nng_http_server *s) {
+    static const struct {
+        uint16_t code;
+        const char *body;
+    } pages[] = {
+        {400, "{\"error\":\"bad_request\",\"message\":\"malformed HTTP request\"}"},
+        {404, "{\"error\":\"not_found\",\"message\":\"no such resource\"}"},
+        {405, "{\"error\":\"method_not_allowed\",\"message\":\"method not allowed\"}"},
+        {413, "{\"error\":\"too_large\",\"message\":\"request too large\"}"},
+        {500, "{\"error\":\"internal\",\"message\":\"internal error\"}"},
+        {505, "{\"error\":\"bad_request\",\"message\":\"HTTP version not supported\"}"},
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++)
+        nng_http_server_set_error_page(s, pages[i].code, pages[i].body);
+}
+
+static int add_handler(sp_http *h) {
+    nng_http_handler *hd;
+    int rv = nng_http_handler_alloc(&hd, "/", on_request);
+    if (rv != 0) return rv;
+    if ((rv = nng_http_handler_set_method(hd, NULL)) == 0 &&
+        (rv = nng_http_handler_set_tree(hd)) == 0 &&
+        (rv = nng_http_handler_collect_body(hd, false, 0)) == 0 &&
+        (rv = nng_http_handler_set_data(hd, h, NULL)) == 0)
+        rv = nng_http_server_add_handler(h->server, hd); /* the server owns it from here */
+    if (rv != 0) nng_http_handler_free(hd);
+    return rv;
+}
+
+void sp__http_actions_batch_done(void *arg);
+sp_err sp__http_actions_init(sp_http *h);
+void sp__http_actions_fini(sp_http *h);
+
+static sp_err start_batcher(sp_http *h) {
+    sp_batcher_config bc = {
+        .log = h->p->log, .batch_done = sp__http_actions_batch_done, .batch_arg = h};
+    sp_err rv = sp__http_actions_init(h);
+    return rv == SP_OK ? sp_batcher_start(&h->batcher, &bc) : rv;
+}
+
+static sp_err start_server(sp_http *h) {
+    const char *url = h->p->cfg->listen_http;
+    int rv = nng_url_parse(&h->url, url);
+    if (rv != 0) {
+        sp_log_error("http.listen", "url=%s error=\"%s\"", url, nng_strerror(rv));
+        return SP_ERR_CONFIG;
+    }
+    if ((rv = nng_http_server_hold(&h->server, h->url)) == 0 && (rv = add_handler(h)) == 0) {
+        set_error_pages(h->server);
+        rv = nng_http_server_start(h->server);
+    }
+    if (rv != 0) {
+        sp_log_error("http.listen", "url=%s error=\"%s\"", url, nng_strerror(rv));
+        return SP_ERR_NET;
+    }
+    return SP_OK;
+}
+
+sp_err sp_http_start(sp_http **out, const sp_daemon_parts *parts) {
+    sp_http *h = calloc(1, sizeof *h);
+    if (!h) return SP_ERR_NOMEM;
+    h->p = parts;
+    sp_err rv = sp_tokens_open(&h->tokens, parts->cfg->data);
+    if (rv == SP_OK) rv = start_batcher(h);
+    if (rv == SP_OK) rv = start_server(h);
+    if (rv != SP_OK) {
+        sp_http_stop(h);
+        return rv;
+    }
+    sp_log_info("http.started", "url=%s", parts->cfg->listen_http);
+    *out = h;
+    return SP_OK;
+}
+
+void sp_http_stop(sp_http *h) {
+    if (!h) return;
+    atomic_store(&h->stopping, 1);
+    if (h->server) nng_http_server_stop(h->server); /* closes connections: body reads fail */
+    /* Requests already queued are still authored and answered by the running batcher. */
+    for (int i = 0; i < 1000 && atomic_load(&h->inflight) > 0; i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&h->inflight) > 0) { /* freeing now would pull the server from under them */
+        sp_log_warn("http.stop", "inflight=%zu detail=\"requests still running; not freed\"",
+                    atomic_load(&h->inflight));
+        return;
+    }
+    sp_batcher_stop(h->batcher);
+    if (h->server) nng_http_server_release(h->server);
+    nng_url_free(h->url);
+    sp__http_actions_fini(h);
+    sp_tokens_close(h->tokens);
+    free(h);
+}

@@ -1,0 +1,227 @@
+/*
+ * Intake routes: POST /api/v1/complaints (web and app), POST /api/v1/intake/sms (1708),
+ * Open311 GET services.json and POST requests.json. Each parses with node/intake.h, stores
+ * attachments as blobs, and hands an intake job to the batcher; the job seals and authors the
+ * ComplaintFiled (node/intake_build.c) and answers once the event is durable.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/hlc.h"
+#include "broker/log.h"
+#include "node/blobs.h"
+#include "node/http_int.h"
+
+typedef enum { REPLY_WEB, REPLY_SMS, REPLY_OPEN311 } reply_kind;
+
+typedef struct {
+    sp_batch_job job; /* first: the batcher hands us this pointer */
+    sp_http_req *r;
+    sp_intake_req req;
+    reply_kind kind;
+    uint8_t *body; /* prepared for body_seq */
+    size_t len;
+    uint64_t body_seq;
+    char id[SP_TRACKING_ID_MAX];
+} intake_job;
+
+/* ---- the job ---- */
+
+static sp_err job_prepare(sp_batch_job *j, uint64_t seq) {
+    intake_job *ij = (intake_job *)j;
+    const sp_daemon_parts *p = ij->r->srv->p;
+    free(ij->body);
+    ij->body = NULL;
+    sp_err rv = sp_intake_build(&ij->req, p->topo, p->self, seq, &ij->body, &ij->len, ij->id);
+    ij->body_seq = rv == SP_OK ? seq : 0;
+    return rv;
+}
+
+static sp_err job_build(sp_batch_job *j, uint64_t seq, uint8_t **body, size_t *len) {
+    intake_job *ij = (intake_job *)j;
+    if (!ij->body || ij->body_seq != seq) { /* another writer took the predicted seq */
+        sp_err rv = job_prepare(j, seq);
+        if (rv != SP_OK) return rv;
+    }
+    *body = ij->body;
+    *len = ij->len;
+    ij->body = NULL; /* handed over to the log */
+    return SP_OK;
+}
+
+static void reply_created(intake_job *ij, const sp_envelope *env) {
+    sp_http_req *r = ij->r;
+    char base[256], url[400], notice[600];
+    sp_http_base_url(r, base, sizeof base);
+    snprintf(url, sizeof url, "%s/api/v1/complaints/%s", base, ij->id);
+    if (ij->kind == REPLY_OPEN311) {
+        snprintf(notice, sizeof notice, "Aduan tercatat dengan nomor %s. Pantau di %s", ij->id, url);
+        sp_http_reply_json(r, 200, json_pack("[{s:s, s:s, s:n}]", "service_request_id", ij->id,
+                                             "service_notice", notice, "account_id"));
+        return;
+    }
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", ij->id, "tracking_number", ij->id,
+                            "url", url, "status", "filed", "privacy", sp_privacy_name(ij->req.privacy),
+                            "filed_at", sp_http_time_json(sp_hlc_ms(env->hlc)));
+    if (out && ij->kind == REPLY_SMS) {
+        snprintf(notice, sizeof notice, "Terima kasih, aduan Anda tercatat dengan nomor %s. Pantau di %s",
+                 ij->id, url);
+        json_object_set_new(out, "reply", json_string(notice));
+    }
+    sp_http_reply_json(r, 201, out);
+}
+
+static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
+    intake_job *ij = (intake_job *)j;
+    if (rv == SP_OK) {
+        atomic_fetch_add(&ij->r->srv->m.intake[ij->req.channel & 7], 1);
+        reply_created(ij, env);
+    } else if (rv == SP_ERR_CONFIG) {
+        sp_http_error(ij->r, 503, "unavailable", "this node has no sealing key in the topology: "
+                      "it cannot take complaints");
+    } else {
+        sp_http_internal_error(ij->r, rv, "filing");
+    }
+    free(ij->body);
+    sp_intake_req_free(&ij->req);
+    free(ij);
+}
+
+static const sp_batch_job_ops intake_ops = {NULL, job_prepare, job_build, job_finish};
+
+/* Store the attachments (durably, before the event that names them), then queue the job. */
+static void submit(sp_http_req *r, sp_intake_req *req, reply_kind kind) {
+    sp_http *h = r->srv;
+    intake_job *ij = calloc(1, sizeof *ij);
+    sp_err rv = ij ? SP_OK : SP_ERR_NOMEM;
+    for (size_t i = 0; rv == SP_OK && i < req->n_att; i++) {
+        rv = sp_blob_put(h->p->cfg->data, req->att[i].data, req->att[i].len, req->att[i].sha256);
+        atomic_fetch_add(&h->m.attachments, 1);
+        atomic_fetch_add(&h->m.attachment_bytes, req->att[i].len);
+        free(req->att[i].data);
+        req->att[i].data = NULL;
+    }
+    if (rv == SP_OK) {
+        ij->job.ops = &intake_ops;
+        ij->r = r;
+        ij->req = *req; /* moved */
+        ij->kind = kind;
+        sp_intake_req_init(req);
+        rv = sp_batcher_submit(h->batcher, &ij->job);
+    }
+    if (rv == SP_OK) return;
+    if (ij) sp_intake_req_free(&ij->req);
+    free(ij);
+    sp_intake_req_free(req);
+    sp_http_internal_error(r, rv, rv == SP_ERR_TOO_BIG || rv == SP_ERR_CLOSED ? "queue" : "attachments");
+}
+
+static int is_json(const sp_http_req *r) {
+    const char *ct = sp_http_header(r, "Content-Type");
+    return !ct || strncasecmp(ct, "application/json", 16) == 0;
+}
+
+void sp__http_complaint_create(sp_http_req *r) {
+    sp_intake_req req;
+    sp_intake_error err;
+    if (!is_json(r)) {
+        sp_http_error(r, 415, "unsupported_media_type", "send the complaint as application/json");
+        return;
+    }
+    sp_err rv = sp_intake_parse_json(&req, (const char *)r->body, r->body_len, &err);
+    if (rv == SP_OK) rv = sp_intake_check(&req, r->srv->p->topo, &err);
+    if (rv != SP_OK) {
+        sp_intake_req_free(&req);
+        sp_http_intake_error(r, &err);
+        return;
+    }
+    submit(r, &req, REPLY_WEB);
+}
+
+/* ---- SMS ---- */
+
+static void sms_unknown(sp_http_req *r, const sp_intake_error *err) {
+    char help[480];
+    sp_sms_help(r->srv->p->topo, help, sizeof help);
+    sp_http_count_reject(r->srv, err->code);
+    sp_http_reply_json(r, 422, json_pack("{s:s, s:s, s:s}", "error", err->code, "message", err->message,
+                                         "reply", help));
+}
+
+void sp__http_intake_sms(sp_http_req *r) {
+    char *from = NULL, *text = NULL;
+    sp_intake_req req;
+    sp_intake_error err;
+    sp_intake_req_init(&req);
+    sp_err rv = sp_sms_request_parse((const char *)r->body, r->body_len,
+                                     sp_http_header(r, "Content-Type"), &from, &text, &err);
+    if (rv == SP_OK) rv = sp_sms_parse(&req, r->srv->p->topo, from, text, strlen(text), &err);
+    if (rv == SP_OK) rv = sp_intake_check(&req, r->srv->p->topo, &err);
+    free(from);
+    free(text);
+    if (rv == SP_OK) submit(r, &req, REPLY_SMS);
+    else if (strcmp(err.code, "unknown_keyword") == 0) sms_unknown(r, &err);
+    else sp_http_intake_error(r, &err);
+    if (rv != SP_OK) sp_intake_req_free(&req);
+}
+
+/* ---- Open311 ---- */
+
+/* The distinct categories of the routing rules (and "umum"): Open311's services. */
+static json_t *services(const sp_topology *t) {
+    json_t *arr = json_array(), *seen = json_object();
+    for (size_t i = 0; arr && seen && i <= sp_topology_route_count(t); i++) {
+        const char *cat = i < sp_topology_route_count(t) ? sp_topology_route_at(t, i)->category
+                                                         : SP_CATEGORY_GENERAL;
+        if (strcmp(cat, "*") == 0 || json_object_get(seen, cat)) continue;
+        json_object_set_new(seen, cat, json_true());
+        char group[SP_CATEGORY_MAX + 1], desc[SP_CATEGORY_MAX + 32];
+        snprintf(group, sizeof group, "%.*s", (int)strcspn(cat, "/"), cat);
+        snprintf(desc, sizeof desc, "Aduan kategori %s", cat);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "service_code", cat,
+                                             "service_name", cat, "description", desc, "metadata", 0,
+                                             "type", "realtime", "keywords", group, "group", group));
+    }
+    json_decref(seen);
+    return arr;
+}
+
+void sp__http_o311_services(sp_http_req *r) {
+    sp_http_reply_json(r, 200, services(r->srv->p->topo));
+}
+
+/* Open311 answers refusals of its fields with 400 (the spec has no 422). */
+static void o311_error(sp_http_req *r, sp_intake_error *err) {
+    if (err->status == 422) err->status = 400;
+    sp_http_intake_error(r, err);
+}
+
+void sp__http_o311_create(sp_http_req *r) {
+    const char *ct = sp_http_header(r, "Content-Type");
+    if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+        sp_http_error(r, 415, "unsupported_media_type", "send the request as application/x-www-form-urlencoded");
+        return;
+    }
+    sp_form_pair *pairs = NULL;
+    size_t n = 0;
+    sp_intake_req req;
+    sp_intake_error err = {0};
+    sp_err rv = sp_form_parse((const char *)r->body, r->body_len, &pairs, &n);
+    if (rv != SP_OK) {
+        sp_intake_req_init(&req);
+        snprintf(err.message, sizeof err.message, "the body is not a valid form (x-www-form-urlencoded)");
+        err.status = 400;
+        err.code = "invalid_field";
+    }
+    const char *self_region = r->srv->p->self->code ? r->srv->p->self->code : "";
+    if (rv == SP_OK) rv = sp_open311_parse(&req, pairs, n, self_region, &err);
+    if (rv == SP_OK) rv = sp_intake_check(&req, r->srv->p->topo, &err);
+    sp_form_free(pairs, n);
+    if (rv == SP_OK) {
+        submit(r, &req, REPLY_OPEN311);
+        return;
+    }
+    sp_intake_req_free(&req);
+    o311_error(r, &err);
+}
