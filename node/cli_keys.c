@@ -49,8 +49,9 @@ static int refuse_existing(const char *dir) {
     return 0;
 }
 
-static int write_pair(const char *dir, const char *name, sp_key_type type) {
-    char priv[4096], pub[4096], b64[64];
+/* Write DIR/NAME.key (0600) and DIR/NAME.pub; b64 receives the public key in base64. */
+static int new_keypair(const char *dir, const char *name, sp_key_type type, char b64[64]) {
+    char priv[4200], pub[4200];
     uint8_t raw[SP_PUBKEY_LEN];
     sp_key *k = NULL;
     snprintf(priv, sizeof priv, "%s/%s.key", dir, name);
@@ -62,8 +63,14 @@ static int write_pair(const char *dir, const char *name, sp_key_type type) {
     sp_key_free(k);
     if (rv != SP_OK) return sp_cli_fail(priv, rv);
     sp_base64_encode(raw, SP_PUBKEY_LEN, b64);
-    printf("%s: %s\n", type == SP_KEY_ED25519 ? "sign_key" : "seal_key", b64);
     return SP_EXIT_OK;
+}
+
+static int write_pair(const char *dir, const char *name, sp_key_type type) {
+    char b64[64];
+    int rc = new_keypair(dir, name, type, b64);
+    if (rc == SP_EXIT_OK) printf("%s: %s\n", type == SP_KEY_ED25519 ? "sign_key" : "seal_key", b64);
+    return rc;
 }
 
 int sp_cli_keygen(int argc, char **argv) {
@@ -106,23 +113,13 @@ static int rotate(const char *dir) {
     if (rv == SP_OK) sp_seal_keyring_current(&ring, &current);
     sp_seal_keyring_clear(&ring);
     if (rv != SP_OK) return sp_cli_fail(dir, rv);
-    char name[32];
+    char name[32], b64[64];
     snprintf(name, sizeof name, "seal-%u", current + 1);
-    sp_key *k = NULL;
-    char priv[4200], pub[4200], b64[64];
-    uint8_t raw[SP_PUBKEY_LEN];
-    snprintf(priv, sizeof priv, "%s/%s.key", dir, name);
-    snprintf(pub, sizeof pub, "%s/%s.pub", dir, name);
-    rv = sp_key_generate(&k, SP_KEY_X25519);
-    if (rv == SP_OK) rv = sp_key_save_private_pem(k, priv);
-    if (rv == SP_OK) rv = sp_key_save_public_pem(k, pub);
-    if (rv == SP_OK) rv = sp_key_raw_public(k, raw);
-    sp_key_free(k);
-    if (rv != SP_OK) return sp_cli_fail(priv, rv);
-    sp_base64_encode(raw, SP_PUBKEY_LEN, b64);
+    int rc = new_keypair(dir, name, SP_KEY_X25519, b64);
+    if (rc != SP_EXIT_OK) return rc;
     printf("- {id: %u, key: %s}\n", current + 1, b64);
-    fprintf(stderr, "new sealing key %u written to %s; add the line above to seal_keys:\n",
-            current + 1, priv);
+    fprintf(stderr, "new sealing key %u written to %s/%s.key; add the line above to seal_keys:\n",
+            current + 1, dir, name);
     return SP_EXIT_OK;
 }
 

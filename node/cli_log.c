@@ -12,6 +12,7 @@
 
 #include "broker/hlc.h"
 #include "node/cli.h"
+#include "node/control.h"
 #include "node/feedlog.h"
 #include "node/pbjson.h"
 #include "schemas/simpul.pb-c.h"
@@ -105,23 +106,6 @@ static int ctx_open(log_ctx *c, const log_opts *o) {
 
 /* ---- append ---- */
 
-static sp_err make_test_body(const char *self, uint64_t n, const char *text, uint8_t **out,
-                             size_t *len) {
-    char id[96];
-    snprintf(id, sizeof id, "TEST-%s-%" PRIu64, self, n);
-    Simpul__V1__Event ev = SIMPUL__V1__EVENT__INIT;
-    Simpul__V1__Commented cm = SIMPUL__V1__COMMENTED__INIT;
-    cm.text = (char *)text;
-    ev.complaint_id = id;
-    ev.actor = (char *)"simpul-cli";
-    ev.body_case = SIMPUL__V1__EVENT__BODY_COMMENTED;
-    ev.commented = &cm;
-    *len = simpul__v1__event__get_packed_size(&ev);
-    if (!(*out = malloc(*len ? *len : 1))) return SP_ERR_NOMEM;
-    simpul__v1__event__pack(&ev, *out);
-    return SP_OK;
-}
-
 static int cmd_append(const log_opts *o) {
     if (!o->keydir) return fputs(log_usage, stderr), SP_EXIT_USAGE;
     log_ctx c;
@@ -135,7 +119,8 @@ static int cmd_append(const log_opts *o) {
         uint8_t *bodies[1000] = {0};
         size_t lens[1000];
         for (size_t i = 0; rv == SP_OK && i < n; i++)
-            rv = make_test_body(self, first + (uint64_t)done + i, o->text, &bodies[i], &lens[i]);
+            rv = sp_test_event_body(self, first + (uint64_t)done + i, o->text, "simpul-cli",
+                                    &bodies[i], &lens[i]);
         if (rv == SP_OK) rv = sp_feedlog_author(c.log, (const uint8_t *const *)bodies, lens, n, NULL);
         for (size_t i = 0; i < n; i++) free(bodies[i]);
         done += (long)n;

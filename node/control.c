@@ -33,14 +33,15 @@ static json_t *error_json(const char *msg) {
     return json_pack("{s:s}", "error", msg);
 }
 
-static sp_err test_body(const char *self, uint64_t n, const char *text, uint8_t **out, size_t *len) {
+sp_err sp_test_event_body(const char *self, uint64_t n, const char *text, const char *actor,
+                          uint8_t **out, size_t *len) {
     char id[96];
     snprintf(id, sizeof id, "TEST-%s-%llu", self, (unsigned long long)n);
     Simpul__V1__Event ev = SIMPUL__V1__EVENT__INIT;
     Simpul__V1__Commented cm = SIMPUL__V1__COMMENTED__INIT;
     cm.text = (char *)text;
     ev.complaint_id = id;
-    ev.actor = (char *)"simpul-control";
+    ev.actor = (char *)actor;
     ev.body_case = SIMPUL__V1__EVENT__BODY_COMMENTED;
     ev.commented = &cm;
     *len = simpul__v1__event__get_packed_size(&ev);
@@ -59,7 +60,8 @@ static json_t *do_append(const sp_daemon_parts *p, json_int_t count, const char 
         uint8_t *bodies[1000] = {0};
         size_t lens[1000];
         for (size_t i = 0; rv == SP_OK && i < n; i++)
-            rv = test_body(p->self->id, first + (uint64_t)done + i, text, &bodies[i], &lens[i]);
+            rv = sp_test_event_body(p->self->id, first + (uint64_t)done + i, text, "simpul-control",
+                                    &bodies[i], &lens[i]);
         if (rv == SP_OK) rv = sp_feedlog_author(p->log, (const uint8_t *const *)bodies, lens, n, NULL);
         for (size_t i = 0; i < n; i++) free(bodies[i]);
         done += (json_int_t)n;

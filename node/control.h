@@ -16,6 +16,11 @@ typedef struct sp_control sp_control;
 sp_err sp_control_start(sp_control **out, const sp_daemon_parts *parts);
 void sp_control_stop(sp_control *c);
 
+/* The body of a test event (Commented, complaint "TEST-<self>-<n>"), as `simpul log append`
+ * and the control socket's append author them. *out is malloc'ed. */
+sp_err sp_test_event_body(const char *self, uint64_t n, const char *text, const char *actor,
+                          uint8_t **out, size_t *len);
+
 /* Client: send request (JSON text) to the node whose data directory is data_dir; *reply is a
  * malloc'ed JSON text. SP_ERR_NET when no node runs there. */
 sp_err sp_control_call(const char *data_dir, const char *request, char **reply);
