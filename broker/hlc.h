@@ -24,7 +24,7 @@ static inline uint64_t sp_hlc_make(uint64_t ms, uint16_t counter) {
     return (ms << 16) | counter;
 }
 
-/* Current wall clock in Unix milliseconds. */
+/* Current wall clock in Unix milliseconds (shifted by $SIMPUL_CLOCK_OFFSET_MS, for tests). */
 uint64_t sp_wall_ms(void);
 /* A new stamp for a local event, strictly greater than every stamp seen; now_ms is the wall
  * clock (pass sp_wall_ms()). */

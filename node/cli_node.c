@@ -19,9 +19,12 @@
 static const char node_usage[] =
     "usage: simpul node run --config FILE\n"
     "       simpul node append --data DIR [--count N] [--text TEXT]\n"
+    "       simpul node sla-check --data DIR\n"
     "\n"
     "  run      run the node the configuration file describes, until SIGTERM or SIGINT\n"
-    "  append   ask the node running on DIR to author N test events (durably)\n";
+    "  append   ask the node running on DIR to author N test events (durably)\n"
+    "  sla-check  ask the node running on DIR to write the SLA escalations and\n"
+    "           auto-completions due now; it also does so every 30 s\n";
 
 static const char status_usage[] =
     "usage: simpul status --data DIR [--json]\n"
@@ -112,6 +115,14 @@ int sp_cli_node(int argc, char **argv) {
                (long long)json_integer_value(json_object_get(reply, "appended")),
                (long long)json_integer_value(json_object_get(reply, "first")),
                (long long)json_integer_value(json_object_get(reply, "last")));
+        json_decref(reply);
+        return SP_EXIT_OK;
+    }
+    if (strcmp(sub, "sla-check") == 0 && o.data) {
+        json_t *reply;
+        int rc = call(o.data, json_pack("{s:s}", "cmd", "sla-check"), &reply);
+        if (rc != SP_EXIT_OK) return rc;
+        printf("authored %lld SLA events\n", (long long)json_integer_value(json_object_get(reply, "authored")));
         json_decref(reply);
         return SP_EXIT_OK;
     }

@@ -84,10 +84,8 @@ static json_t *handle(const sp_daemon_parts *p, const char *req, size_t len) {
         const char *text = json_string_value(json_object_get(in, "text"));
         out = do_append(p, json_integer_value(json_object_get(in, "count")), text ? text : "test event");
     } else if (strcmp(cmd, "sla-check") == 0) {
-        /* "at" (unix ms) lets operators and tests ask what would be due at another time. */
-        json_int_t at = json_integer_value(json_object_get(in, "at"));
         size_t n = 0;
-        sp_err rv = sp_sla_check(p, at > 0 ? (uint64_t)at : sp_wall_ms(), &n);
+        sp_err rv = sp_sla_check(p, sp_wall_ms(), &n);
         out = rv == SP_OK ? json_pack("{s:I}", "authored", (json_int_t)n) : error_json(sp_strerror(rv));
     } else
         out = error_json("unknown cmd");

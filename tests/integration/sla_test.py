@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""The SLA timer on real nodes: deadlines passing turn into system events, written once.
+
+    sla_test.py SIMPUL_BINARY
+
+Working days cannot be waited out in a test, so a node is restarted with its clock days ahead
+(SIMPUL_CLOCK_OFFSET_MS), as a node living later would be. A complaint filed at Kota Madiun and
+left unverified is escalated by Jawa Timur (the parent) once the verification deadline has
+passed; asking again writes nothing more; the escalation replicates. A complaint followed up by
+the OPD and left without a reply from the reporter is auto-completed by the OPD 10 working days
+later.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+SIMPUL = os.path.abspath(sys.argv[1])
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+FED = os.path.join(ROOT, "deploy", "federation.sh")
+NODES = "national,prov-35,kota-3577,opd-3577-pupr"
+T = tempfile.mkdtemp(prefix="simpul-sla-")
+ENV = dict(os.environ, SIMPUL=SIMPUL)
+PORTS, FAILS = {}, []
+DAY = 86400 * 1000
+
+
+def check(name, cond, detail=""):
+    print(("ok: " if cond else "FAIL: ") + name + ("" if cond else "  " + str(detail)[:500]))
+    if not cond:
+        FAILS.append(name)
+
+
+def req(node, method, path, body=None, token=None):
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    r = urllib.request.Request("http://127.0.0.1:%d%s" % (PORTS[node], path), method=method,
+                               data=json.dumps(body).encode() if body is not None else None,
+                               headers=headers)
+    with urllib.request.urlopen(r, timeout=20) as resp:
+        return json.loads(resp.read())
+
+
+def simpul(*args):
+    return subprocess.run([SIMPUL, *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def sla_check(node):
+    out = simpul("node", "sla-check", "--data", os.path.join(T, node, "data"))
+    return int(re.search(r"authored (\d+)", out).group(1))
+
+
+def restart_ahead(node, days):
+    """Restart node with its clock `days` ahead."""
+    env = dict(ENV, SIMPUL_CLOCK_OFFSET_MS=str(days * DAY))
+    subprocess.run([FED, "stop", T, node], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run([FED, "start", T, node], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def wait(fn, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end and not fn():
+        time.sleep(0.1)
+    return fn()
+
+
+def kinds(node, cid):
+    c = req(node, "GET", "/api/v1/complaints/" + cid)
+    return [e.get("kind") or e.get("type") or e.get("event") for e in c.get("timeline", [])], c
+
+
+def main():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    base = min(s.getsockname()[1] // 10 * 10, 64900)
+    s.close()
+    try:
+        subprocess.run([FED, "up", T, "--port", str(base), "--only", NODES, "--sync", "300"],
+                       check=True, env=ENV, stdout=subprocess.DEVNULL)
+        for n in NODES.split(","):
+            PORTS[n] = int(re.search(r"http: http://127.0.0.1:(\d+)",
+                                     open(os.path.join(T, n, "node.yaml")).read()).group(1))
+        admin = simpul("token", "create", "--data", os.path.join(T, "kota-3577", "data"),
+                       "--name", "a", "--role", "admin-koordinator")
+        opd = simpul("token", "create", "--data", os.path.join(T, "opd-3577-pupr", "data"),
+                     "--name", "o", "--role", "admin-penghubung")
+        body = {"body": "Jalan berlubang", "category": "infrastruktur/pju", "region": "35.77"}
+        late = req("kota-3577", "POST", "/api/v1/complaints", body)["id"]
+        check("nothing is due today", sla_check("prov-35") == 0 and sla_check("kota-3577") == 0)
+        restart_ahead("prov-35", 30)
+        wait(lambda: req("prov-35", "GET", "/api/v1/complaints/" + late).get("status") == "filed")
+        n = sla_check("prov-35")
+        check("the missed verification is escalated by the parent, once", n == 1, n)
+        check("asking again writes nothing more", sla_check("prov-35") == 0)
+        esc = lambda node: any(x and "escalat" in x for x in kinds(node, late)[0])
+        check("the timeline shows the escalation", esc("prov-35"), kinds("prov-35", late)[1])
+        check("the escalation replicates to Madiun and national", wait(lambda: esc("kota-3577") and esc("national")))
+
+        quiet = req("kota-3577", "POST", "/api/v1/complaints", body)["id"]
+        act = lambda node, tok, b: req(node, "POST", "/api/v1/complaints/%s/actions" % quiet, b, tok)
+        act("kota-3577", admin, {"action": "verify"})
+        act("kota-3577", admin, {"action": "disposition", "by_rule": True})
+        wait(lambda: req("opd-3577-pupr", "GET", "/api/v1/complaints/" + quiet).get("status") == "dispositioned")
+        act("opd-3577-pupr", opd, {"action": "follow-up", "text": "Sudah ditambal"})
+        check("nothing to auto-complete yet", sla_check("opd-3577-pupr") == 0)
+        restart_ahead("opd-3577-pupr", 20)
+        wait(lambda: req("opd-3577-pupr", "GET", "/api/v1/complaints/" + quiet).get("status") == "in-progress")
+        n = sla_check("opd-3577-pupr")
+        check("no reply for 10 working days: the OPD auto-completes it", n >= 1, n)
+        st = req("opd-3577-pupr", "GET", "/api/v1/complaints/" + quiet).get("status")
+        check("status is completed", st == "completed", st)
+    finally:
+        subprocess.run([FED, "down", T], env=ENV, stdout=subprocess.DEVNULL)
+        if not FAILS:
+            shutil.rmtree(T, ignore_errors=True)
+        else:
+            print("data kept in", T)
+    print("%d passed, %d failed" % (0 if FAILS else 1, len(FAILS)))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
