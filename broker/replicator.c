@@ -47,6 +47,7 @@ typedef struct peer {
     int needs_sync;
     uint64_t next_sync_ms;
     sp_strmap known; /* origin -> uint64_t *: the peer holds that origin up to this seq */
+    sp_strmap pulling; /* origin -> uint64_t *: when the peer last pulled it from us (ms) */
     sp_peer_stats stats;
 } peer;
 
@@ -315,14 +316,34 @@ static sp_err pull_origin(peer *p, const char *origin, uint64_t target) {
     return SP_OK;
 }
 
+/* Whether the peer pulled origin from us within the last request timeout: it is fetching the
+ * feed itself (anti-entropy runs on both sides at once), and pushing the same ranges would only
+ * make it receive everything twice. Lock held. */
+static int peer_is_pulling(const peer *p, const char *origin) {
+    const uint64_t *at = sp_strmap_get(&p->pulling, origin);
+    return at && sp_wall_ms() < *at + p->r->cfg.request_timeout_ms;
+}
+
+static void note_pull(peer *p, const char *origin) {
+    pthread_mutex_lock(&p->lock);
+    uint64_t *at = sp_strmap_get(&p->pulling, origin);
+    if (!at && (at = malloc(sizeof *at)) && sp_strmap_put(&p->pulling, origin, at, NULL) != SP_OK) {
+        free(at);
+        at = NULL;
+    }
+    if (at) *at = sp_wall_ms();
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* Push origin's feed to the peer from the seq after what it holds up to `mine`. */
 static sp_err push_origin(peer *p, const char *origin, uint64_t mine) {
     sp_replicator *r = p->r;
     for (;;) {
         pthread_mutex_lock(&p->lock);
         uint64_t theirs = known_get(p, origin);
+        int pulling = peer_is_pulling(p, origin);
         pthread_mutex_unlock(&p->lock);
-        if (theirs >= mine || atomic_load(&r->stopping)) return SP_OK;
+        if (theirs >= mine || pulling || atomic_load(&r->stopping)) return SP_OK;
         sp_envelope *envs;
         size_t n;
         sp_err rv = r->store.range(r->store.ctx, origin, theirs + 1, r->cfg.push_batch,
@@ -590,8 +611,9 @@ static nng_msg *serve_sync(sp_replicator *r, peer *p, const Simpul__V1__Heads *t
     return m;
 }
 
-static nng_msg *serve_pull(sp_replicator *r, const Simpul__V1__PullRequest *pull) {
+static nng_msg *serve_pull(sp_replicator *r, peer *p, const Simpul__V1__PullRequest *pull) {
     if (!pull || !sp_node_id_valid(pull->origin)) return error_reply(r, "malformed pull");
+    note_pull(p, pull->origin);
     size_t max = pull->max && pull->max < r->cfg.push_batch ? pull->max : r->cfg.push_batch;
     sp_envelope *envs;
     size_t n;
@@ -636,7 +658,7 @@ static nng_msg *serve(sp_replicator *r, const nng_msg *in) {
     } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_SYNC) {
         m = serve_sync(r, p, req->sync);
     } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_PULL) {
-        m = serve_pull(r, req->pull);
+        m = serve_pull(r, p, req->pull);
     } else {
         count_server(r, &r->sstats.malformed);
         m = error_reply(r, "unknown request");
@@ -804,6 +826,7 @@ static void stop_peer(peer *p) {
     if (p->tls) nng_tls_config_free(p->tls);
     free(p->queue);
     sp_strmap_free(&p->known, free);
+    sp_strmap_free(&p->pulling, free);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->lock);
 }

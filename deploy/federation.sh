@@ -9,28 +9,36 @@
 # `up` creates, for each node of deploy/federation/nodes.tsv (or the --only subset), its keys
 # (simpul keygen), a topology listing every node with its real public keys and loopback
 # addresses (node i listens for peers on BASE+10i, stream +1, replay +2, HTTP +3), a configuration file,
-# and starts it. Each node's files are in DIR/<id>/: keys/, data/, node.yaml, node.log, pid.
+# and starts them all at once, then waits until each answers. A subset keeps the routing rules of
+# deploy/federation/routes.yaml whose agency it runs. Each node's files are in DIR/<id>/: keys/,
+# data/, node.yaml, node.log, pid.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 SIMPUL=${SIMPUL:-$here/../build/node/simpul}
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,12p' "$0"; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,14p' "$0"; exit 2; }
 shift 2
 
 node_ids() { grep -v '^#' "$here/federation/nodes.tsv" | cut -f1; }
 
-start_node() {
+launch_node() {
   local id=$1 n="$dir/$1"
   [ -f "$n/node.yaml" ] || { echo "no node $id in $dir" >&2; exit 1; }
   "$SIMPUL" node run --config "$n/node.yaml" >>"$n/node.log" 2>&1 &
   echo $! >"$n/pid"
-  for _ in $(seq 100); do            # ready when its control socket answers
+}
+
+wait_ready() {
+  local id=$1 n="$dir/$1"
+  for _ in $(seq 150); do            # ready when its control socket answers
     "$SIMPUL" status --data "$n/data" >/dev/null 2>&1 && return 0
     kill -0 "$(cat "$n/pid")" 2>/dev/null || { echo "$id failed to start:" >&2; tail -5 "$n/node.log" >&2; exit 1; }
     sleep 0.1
   done
   echo "$id did not become ready" >&2; exit 1
 }
+
+start_node() { launch_node "$1"; wait_ready "$1"; }
 
 stop_node() {
   local pidf="$dir/$1/pid"
@@ -62,7 +70,13 @@ write_topology() {
     } >>"$out"
     i=$((i + 1))
   done <"$here/federation/nodes.tsv"
-  [ -z "$only" ] && cat "$here/federation/routes.yaml" >>"$out"
+  if [ -z "$only" ]; then
+    cat "$here/federation/routes.yaml" >>"$out"
+  else # a subset keeps the routing rules whose agency it runs
+    local kept
+    kept=$(grep -E "agency: ($(tr ',' '|' <<<"$only"))}" "$here/federation/routes.yaml" || true)
+    [ -n "$kept" ] && printf 'routes:\n%s\n' "$kept" >>"$out"
+  fi
   return 0
 }
 
@@ -106,7 +120,9 @@ up() {
   done
   write_topology "$base" "$only"
   "$SIMPUL" topology check "$dir/topology.yaml" >/dev/null
-  for id in "${ids[@]}"; do start_node "$id"; done
+  # All at once: a node waits (boundedly) for its peers' feeds when it starts empty.
+  for id in "${ids[@]}"; do launch_node "$id"; done
+  for id in "${ids[@]}"; do wait_ready "$id"; done
 }
 
 case $cmd in

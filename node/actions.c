@@ -13,7 +13,8 @@
 #include "schemas/simpul.pb-c.h"
 
 #define INVALID(err, ...) sp__intake_fail(err, 400, "invalid_field", SP_ERR_INVAL, __VA_ARGS__)
-#define MISSING(err, f) sp__intake_fail(err, 400, "missing_field", SP_ERR_INVAL, "'%s' is required", f)
+#define MISSING(err, f)                                                                            \
+    sp__intake_fail(err, 400, "missing_field", SP_ERR_INVAL, "'%s' is required", f)
 
 static const struct {
     const char *name;
@@ -39,11 +40,16 @@ sp_ev_kind sp_action_event(sp_action_kind k) {
 
 int sp_action_role_allowed(sp_action_kind k, sp_role role) {
     static const unsigned allowed[SP_ACT__COUNT] = {
-        [SP_ACT_VERIFY] = ADMINS,          [SP_ACT_ARCHIVE] = ADMINS,
-        [SP_ACT_DISPOSITION] = ADMINS,     [SP_ACT_REROUTE] = OFFICERS,
-        [SP_ACT_FOLLOW_UP] = OFFICERS,     [SP_ACT_COMPLETE] = OFFICERS,
-        [SP_ACT_COMMENT] = ANYONE,         [SP_ACT_REOPEN] = R(SP_ROLE_REPORTER),
-        [SP_ACT_FEEDBACK] = R(SP_ROLE_REPORTER), [SP_ACT_RAISE_PRIVACY] = ANYONE,
+        [SP_ACT_VERIFY] = ADMINS,
+        [SP_ACT_ARCHIVE] = ADMINS,
+        [SP_ACT_DISPOSITION] = ADMINS,
+        [SP_ACT_REROUTE] = OFFICERS,
+        [SP_ACT_FOLLOW_UP] = OFFICERS,
+        [SP_ACT_COMPLETE] = OFFICERS,
+        [SP_ACT_COMMENT] = ANYONE,
+        [SP_ACT_REOPEN] = R(SP_ROLE_REPORTER),
+        [SP_ACT_FEEDBACK] = R(SP_ROLE_REPORTER),
+        [SP_ACT_RAISE_PRIVACY] = ANYONE,
     };
     return (unsigned)k < SP_ACT__COUNT && (unsigned)role < 32 && ((allowed[k] >> role) & 1u);
 }
@@ -56,13 +62,15 @@ void sp_action_free(sp_action *a) {
     memset(a, 0, sizeof *a);
 }
 
-static sp_err opt_str(json_t *o, const char *key, size_t max, const char **out, sp_intake_error *err) {
+static sp_err opt_str(json_t *o, const char *key, size_t max, const char **out,
+                      sp_intake_error *err) {
     json_t *v = json_object_get(o, key);
     *out = NULL;
     if (!v || json_is_null(v)) return SP_OK;
     if (!json_is_string(v)) return INVALID(err, "'%s' must be a string", key);
     if (json_string_length(v) > max) return INVALID(err, "'%s' is longer than %zu bytes", key, max);
-    if (memchr(json_string_value(v), '\0', json_string_length(v))) return INVALID(err, "'%s' contains a NUL", key);
+    if (memchr(json_string_value(v), '\0', json_string_length(v)))
+        return INVALID(err, "'%s' contains a NUL", key);
     *out = json_string_value(v);
     return SP_OK;
 }
@@ -70,9 +78,9 @@ static sp_err opt_str(json_t *o, const char *key, size_t max, const char **out, 
 /* Which JSON field carries the free text of each action, and whether it is required. */
 static void text_field(sp_action_kind k, const char **name, int *required) {
     *required = k == SP_ACT_FOLLOW_UP || k == SP_ACT_COMPLETE || k == SP_ACT_COMMENT;
-    *name = k == SP_ACT_COMPLETE                                  ? "summary"
+    *name = k == SP_ACT_COMPLETE                                                   ? "summary"
             : k == SP_ACT_FOLLOW_UP || k == SP_ACT_COMMENT || k == SP_ACT_FEEDBACK ? "text"
-                                                                  : "note";
+                                                                                   : "note";
 }
 
 static sp_err parse_text(sp_action *a, json_t *o, sp_intake_error *err) {
@@ -91,9 +99,12 @@ static sp_err parse_reason(sp_action *a, json_t *o, sp_intake_error *err) {
     sp_err rv = opt_str(o, "reason", SP_REASON_MAX, &v, err);
     if (rv != SP_OK) return rv;
     if (!v || !*v) {
-        if (a->kind == SP_ACT_REROUTE) v = "bukan wewenang";
-        else if (a->kind == SP_ACT_ARCHIVE || a->kind == SP_ACT_REOPEN) return MISSING(err, "reason");
-        else return SP_OK;
+        if (a->kind == SP_ACT_REROUTE)
+            v = "bukan wewenang";
+        else if (a->kind == SP_ACT_ARCHIVE || a->kind == SP_ACT_REOPEN)
+            return MISSING(err, "reason");
+        else
+            return SP_OK;
     }
     snprintf(a->reason, sizeof a->reason, "%s", v);
     return SP_OK;
@@ -109,7 +120,8 @@ static sp_err parse_agency(sp_action *a, json_t *o, sp_intake_error *err) {
     if (br && !json_is_boolean(br)) return INVALID(err, "'by_rule' must be true or false");
     a->by_rule = json_is_true(br);
     if (a->by_rule == (a->agency[0] != '\0'))
-        return INVALID(err, "a disposition names an 'agency' or asks for \"by_rule\": true (one of them)");
+        return INVALID(
+            err, "a disposition names an 'agency' or asks for \"by_rule\": true (one of them)");
     return SP_OK;
 }
 
@@ -144,15 +156,18 @@ static sp_err parse_kind(sp_action *a, json_t *o, sp_intake_error *err) {
             return SP_OK;
         }
     }
-    return INVALID(err, "unknown action '%.40s' (verify, archive, disposition, reroute, follow-up, "
-                   "complete, comment, reopen, feedback, raise-privacy)", name);
+    return INVALID(err,
+                   "unknown action '%.40s' (verify, archive, disposition, reroute, follow-up, "
+                   "complete, comment, reopen, feedback, raise-privacy)",
+                   name);
 }
 
 static sp_err parse_fields(sp_action *a, json_t *o, sp_intake_error *err) {
     sp_err rv = parse_kind(a, o, err);
     if (rv == SP_OK) rv = parse_text(a, o, err);
     if (rv == SP_OK) rv = parse_reason(a, o, err);
-    if (rv == SP_OK && (a->kind == SP_ACT_DISPOSITION || a->kind == SP_ACT_REROUTE)) rv = parse_agency(a, o, err);
+    if (rv == SP_OK && (a->kind == SP_ACT_DISPOSITION || a->kind == SP_ACT_REROUTE))
+        rv = parse_agency(a, o, err);
     if (rv == SP_OK && a->kind == SP_ACT_FEEDBACK) rv = parse_feedback(a, o, err);
     if (rv == SP_OK && a->kind == SP_ACT_RAISE_PRIVACY) rv = parse_privacy(a, o, err);
     return rv;
@@ -164,8 +179,9 @@ sp_err sp_action_parse(sp_action *out, const char *buf, size_t n, sp_intake_erro
     json_t *o = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
     sp_err rv;
     if (!json_is_object(o))
-        rv = sp__intake_fail(err, 400, "bad_json", SP_ERR_DECODE, "the body must be a JSON object%s%s",
-                             o ? "" : ": ", o ? "" : jerr.text);
+        rv = sp__intake_fail(err, 400, "bad_json", SP_ERR_DECODE,
+                             "the body must be a JSON object%s%s", o ? "" : ": ",
+                             o ? "" : jerr.text);
     else
         rv = parse_fields(out, o, err);
     if (rv == SP_ERR_NOMEM) sp__intake_fail(err, 500, "internal", rv, "out of memory");
@@ -194,7 +210,8 @@ void sp_action_fold_event(const sp_action *a, const sp_action_ctx *c, const char
 }
 
 /* Free text: in clear, or for a confidential complaint only under the content key. */
-static sp_err put_text(const sp_action_ctx *c, const char *text, char **clear, ProtobufCBinaryData *sealed) {
+static sp_err put_text(const sp_action_ctx *c, const char *text, char **clear,
+                       ProtobufCBinaryData *sealed) {
     if (!text) return SP_OK;
     if (!c->confidential) {
         *clear = RW(text);
@@ -231,8 +248,8 @@ static sp_err disposition(action_parts *m, const sp_action *a, const sp_action_c
     m->ev.dispositioned = &m->disp;
     const sp_seal_key *k = sp_topo_node_seal_key(c->agency);
     if (!c->content_key || !k) return SP_OK; /* nothing to hand over (reads say so) */
-    sp_err rv = sp_seal_to(&m->wrap, c->agency->id, k->id, k->key, c->complaint_id, SP_FIELD_CONTENT_KEY,
-                           c->content_key, SP_CONTENT_KEY_LEN);
+    sp_err rv = sp_seal_to(&m->wrap, c->agency->id, k->id, k->key, c->complaint_id,
+                           SP_FIELD_CONTENT_KEY, c->content_key, SP_CONTENT_KEY_LEN);
     if (rv != SP_OK) return rv;
     m->wrapp = &m->wrap;
     m->disp.n_content_keys = 1;
@@ -254,7 +271,8 @@ static sp_err fill_texts(action_parts *m, const sp_action *a, const sp_action_ct
         m->ev.body_case = SIMPUL__V1__EVENT__BODY_COMMENTED;
         m->ev.commented = &m->comment;
         return put_text(c, a->text, &m->comment.text, &m->comment.sealed_text);
-    default: return SP_ERR_INVAL;
+    default:
+        return SP_ERR_INVAL;
     }
 }
 
@@ -272,7 +290,8 @@ static sp_err fill_body(action_parts *m, const sp_action *a, const sp_action_ctx
         m->ev.body_case = SIMPUL__V1__EVENT__BODY_ARCHIVED;
         m->ev.archived = &m->archived;
         return SP_OK;
-    case SP_ACT_DISPOSITION: return c->agency ? disposition(m, a, c) : SP_ERR_INVAL;
+    case SP_ACT_DISPOSITION:
+        return c->agency ? disposition(m, a, c) : SP_ERR_INVAL;
     case SP_ACT_REROUTE:
         m->rerouted.reason = RW(a->reason);
         m->rerouted.suggested_agency = RW(a->agency);
@@ -296,7 +315,8 @@ static sp_err fill_body(action_parts *m, const sp_action *a, const sp_action_ctx
         m->ev.body_case = SIMPUL__V1__EVENT__BODY_PRIVACY_RAISED;
         m->ev.privacy_raised = &m->raised;
         return SP_OK;
-    default: return fill_texts(m, a, c);
+    default:
+        return fill_texts(m, a, c);
     }
 }
 
@@ -324,8 +344,10 @@ sp_err sp_action_build(const sp_action *a, const sp_action_ctx *c, uint8_t **bod
     sp_err rv = fill_body(m, a, c);
     if (rv == SP_OK) {
         *len = simpul__v1__event__get_packed_size(&m->ev);
-        if (!(*body = malloc(*len ? *len : 1))) rv = SP_ERR_NOMEM;
-        else simpul__v1__event__pack(&m->ev, *body);
+        if (!(*body = malloc(*len ? *len : 1)))
+            rv = SP_ERR_NOMEM;
+        else
+            simpul__v1__event__pack(&m->ev, *body);
     }
     if (m->wrapp) sp_sealed_clear(&m->wrap); /* an init'ed Sealed holds static strings */
     free(m->follow.sealed_text.data);

@@ -22,16 +22,16 @@
 
 #define SP_ACTION_TEXT_MAX 10000
 
-#define SP_ACTION_MAP(XX)                                                                         \
-    XX(VERIFY, "verify", SP_EV_VERIFIED)                                                          \
-    XX(ARCHIVE, "archive", SP_EV_ARCHIVED)                                                        \
-    XX(DISPOSITION, "disposition", SP_EV_DISPOSITIONED)                                           \
-    XX(REROUTE, "reroute", SP_EV_REROUTED)                                                        \
-    XX(FOLLOW_UP, "follow-up", SP_EV_FOLLOW_UP)                                                   \
-    XX(COMPLETE, "complete", SP_EV_COMPLETED)                                                     \
-    XX(COMMENT, "comment", SP_EV_COMMENTED)                                                       \
-    XX(REOPEN, "reopen", SP_EV_REOPENED)                                                          \
-    XX(FEEDBACK, "feedback", SP_EV_FEEDBACK)                                                      \
+#define SP_ACTION_MAP(XX)                                                                          \
+    XX(VERIFY, "verify", SP_EV_VERIFIED)                                                           \
+    XX(ARCHIVE, "archive", SP_EV_ARCHIVED)                                                         \
+    XX(DISPOSITION, "disposition", SP_EV_DISPOSITIONED)                                            \
+    XX(REROUTE, "reroute", SP_EV_REROUTED)                                                         \
+    XX(FOLLOW_UP, "follow-up", SP_EV_FOLLOW_UP)                                                    \
+    XX(COMPLETE, "complete", SP_EV_COMPLETED)                                                      \
+    XX(COMMENT, "comment", SP_EV_COMMENTED)                                                        \
+    XX(REOPEN, "reopen", SP_EV_REOPENED)                                                           \
+    XX(FEEDBACK, "feedback", SP_EV_FEEDBACK)                                                       \
     XX(RAISE_PRIVACY, "raise-privacy", SP_EV_PRIVACY_RAISED)
 
 typedef enum {
@@ -66,12 +66,12 @@ void sp_action_free(sp_action *a); /* accepts NULL */
 /* What building an action's event needs besides the action. */
 typedef struct {
     const char *complaint_id;
-    const char *actor;      /* token name */
+    const char *actor; /* token name */
     sp_role role;
-    int confidential;       /* the complaint's current privacy is confidential */
+    int confidential;           /* the complaint's current privacy is confidential */
     const uint8_t *content_key; /* NULL when this node holds none */
     const sp_topo_node *agency; /* disposition: the resolved agency */
-    const char *rule;       /* disposition: the routing rule's label, or NULL */
+    const char *rule;           /* disposition: the routing rule's label, or NULL */
 } sp_action_ctx;
 
 /* The encoded Event for a (malloc'ed *body). SP_ERR_FORBIDDEN: a confidential complaint's text

@@ -52,7 +52,8 @@ static void *helper_main(void *arg) {
     uint64_t seen = 0;
     pthread_mutex_lock(&b->plock);
     for (;;) {
-        while (b->gen == seen && !b->helpers_stop) pthread_cond_wait(&b->pcv, &b->plock);
+        while (b->gen == seen && !b->helpers_stop)
+            pthread_cond_wait(&b->pcv, &b->plock);
         if (b->helpers_stop) break;
         seen = b->gen;
         pthread_mutex_unlock(&b->plock);
@@ -79,7 +80,8 @@ static void prepare_all(sp_batcher *b, sp_batch_job **jobs, size_t n) {
     pthread_mutex_unlock(&b->plock);
     run_prepare(b);
     pthread_mutex_lock(&b->plock);
-    while (b->active > 0) pthread_cond_wait(&b->pdone, &b->plock);
+    while (b->active > 0)
+        pthread_cond_wait(&b->pdone, &b->plock);
     pthread_mutex_unlock(&b->plock);
 }
 
@@ -159,7 +161,8 @@ static void author_all(sp_batcher *b, sp_batch_job **jobs, size_t n) {
         }
         if (c.failed < 0) { /* the log itself failed: nothing of the batch is stored */
             sp_log_error("batcher.author", "events=%zu error=\"%s\"", n, sp_strerror(rv));
-            for (size_t i = 0; i < n; i++) jobs[i]->ops->finish(jobs[i], rv, NULL);
+            for (size_t i = 0; i < n; i++)
+                jobs[i]->ops->finish(jobs[i], rv, NULL);
             count(b, &b->st.failed, n);
             return;
         }
@@ -174,7 +177,8 @@ static void author_all(sp_batcher *b, sp_batch_job **jobs, size_t n) {
 static void run_batch(sp_batcher *b, sp_batch_job **jobs, size_t n) {
     n = admit_all(b, jobs, n);
     uint64_t head = sp_feedlog_head(b->cfg.log, sp_feedlog_self(b->cfg.log), NULL);
-    for (size_t i = 0; i < n; i++) jobs[i]->predicted = head + 1 + i;
+    for (size_t i = 0; i < n; i++)
+        jobs[i]->predicted = head + 1 + i;
     prepare_all(b, jobs, n);
     n = drop_unprepared(b, jobs, n);
     author_all(b, jobs, n);
@@ -201,7 +205,8 @@ static void *batcher_main(void *arg) {
     sp_batcher *b = arg;
     for (;;) {
         pthread_mutex_lock(&b->lock);
-        while (!b->head && !b->stopping) pthread_cond_wait(&b->cv, &b->lock);
+        while (!b->head && !b->stopping)
+            pthread_cond_wait(&b->cv, &b->lock);
         if (!b->head) { /* stopping, and everything is done */
             pthread_mutex_unlock(&b->lock);
             break;
@@ -218,7 +223,8 @@ static void stop_helpers(sp_batcher *b) {
     b->helpers_stop = 1;
     pthread_cond_broadcast(&b->pcv);
     pthread_mutex_unlock(&b->plock);
-    for (unsigned i = 0; i < b->n_helpers; i++) pthread_join(b->helpers[i], NULL);
+    for (unsigned i = 0; i < b->n_helpers; i++)
+        pthread_join(b->helpers[i], NULL);
     b->n_helpers = 0;
 }
 
@@ -243,7 +249,8 @@ sp_err sp_batcher_start(sp_batcher **out, const sp_batcher_config *cfg) {
     sp_batcher *b = calloc(1, sizeof *b);
     if (!b) return SP_ERR_NOMEM;
     b->cfg = *cfg;
-    if (!b->cfg.max_batch || b->cfg.max_batch > SP_MAX_BATCH_ENVELOPES) b->cfg.max_batch = DEFAULT_MAX_BATCH;
+    if (!b->cfg.max_batch || b->cfg.max_batch > SP_MAX_BATCH_ENVELOPES)
+        b->cfg.max_batch = DEFAULT_MAX_BATCH;
     if (!b->cfg.queue_limit) b->cfg.queue_limit = DEFAULT_QUEUE_LIMIT;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->cv, NULL);
@@ -271,8 +278,10 @@ sp_err sp_batcher_submit(sp_batcher *b, sp_batch_job *job) {
     else if (b->queued >= b->cfg.queue_limit)
         rv = SP_ERR_TOO_BIG;
     else {
-        if (b->tail) b->tail->next = job;
-        else b->head = job;
+        if (b->tail)
+            b->tail->next = job;
+        else
+            b->head = job;
         b->tail = job;
         b->queued++;
         pthread_cond_signal(&b->cv);

@@ -55,10 +55,10 @@ struct sp_batch_job {
 };
 
 typedef struct {
-    sp_feedlog *log;   /* borrowed; must outlive the batcher */
-    size_t max_batch;  /* jobs per batch; default 256 */
+    sp_feedlog *log;    /* borrowed; must outlive the batcher */
+    size_t max_batch;   /* jobs per batch; default 256 */
     size_t queue_limit; /* queued jobs before submit refuses; default 16384 */
-    unsigned threads;  /* threads for prepare, the batcher's included; default: CPUs (<= 8) */
+    unsigned threads;   /* threads for prepare, the batcher's included; default: CPUs (<= 8) */
     /* Optional: called on the batcher thread after every batch (batch_arg of admit). */
     void (*batch_done)(void *batch_arg);
     void *batch_arg;

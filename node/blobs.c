@@ -17,7 +17,8 @@
 static atomic_uint_fast64_t tmp_counter;
 
 /* DATA/blobs/ab/abcdef... ; dir receives DATA/blobs/ab. */
-static void blob_paths(const char *data_dir, const uint8_t sha[SP_HASH_LEN], char *dir, char *path) {
+static void blob_paths(const char *data_dir, const uint8_t sha[SP_HASH_LEN], char *dir,
+                       char *path) {
     char hex[2 * SP_HASH_LEN + 1];
     sp_hex(sha, SP_HASH_LEN, hex);
     snprintf(dir, DIR_CAP, "%s/blobs/%.2s", data_dir, hex);
@@ -39,7 +40,8 @@ static sp_err write_file(const char *path, const uint8_t *p, size_t n) {
     while (rv == SP_OK && n) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) rv = SP_ERR_IO;
+        if (w <= 0)
+            rv = SP_ERR_IO;
         else {
             p += w;
             n -= (size_t)w;

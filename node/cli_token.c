@@ -40,12 +40,18 @@ static int parse(int argc, char **argv, token_opts *o) {
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'd') o->data = optarg;
-        else if (c == 'c') o->config = optarg;
-        else if (c == 'n') o->name = optarg;
-        else if (c == 'r') o->role = optarg;
-        else if (c == 'j') o->json = 1;
-        else return -1;
+        if (c == 'd')
+            o->data = optarg;
+        else if (c == 'c')
+            o->config = optarg;
+        else if (c == 'n')
+            o->name = optarg;
+        else if (c == 'r')
+            o->role = optarg;
+        else if (c == 'j')
+            o->json = 1;
+        else
+            return -1;
     }
     return optind == argc && (o->data || o->config) ? 0 : -1;
 }
@@ -59,8 +65,10 @@ static int create(const char *data, const token_opts *o) {
     if (!o->name || !o->role) return usage_error();
     sp_role role = sp_role_parse(o->role);
     if (role == SP_ROLE_UNKNOWN || role == SP_ROLE_SYSTEM) {
-        fprintf(stderr, "simpul token: unknown role '%s' (admin-pusat, admin-koordinator, "
-                        "admin-penghubung, reporter)\n", o->role);
+        fprintf(stderr,
+                "simpul token: unknown role '%s' (admin-pusat, admin-koordinator, "
+                "admin-penghubung, reporter)\n",
+                o->role);
         return SP_EXIT_USAGE;
     }
     if (!sp_token_name_valid(o->name)) {
@@ -152,10 +160,14 @@ int sp_cli_token(int argc, char **argv) {
         data = cfg->data;
     }
     int rc;
-    if (strcmp(argv[1], "create") == 0) rc = create(data, &o);
-    else if (strcmp(argv[1], "list") == 0) rc = list(data, &o);
-    else if (strcmp(argv[1], "revoke") == 0) rc = revoke(data, &o);
-    else rc = usage_error();
+    if (strcmp(argv[1], "create") == 0)
+        rc = create(data, &o);
+    else if (strcmp(argv[1], "list") == 0)
+        rc = list(data, &o);
+    else if (strcmp(argv[1], "revoke") == 0)
+        rc = revoke(data, &o);
+    else
+        rc = usage_error();
     sp_node_config_free(cfg);
     return rc;
 }

@@ -90,6 +90,7 @@ static sp_err load_keys(sp_daemon *d) {
 /* The calendar and SLA policy: the shipped calendar, then the configured file on top. */
 static sp_err load_calendar(sp_daemon *d) {
     sp_err rv = sp_calendar_new(&d->calendar);
+    sp_sla_policy_default(&d->policy); /* the calendar files only override it */
     if (rv == SP_OK) rv = sp_calendar_load_builtin(d->calendar, &d->policy);
     if (rv == SP_OK && d->cfg->calendar) {
         sp_diag_list diags;

@@ -54,6 +54,10 @@ const int sp__http_statuses[SP_HTTP_N_STATUS - 1] = {
     SP_HTTP_STATUS_MAP(XX)
 #undef XX
 };
+#define XX(code) +1
+_Static_assert(0 SP_HTTP_STATUS_MAP(XX) == SP_HTTP_N_STATUS - 1,
+               "SP_HTTP_N_STATUS: statuses + other");
+#undef XX
 
 const char *const sp__http_reject_names[SP_REJ__COUNT] = {
 #define XX(name) #name,
@@ -89,12 +93,27 @@ static void count_request(sp_http_req *r, int status) {
     atomic_fetch_add(&r->srv->m.requests[route][sp__http_status_slot(status)], 1);
 }
 
+/* Reason phrases NNG 1.5 does not know (it would send "Unknown HTTP Status"). */
+static const char *reason(int status) {
+    switch (status) {
+    case 413:
+        return "Payload Too Large";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    default:
+        return NULL;
+    }
+}
+
 /* Build the response; on failure the connection is dropped (NNG closes it). */
 static void reply_ex(sp_http_req *r, int status, const char *ctype, const void *body, size_t n,
                      const char *hname, const char *hval) {
     nng_http_res *res = NULL;
     int rv = nng_http_res_alloc(&res);
     if (rv == 0) rv = nng_http_res_set_status(res, (uint16_t)status);
+    if (rv == 0 && reason(status)) rv = nng_http_res_set_reason(res, reason(status));
     if (rv == 0 && ctype) rv = nng_http_res_set_header(res, "Content-Type", ctype);
     if (rv == 0 && ctype) rv = nng_http_res_copy_data(res, body, n);
     if (rv == 0 && hname) rv = nng_http_res_set_header(res, hname, hval);
@@ -103,7 +122,7 @@ static void reply_ex(sp_http_req *r, int status, const char *ctype, const void *
     count_request(r, rv == 0 ? status : 500);
     if (rv != 0) {
         sp_log_error("http.reply", "status=%d error=\"%s\"", status, nng_strerror(rv));
-        nng_http_res_free(res);
+        if (res) nng_http_res_free(res);
         nng_aio_finish(r->aio, rv);
     } else {
         nng_aio_set_output(r->aio, 0, res);
@@ -120,7 +139,7 @@ void sp_http_reply(sp_http_req *r, int status, const char *ctype, const void *bo
 
 static void reply_json_ex(sp_http_req *r, int status, json_t *body, const char *hname,
                           const char *hval) {
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10)) : NULL;
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(body);
     if (!text) {
         static const char oom[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
@@ -349,6 +368,17 @@ static void dispatch(sp_http_req *r) {
     r->route->fn(r);
 }
 
+/* Read the announced body into r->body with rd_aio. */
+static void start_read(sp_http_req *r) {
+    nng_iov iov = {r->body, r->body_len};
+    int rv = nng_aio_set_iov(r->rd_aio, 1, &iov);
+    if (rv != 0) {
+        sp_http_internal_error(r, SP_ERR_NOMEM, "body");
+        return;
+    }
+    nng_http_conn_read_all(r->conn, r->rd_aio);
+}
+
 static void on_body(void *arg) {
     sp_http_req *r = arg;
     int rv = nng_aio_result(r->rd_aio);
@@ -359,9 +389,20 @@ static void on_body(void *arg) {
         req_free(r);
         return;
     }
+    if (r->sending_continue) { /* the client was told to go on: now its body */
+        r->sending_continue = 0;
+        start_read(r);
+        return;
+    }
     r->body_unread = 0;
     r->body[r->body_len] = '\0';
     dispatch(r);
+}
+
+/* "Expect: 100-continue" (curl sends it for bodies over 1 MiB and waits a second for it). */
+static int wants_continue(const sp_http_req *r) {
+    const char *e = sp_http_header(r, "Expect");
+    return e && strcasecmp(e, "100-continue") == 0;
 }
 
 /* Content-Length as a number; -1 when absent, -2 when malformed. */
@@ -401,14 +442,22 @@ static void read_body(sp_http_req *r) {
         dispatch(r);
         return;
     }
-    nng_iov iov = {r->body, r->body_len};
-    int rv = nng_aio_alloc(&r->rd_aio, on_body, r);
-    if (rv == 0) rv = nng_aio_set_iov(r->rd_aio, 1, &iov);
-    if (rv != 0) {
+    if (nng_aio_alloc(&r->rd_aio, on_body, r) != 0) {
         sp_http_internal_error(r, SP_ERR_NOMEM, "body");
         return;
     }
-    nng_http_conn_read_all(r->conn, r->rd_aio);
+    if (!wants_continue(r)) {
+        start_read(r);
+        return;
+    }
+    static char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    nng_iov iov = {continue_line, sizeof continue_line - 1};
+    r->sending_continue = 1;
+    if (nng_aio_set_iov(r->rd_aio, 1, &iov) != 0) {
+        sp_http_internal_error(r, SP_ERR_NOMEM, "body");
+        return;
+    }
+    nng_http_conn_write_all(r->conn, r->rd_aio);
 }
 
 /* ---- the handler ---- */

@@ -56,7 +56,8 @@ sp_err sp__http_actions_init(sp_http *h) {
 
 void sp__http_actions_batch_done(void *arg) {
     action_cache *c = ((sp_http *)arg)->action_cache;
-    for (size_t i = 0; i < c->n; i++) sp_state_clear(&c->v[i].s);
+    for (size_t i = 0; i < c->n; i++)
+        sp_state_clear(&c->v[i].s);
     c->n = 0;
 }
 
@@ -117,7 +118,8 @@ static sp_err job_admit(sp_batch_job *j, void *arg) {
     ev.seq = sp_feedlog_head(h->p->log, h->p->self->id, NULL) + 1;
     ev.hlc = next_stamp(h, &e->s);
     sp_complaint_state next;
-    if ((rv = sp_state_copy(&next, &e->s)) == SP_OK) rv = sp_fold_apply(h->p->fold, &next, &ev, &aj->verdict);
+    if ((rv = sp_state_copy(&next, &e->s)) == SP_OK)
+        rv = sp_fold_apply(h->p->fold, &next, &ev, &aj->verdict);
     aj->status = e->s.status;
     if (rv == SP_OK && aj->verdict != SP_V_ACCEPTED) rv = SP_ERR_REJECTED;
     if (rv == SP_OK) { /* the next action on it in this batch sees this one */
@@ -139,7 +141,8 @@ static sp_err job_build(sp_batch_job *j, uint64_t seq, uint8_t **body, size_t *l
 }
 
 static int authority_verdict(sp_verdict v) {
-    return v == SP_V_NOT_RESPONSIBLE || v == SP_V_NOT_ASSIGNED || v == SP_V_NOT_INTAKE || v == SP_V_WRONG_ROLE;
+    return v == SP_V_NOT_RESPONSIBLE || v == SP_V_NOT_ASSIGNED || v == SP_V_NOT_INTAKE ||
+           v == SP_V_WRONG_ROLE;
 }
 
 static void reply_verdict(sp_http_req *r, const action_job *aj, int recorded) {
@@ -148,8 +151,8 @@ static void reply_verdict(sp_http_req *r, const action_job *aj, int recorded) {
     sp_http_count_reject(r->srv, code);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "error", code, "message",
                           sp_verdict_message(aj->verdict), "verdict", sp_verdict_name(aj->verdict),
-                          "action", sp_action_name(aj->a.kind), "status", sp_status_name(aj->status),
-                          "recorded", recorded);
+                          "action", sp_action_name(aj->a.kind), "status",
+                          sp_status_name(aj->status), "recorded", recorded);
     sp_http_reply_json(r, forbidden ? 403 : 409, o);
 }
 
@@ -181,9 +184,9 @@ static void reply_done(sp_http_req *r, action_job *aj, const sp_envelope *env) {
     }
     atomic_fetch_add(&r->srv->m.actions[sp_action_event(aj->a.kind)], 1);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:I, s:o}}", "id", aj->id, "action",
-                          sp_action_name(aj->a.kind), "verdict", "ACCEPTED", "status", sp_status_name(aj->status),
-                          "event", "node", env->origin, "seq", (json_int_t)env->seq, "at",
-                          sp_http_time_json(sp_hlc_ms(env->hlc)));
+                          sp_action_name(aj->a.kind), "verdict", "ACCEPTED", "status",
+                          sp_status_name(aj->status), "event", "node", env->origin, "seq",
+                          (json_int_t)env->seq, "at", sp_http_time_json(sp_hlc_ms(env->hlc)));
     if (o && aj->a.kind == SP_ACT_DISPOSITION) {
         json_object_set_new(o, "agency", json_string(aj->c.agency->id));
         if (aj->c.rule) json_object_set_new(o, "rule", json_string(aj->c.rule));
@@ -200,10 +203,14 @@ static void job_free(action_job *aj) {
 
 static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
     action_job *aj = (action_job *)j;
-    if (rv == SP_OK) reply_done(aj->r, aj, env);
-    else if (rv == SP_ERR_REJECTED) reply_verdict(aj->r, aj, 0);
-    else if (rv == SP_ERR_NOT_FOUND) sp_http_error(aj->r, 404, "not_found", "no complaint %s at this node", aj->id);
-    else sp_http_internal_error(aj->r, rv, "action");
+    if (rv == SP_OK)
+        reply_done(aj->r, aj, env);
+    else if (rv == SP_ERR_REJECTED)
+        reply_verdict(aj->r, aj, 0);
+    else if (rv == SP_ERR_NOT_FOUND)
+        sp_http_error(aj->r, 404, "not_found", "no complaint %s at this node", aj->id);
+    else
+        sp_http_internal_error(aj->r, rv, "action");
     job_free(aj);
 }
 
@@ -217,16 +224,19 @@ static int resolve_agency(sp_http_req *r, action_job *aj, const sp_complaint_sta
     if (aj->a.kind != SP_ACT_DISPOSITION) return 0;
     if (aj->a.by_rule) {
         const char *rule = NULL;
-        if (sp_topology_route(t, s->category, s->region, &aj->c.agency, &rule) != SP_OK || !aj->c.agency) {
-            sp_http_error(r, 422, "unknown_region", "no routing rule or responsible node for %s in %s",
-                          s->category, s->region);
+        if (sp_topology_route(t, s->category, s->region, &aj->c.agency, &rule) != SP_OK ||
+            !aj->c.agency) {
+            sp_http_error(r, 422, "unknown_region",
+                          "no routing rule or responsible node for %s in %s", s->category,
+                          s->region);
             return -1;
         }
         aj->c.rule = rule;
         return 0;
     }
     if (!(aj->c.agency = sp_topology_find(t, aj->a.agency))) {
-        sp_http_error(r, 422, "invalid_field", "agency '%s' is not a node of the topology", aj->a.agency);
+        sp_http_error(r, 422, "invalid_field", "agency '%s' is not a node of the topology",
+                      aj->a.agency);
         return -1;
     }
     return 0;
@@ -236,7 +246,8 @@ static int resolve_agency(sp_http_req *r, action_job *aj, const sp_complaint_sta
 static int needs_key(const action_job *aj) {
     sp_action_kind k = aj->a.kind;
     return k == SP_ACT_DISPOSITION ||
-           (aj->c.confidential && aj->a.text && (k == SP_ACT_FOLLOW_UP || k == SP_ACT_COMPLETE || k == SP_ACT_COMMENT));
+           (aj->c.confidential && aj->a.text &&
+            (k == SP_ACT_FOLLOW_UP || k == SP_ACT_COMPLETE || k == SP_ACT_COMMENT));
 }
 
 /* Build the event body (unwrapping the content key when needed). */
@@ -290,8 +301,9 @@ static action_job *parse(sp_http_req *r) {
 static sp_err prepare(sp_http_req *r, action_job *aj) {
     sp_complaint_state s;
     sp_state_init(&s, "");
-    sp_err rv = sp_tracking_id_valid(aj->id) ? sp_complaints_get(r->srv->p->complaints, aj->id, 0, &s)
-                                             : SP_ERR_NOT_FOUND;
+    sp_err rv = sp_tracking_id_valid(aj->id)
+                    ? sp_complaints_get(r->srv->p->complaints, aj->id, 0, &s)
+                    : SP_ERR_NOT_FOUND;
     if (rv == SP_OK) {
         aj->c.confidential = s.privacy == SIMPUL__V1__PRIVACY__CONFIDENTIAL;
         rv = resolve_agency(r, aj, &s) == 0 ? build_body(r, aj, &s) : SP_ERR_CLOSED;
@@ -312,8 +324,10 @@ void sp__http_complaint_action(sp_http_req *r) {
     } else if (rv == SP_ERR_NOT_FOUND) {
         sp_http_error(r, 404, "not_found", "no complaint %s at this node", aj->id);
     } else if (rv == SP_ERR_FORBIDDEN) {
-        sp_http_error(r, 403, "forbidden", "complaint %s is confidential and this node holds no "
-                      "key to seal its texts", aj->id);
+        sp_http_error(r, 403, "forbidden",
+                      "complaint %s is confidential and this node holds no "
+                      "key to seal its texts",
+                      aj->id);
     } else if (rv != SP_ERR_CLOSED) {
         sp_http_internal_error(r, rv, "action");
     }

@@ -37,23 +37,27 @@ typedef struct {
                             have a literal suffix ("{}.json") */
     const char *name;    /* label for metrics */
     sp_http_fn fn;
-    size_t max_body;     /* POST bodies over this are refused with 413 */
-    int open311;         /* errors in the Open311 format */
+    size_t max_body; /* POST bodies over this are refused with 413 */
+    int open311;     /* errors in the Open311 format */
 } sp_http_route;
 
 /* HTTP statuses counted per route in metrics; the last slot counts any other. */
+/* clang-format off */
 #define SP_HTTP_STATUS_MAP(XX)                                                                    \
-    XX(200) XX(201) XX(400) XX(401) XX(403) XX(404) XX(405) XX(409) XX(411) XX(413) XX(415)      \
-    XX(422) XX(429) XX(500) XX(503)
+    XX(200) XX(201) XX(400) XX(401) XX(403) XX(404) XX(405) XX(409)                               \
+    XX(411) XX(413) XX(415) XX(422) XX(429) XX(500) XX(503)
+/* clang-format on */
 #define SP_HTTP_N_STATUS 16
 #define SP_HTTP_MAX_ROUTES 24
 
 /* Reasons intake and actions refused a request (the sp_intake_error / action codes). */
+/* clang-format off */
 #define SP_HTTP_REJECT_MAP(XX)                                                                    \
-    XX(bad_json) XX(missing_field) XX(invalid_field) XX(too_large) XX(unknown_category)          \
-    XX(unknown_region) XX(unknown_keyword) XX(unauthorized) XX(forbidden) XX(conflict)           \
-    XX(not_found) XX(unsupported_media_type) XX(length_required) XX(method_not_allowed)          \
+    XX(bad_json) XX(missing_field) XX(invalid_field) XX(too_large) XX(unknown_category)           \
+    XX(unknown_region) XX(unknown_keyword) XX(unauthorized) XX(forbidden) XX(conflict)            \
+    XX(not_found) XX(unsupported_media_type) XX(length_required) XX(method_not_allowed)           \
     XX(overloaded) XX(internal) XX(unavailable)
+/* clang-format on */
 
 typedef enum {
 #define XX(name) SP_REJ_##name,
@@ -65,7 +69,7 @@ typedef enum {
 typedef struct {
     atomic_uint_fast64_t requests[SP_HTTP_MAX_ROUTES + 1][SP_HTTP_N_STATUS]; /* +1: no route */
     atomic_uint_fast64_t rejects[SP_REJ__COUNT];
-    atomic_uint_fast64_t intake[8]; /* complaints accepted, by simpul.v1.Channel */
+    atomic_uint_fast64_t intake[8];             /* complaints accepted, by simpul.v1.Channel */
     atomic_uint_fast64_t actions[SP_EV__COUNT]; /* actions authored, by event kind */
     atomic_uint_fast64_t attachments, attachment_bytes;
 } sp_http_metrics;
@@ -90,14 +94,15 @@ struct sp_http_req {
     const sp_http_route *route;
     size_t route_idx;
     const char *method;
-    char *uri;   /* copy of the request URI: path, then '\0', then the query */
-    char *path;  /* decoded path */
+    char *uri;         /* copy of the request URI: path, then '\0', then the query */
+    char *path;        /* decoded path */
     const char *query; /* raw query string ("" when none) */
     char params[SP_HTTP_PARAMS][SP_HTTP_PARAM_MAX];
     uint8_t *body; /* NUL-terminated copy of the request body (body_len bytes before the NUL) */
     size_t body_len;
     int body_unread; /* a body was announced and not read: the connection must close */
     nng_aio *rd_aio;
+    int sending_continue; /* rd_aio is writing "100 Continue" before the body is read */
     int has_token;
     sp_token token;
 };

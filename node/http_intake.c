@@ -56,17 +56,20 @@ static void reply_created(intake_job *ij, const sp_envelope *env) {
     sp_http_base_url(r, base, sizeof base);
     snprintf(url, sizeof url, "%s/api/v1/complaints/%s", base, ij->id);
     if (ij->kind == REPLY_OPEN311) {
-        snprintf(notice, sizeof notice, "Aduan tercatat dengan nomor %s. Pantau di %s", ij->id, url);
-        sp_http_reply_json(r, 200, json_pack("[{s:s, s:s, s:n}]", "service_request_id", ij->id,
-                                             "service_notice", notice, "account_id"));
+        snprintf(notice, sizeof notice, "Aduan tercatat dengan nomor %s. Pantau di %s", ij->id,
+                 url);
+        sp_http_reply_json(r, 200,
+                           json_pack("[{s:s, s:s, s:n}]", "service_request_id", ij->id,
+                                     "service_notice", notice, "account_id"));
         return;
     }
-    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", ij->id, "tracking_number", ij->id,
-                            "url", url, "status", "filed", "privacy", sp_privacy_name(ij->req.privacy),
-                            "filed_at", sp_http_time_json(sp_hlc_ms(env->hlc)));
+    json_t *out =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", ij->id, "tracking_number", ij->id, "url",
+                  url, "status", "filed", "privacy", sp_privacy_name(ij->req.privacy), "filed_at",
+                  sp_http_time_json(sp_hlc_ms(env->hlc)));
     if (out && ij->kind == REPLY_SMS) {
-        snprintf(notice, sizeof notice, "Terima kasih, aduan Anda tercatat dengan nomor %s. Pantau di %s",
-                 ij->id, url);
+        snprintf(notice, sizeof notice,
+                 "Terima kasih, aduan Anda tercatat dengan nomor %s. Pantau di %s", ij->id, url);
         json_object_set_new(out, "reply", json_string(notice));
     }
     sp_http_reply_json(r, 201, out);
@@ -78,7 +81,8 @@ static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
         atomic_fetch_add(&ij->r->srv->m.intake[ij->req.channel & 7], 1);
         reply_created(ij, env);
     } else if (rv == SP_ERR_CONFIG) {
-        sp_http_error(ij->r, 503, "unavailable", "this node has no sealing key in the topology: "
+        sp_http_error(ij->r, 503, "unavailable",
+                      "this node has no sealing key in the topology: "
                       "it cannot take complaints");
     } else {
         sp_http_internal_error(ij->r, rv, "filing");
@@ -114,7 +118,8 @@ static void submit(sp_http_req *r, sp_intake_req *req, reply_kind kind) {
     if (ij) sp_intake_req_free(&ij->req);
     free(ij);
     sp_intake_req_free(req);
-    sp_http_internal_error(r, rv, rv == SP_ERR_TOO_BIG || rv == SP_ERR_CLOSED ? "queue" : "attachments");
+    sp_http_internal_error(r, rv,
+                           rv == SP_ERR_TOO_BIG || rv == SP_ERR_CLOSED ? "queue" : "attachments");
 }
 
 static int is_json(const sp_http_req *r) {
@@ -145,8 +150,9 @@ static void sms_unknown(sp_http_req *r, const sp_intake_error *err) {
     char help[480];
     sp_sms_help(r->srv->p->topo, help, sizeof help);
     sp_http_count_reject(r->srv, err->code);
-    sp_http_reply_json(r, 422, json_pack("{s:s, s:s, s:s}", "error", err->code, "message", err->message,
-                                         "reply", help));
+    sp_http_reply_json(
+        r, 422,
+        json_pack("{s:s, s:s, s:s}", "error", err->code, "message", err->message, "reply", help));
 }
 
 void sp__http_intake_sms(sp_http_req *r) {
@@ -160,9 +166,12 @@ void sp__http_intake_sms(sp_http_req *r) {
     if (rv == SP_OK) rv = sp_intake_check(&req, r->srv->p->topo, &err);
     free(from);
     free(text);
-    if (rv == SP_OK) submit(r, &req, REPLY_SMS);
-    else if (strcmp(err.code, "unknown_keyword") == 0) sms_unknown(r, &err);
-    else sp_http_intake_error(r, &err);
+    if (rv == SP_OK)
+        submit(r, &req, REPLY_SMS);
+    else if (strcmp(err.code, "unknown_keyword") == 0)
+        sms_unknown(r, &err);
+    else
+        sp_http_intake_error(r, &err);
     if (rv != SP_OK) sp_intake_req_free(&req);
 }
 
@@ -179,9 +188,10 @@ static json_t *services(const sp_topology *t) {
         char group[SP_CATEGORY_MAX + 1], desc[SP_CATEGORY_MAX + 32];
         snprintf(group, sizeof group, "%.*s", (int)strcspn(cat, "/"), cat);
         snprintf(desc, sizeof desc, "Aduan kategori %s", cat);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "service_code", cat,
-                                             "service_name", cat, "description", desc, "metadata", 0,
-                                             "type", "realtime", "keywords", group, "group", group));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "service_code", cat,
+                                        "service_name", cat, "description", desc, "metadata", 0,
+                                        "type", "realtime", "keywords", group, "group", group));
     }
     json_decref(seen);
     return arr;
@@ -200,7 +210,8 @@ static void o311_error(sp_http_req *r, sp_intake_error *err) {
 void sp__http_o311_create(sp_http_req *r) {
     const char *ct = sp_http_header(r, "Content-Type");
     if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
-        sp_http_error(r, 415, "unsupported_media_type", "send the request as application/x-www-form-urlencoded");
+        sp_http_error(r, 415, "unsupported_media_type",
+                      "send the request as application/x-www-form-urlencoded");
         return;
     }
     sp_form_pair *pairs = NULL;
@@ -210,7 +221,8 @@ void sp__http_o311_create(sp_http_req *r) {
     sp_err rv = sp_form_parse((const char *)r->body, r->body_len, &pairs, &n);
     if (rv != SP_OK) {
         sp_intake_req_init(&req);
-        snprintf(err.message, sizeof err.message, "the body is not a valid form (x-www-form-urlencoded)");
+        snprintf(err.message, sizeof err.message,
+                 "the body is not a valid form (x-www-form-urlencoded)");
         err.status = 400;
         err.code = "invalid_field";
     }

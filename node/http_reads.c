@@ -28,8 +28,10 @@ static int load_state(sp_http_req *r, const char *id, sp_complaint_state *s) {
                                          : SP_ERR_NOT_FOUND;
     if (rv == SP_OK) return 0;
     sp_state_clear(s);
-    if (rv == SP_ERR_NOT_FOUND) sp_http_error(r, 404, "not_found", "no complaint %s at this node", id);
-    else sp_http_internal_error(r, rv, "complaint state");
+    if (rv == SP_ERR_NOT_FOUND)
+        sp_http_error(r, 404, "not_found", "no complaint %s at this node", id);
+    else
+        sp_http_internal_error(r, rv, "complaint state");
     return -1;
 }
 
@@ -69,8 +71,8 @@ static long status_mask(const char *list) {
 }
 
 typedef struct {
-    char status[256], region[SP_REGION_MAX + 1], agency[SP_MAX_ORIGIN + 1], overdue[8],
-        limit[8], cursor[SP_CURSOR_MAX];
+    char status[256], region[SP_REGION_MAX + 1], agency[SP_MAX_ORIGIN + 1], overdue[8], limit[8],
+        cursor[SP_CURSOR_MAX];
 } list_params;
 
 /* Parse the list parameters into f; answers 400 and returns -1 when one is malformed. */
@@ -84,9 +86,13 @@ static int list_filter(sp_http_req *r, list_params *q, sp_complaint_filter *f, s
               sp_http_query(r, "cursor", q->cursor, sizeof q->cursor) < 0;
     long mask = q->status[0] ? status_mask(q->status) : 0;
     long lim = q->limit[0] ? strtol(q->limit, NULL, 10) : LIST_DEFAULT;
-    if (bad || mask < 0 || lim < 1 || lim > LIST_MAX || strchr(q->region, '/') || strchr(q->agency, '/')) {
-        sp_http_error(r, 400, "invalid_field", "bad parameters: status=<status>[,<status>...] "
-                      "region=<code> agency=<node id> overdue=true limit=1..%d cursor=<next_cursor>", LIST_MAX);
+    if (bad || mask < 0 || lim < 1 || lim > LIST_MAX || strchr(q->region, '/') ||
+        strchr(q->agency, '/')) {
+        sp_http_error(
+            r, 400, "invalid_field",
+            "bad parameters: status=<status>[,<status>...] "
+            "region=<code> agency=<node id> overdue=true limit=1..%d cursor=<next_cursor>",
+            LIST_MAX);
         return -1;
     }
     f->status_mask = (uint32_t)mask;
@@ -142,18 +148,25 @@ static int hex_sha(const char *hex, uint8_t out[SP_HASH_LEN]) {
 static const Simpul__V1__Attachment *find_attachment(const Simpul__V1__ComplaintContent *c,
                                                      const uint8_t sha[SP_HASH_LEN]) {
     for (size_t i = 0; i < c->n_attachments; i++)
-        if (c->attachments[i]->sha256.len == SP_HASH_LEN && memcmp(c->attachments[i]->sha256.data, sha, SP_HASH_LEN) == 0)
+        if (c->attachments[i]->sha256.len == SP_HASH_LEN &&
+            memcmp(c->attachments[i]->sha256.data, sha, SP_HASH_LEN) == 0)
             return c->attachments[i];
     return NULL;
 }
 
-static void send_blob(sp_http_req *r, const Simpul__V1__Attachment *a, const uint8_t sha[SP_HASH_LEN]) {
+static void send_blob(sp_http_req *r, const Simpul__V1__Attachment *a,
+                      const uint8_t sha[SP_HASH_LEN]) {
     uint8_t *data = NULL;
     size_t n = 0;
     sp_err rv = sp_blob_get(r->srv->p->cfg->data, sha, SP_INTAKE_ATTACH_BYTES, &data, &n);
-    if (rv == SP_ERR_NOT_FOUND) sp_http_error(r, 404, "not_found", "the attachment is not stored at this node");
-    else if (rv != SP_OK) sp_http_internal_error(r, rv, "attachment");
-    else sp_http_reply(r, 200, a->media_type && *a->media_type ? a->media_type : "application/octet-stream", data, n);
+    if (rv == SP_ERR_NOT_FOUND)
+        sp_http_error(r, 404, "not_found", "the attachment is not stored at this node");
+    else if (rv != SP_OK)
+        sp_http_internal_error(r, rv, "attachment");
+    else
+        sp_http_reply(r, 200,
+                      a->media_type && *a->media_type ? a->media_type : "application/octet-stream",
+                      data, n);
     free(data);
 }
 
@@ -161,7 +174,8 @@ void sp__http_attachment_get(sp_http_req *r) {
     uint8_t sha[SP_HASH_LEN];
     if (sp_http_authenticate(r, 0) != 0) return;
     if (hex_sha(r->params[1], sha) != 0) {
-        sp_http_error(r, 404, "not_found", "an attachment is named by the hex SHA-256 of its bytes");
+        sp_http_error(r, 404, "not_found",
+                      "an attachment is named by the hex SHA-256 of its bytes");
         return;
     }
     sp_complaint_state s;
@@ -172,11 +186,15 @@ void sp__http_attachment_get(sp_http_req *r) {
     sp_err rv = sp_view_load(r->srv->p, &s, &e);
     if (rv == SP_OK) rv = sp_view_content(r->srv->p, &s, &e, &v, &c);
     const Simpul__V1__Attachment *a = rv == SP_OK ? find_attachment(c, sha) : NULL;
-    if (rv == SP_ERR_FORBIDDEN) sp_http_error(r, v.officer ? 403 : 401, v.officer ? "forbidden" : "unauthorized",
-                                              "this complaint's content is confidential");
-    else if (rv != SP_OK && rv != SP_ERR_NOT_FOUND) sp_http_internal_error(r, rv, "attachment");
-    else if (!a) sp_http_error(r, 404, "not_found", "complaint %s has no such attachment", s.id);
-    else send_blob(r, a, sha);
+    if (rv == SP_ERR_FORBIDDEN)
+        sp_http_error(r, v.officer ? 403 : 401, v.officer ? "forbidden" : "unauthorized",
+                      "this complaint's content is confidential");
+    else if (rv != SP_OK && rv != SP_ERR_NOT_FOUND)
+        sp_http_internal_error(r, rv, "attachment");
+    else if (!a)
+        sp_http_error(r, 404, "not_found", "complaint %s has no such attachment", s.id);
+    else
+        send_blob(r, a, sha);
     if (c) simpul__v1__complaint_content__free_unpacked(c, NULL);
     sp_view_events_free(&e);
     sp_state_clear(&s);
@@ -200,7 +218,8 @@ void sp__http_stats(sp_http_req *r) {
     if (sp_http_query(r, "region", region, sizeof region) < 0 ||
         sp_http_query(r, "agency", agency, sizeof agency) < 0 || (region[0] && agency[0]) ||
         strchr(region, '/') || strchr(agency, '/')) {
-        sp_http_error(r, 400, "invalid_field", "give at most one of region=<code> or agency=<node id>");
+        sp_http_error(r, 400, "invalid_field",
+                      "give at most one of region=<code> or agency=<node id>");
         return;
     }
     sp_scope_kind kind = agency[0] ? SP_SCOPE_AGENCY : SP_SCOPE_REGION;
@@ -209,15 +228,16 @@ void sp__http_stats(sp_http_req *r) {
     int64_t overdue = 0;
     uint64_t t = sp_wall_ms();
     sp_err rv = sp_complaints_stats_now(r->srv->p->complaints, kind, scope, t, &now, &overdue);
-    if (rv == SP_OK) rv = sp_complaints_stats_sum(r->srv->p->complaints, kind, scope, 1, 99991231, &total);
+    if (rv == SP_OK)
+        rv = sp_complaints_stats_sum(r->srv->p->complaints, kind, scope, 1, 99991231, &total);
     if (rv != SP_OK) {
         sp_http_internal_error(r, rv, "statistics");
         return;
     }
-    json_t *out = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:o}", "node", r->srv->p->self->id, "scope",
-                            agency[0] ? "agency" : "region", "code", scope, "at", sp_http_time_json(t),
-                            "status", stats_json(&now, 1), "overdue", (json_int_t)overdue, "totals",
-                            stats_json(&total, 0));
+    json_t *out = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:o}", "node", r->srv->p->self->id,
+                            "scope", agency[0] ? "agency" : "region", "code", scope, "at",
+                            sp_http_time_json(t), "status", stats_json(&now, 1), "overdue",
+                            (json_int_t)overdue, "totals", stats_json(&total, 0));
     sp_http_reply_json(r, 200, out);
 }
 
@@ -231,7 +251,8 @@ static void o311_content(json_t *o, sp_http_req *r, const sp_complaint_state *s,
     sp_complaint_events e = {0};
     Simpul__V1__ComplaintContent *c = NULL;
     sp_viewer v = viewer_of(r);
-    if (sp_view_load(r->srv->p, s, &e) == SP_OK && sp_view_content(r->srv->p, s, &e, &v, &c) == SP_OK) {
+    if (sp_view_load(r->srv->p, s, &e) == SP_OK &&
+        sp_view_content(r->srv->p, s, &e, &v, &c) == SP_OK) {
         json_object_set_new(o, "description", json_string(c->text ? c->text : ""));
         if (c->has_location) {
             json_object_set_new(o, "lat", json_real(c->lat));
@@ -239,7 +260,8 @@ static void o311_content(json_t *o, sp_http_req *r, const sp_complaint_state *s,
         }
         if (c->n_attachments && sp_view_is_intake(r->srv->p, s)) {
             char url[512], hex[2 * SP_HASH_LEN + 1];
-            sp_hex(c->attachments[0]->sha256.data, c->attachments[0]->sha256.len == SP_HASH_LEN ? SP_HASH_LEN : 0, hex);
+            sp_hex(c->attachments[0]->sha256.data,
+                   c->attachments[0]->sha256.len == SP_HASH_LEN ? SP_HASH_LEN : 0, hex);
             snprintf(url, sizeof url, "%s/api/v1/complaints/%s/attachments/%s", base, s->id, hex);
             json_object_set_new(o, "media_url", json_string(url));
         }
@@ -249,13 +271,14 @@ static void o311_content(json_t *o, sp_http_req *r, const sp_complaint_state *s,
 }
 
 static json_t *o311_request(sp_http_req *r, const sp_complaint_state *s, const char *base) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "service_request_id", s->id,
-                          "status", o311_closed(s->status) ? "closed" : "open", "status_notes",
-                          s->archive_reason[0] ? s->archive_reason : sp_status_name(s->status),
-                          "service_name", s->category, "service_code", s->category, "agency_responsible",
-                          sp_fold_holder(s), "requested_datetime", sp_http_time_json(s->filed_at),
-                          "updated_datetime", sp_http_time_json(s->updated_at), "expected_datetime",
-                          sp_http_time_json(sp_fold_active_deadline(s)));
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "service_request_id", s->id,
+                  "status", o311_closed(s->status) ? "closed" : "open", "status_notes",
+                  s->archive_reason[0] ? s->archive_reason : sp_status_name(s->status),
+                  "service_name", s->category, "service_code", s->category, "agency_responsible",
+                  sp_fold_holder(s), "requested_datetime", sp_http_time_json(s->filed_at),
+                  "updated_datetime", sp_http_time_json(s->updated_at), "expected_datetime",
+                  sp_http_time_json(sp_fold_active_deadline(s)));
     if (!o) return NULL;
     json_object_set_new(o, "description", json_null());
     json_object_set_new(o, "address", json_null());
@@ -281,7 +304,8 @@ static void o311_by_ids(sp_http_req *r, const char *ids, const char *base) {
     json_t *arr = json_array();
     char buf[O311_IDS_MAX * SP_TRACKING_ID_MAX];
     snprintf(buf, sizeof buf, "%s", ids);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); arr && t; t = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); arr && t;
+         t = strtok_r(NULL, ",", &save)) {
         sp_complaint_state s;
         if (sp_tracking_id_valid(t) && sp_complaints_get(r->srv->p->complaints, t, 0, &s) == SP_OK)
             json_array_append_new(arr, o311_request(r, &s, base));
@@ -298,12 +322,14 @@ static int o311_date(const char *s, uint64_t *out) {
     if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) < 3 || mo < 1 || mo > 12 ||
         d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return -1;
-    *out = ((uint64_t)sp_days_from_civil(y, mo, d) * 86400 + (uint64_t)(h * 3600 + mi * 60 + se)) * 1000;
+    *out = ((uint64_t)sp_days_from_civil(y, mo, d) * 86400 + (uint64_t)(h * 3600 + mi * 60 + se)) *
+           1000;
     return 0;
 }
 
 typedef struct {
-    char ids[O311_IDS_MAX * SP_TRACKING_ID_MAX], code[SP_CATEGORY_MAX + 1], status[16], start[40], end[40];
+    char ids[O311_IDS_MAX * SP_TRACKING_ID_MAX], code[SP_CATEGORY_MAX + 1], status[16], start[40],
+        end[40];
     uint64_t from, to;
 } o311_params;
 
@@ -316,7 +342,8 @@ static int o311_query(sp_http_req *r, o311_params *q) {
         sp_http_query(r, "end_date", q->end, sizeof q->end) < 0 || o311_date(q->start, &q->from) ||
         o311_date(q->end, &q->to) ||
         (q->status[0] && strcmp(q->status, "open") && strcmp(q->status, "closed"))) {
-        sp_http_error(r, 400, "invalid_field", "bad parameters: service_request_id, service_code, "
+        sp_http_error(r, 400, "invalid_field",
+                      "bad parameters: service_request_id, service_code, "
                       "status=open|closed, start_date and end_date as ISO 8601");
         return -1;
     }
@@ -326,7 +353,8 @@ static int o311_query(sp_http_req *r, o311_params *q) {
 
 static int o311_keep(const o311_params *q, const sp_complaint_state *s) {
     size_t n = strlen(q->code);
-    if (n && (strncmp(s->category, q->code, n) != 0 || (s->category[n] && s->category[n] != '/'))) return 0;
+    if (n && (strncmp(s->category, q->code, n) != 0 || (s->category[n] && s->category[n] != '/')))
+        return 0;
     if (q->status[0] && o311_closed(s->status) != (strcmp(q->status, "closed") == 0)) return 0;
     return s->filed_at >= q->from && (!q->to || s->filed_at <= q->to);
 }

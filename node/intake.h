@@ -32,19 +32,19 @@
 #include "schemas/err.h"
 #include "topology/topology.h"
 
-#define SP_INTAKE_TITLE_MAX 200        /* bytes of UTF-8 */
-#define SP_INTAKE_TEXT_MAX 10000       /* bytes of UTF-8 */
+#define SP_INTAKE_TITLE_MAX 200  /* bytes of UTF-8 */
+#define SP_INTAKE_TEXT_MAX 10000 /* bytes of UTF-8 */
 #define SP_INTAKE_NAME_MAX 120
 #define SP_INTAKE_PHONE_MAX 20
 #define SP_INTAKE_EMAIL_MAX 254
 #define SP_INTAKE_ADDRESS_MAX 300
-#define SP_INTAKE_MEDIA_MAX 127        /* media type, attachment name */
-#define SP_INTAKE_ATTACH_MAX 4         /* attachments per complaint */
+#define SP_INTAKE_MEDIA_MAX 127           /* media type, attachment name */
+#define SP_INTAKE_ATTACH_MAX 4            /* attachments per complaint */
 #define SP_INTAKE_ATTACH_BYTES (2u << 20) /* decoded bytes per attachment */
-#define SP_INTAKE_JSON_MAX (12u << 20) /* request body of POST /api/v1/complaints */
-#define SP_SMS_TEXT_MAX 1600           /* a long (concatenated) SMS */
+#define SP_INTAKE_JSON_MAX (12u << 20)    /* request body of POST /api/v1/complaints */
+#define SP_SMS_TEXT_MAX 1600              /* a long (concatenated) SMS */
 #define SP_SMS_KEYWORD_MAX 64
-#define SP_CATEGORY_GENERAL "umum"     /* category of complaints that name none (SMS) */
+#define SP_CATEGORY_GENERAL "umum" /* category of complaints that name none (SMS) */
 
 typedef struct {
     char name[SP_INTAKE_MEDIA_MAX + 1];
@@ -56,9 +56,9 @@ typedef struct {
 
 /* A validated complaint as a channel submitted it. Strings are NUL-terminated UTF-8. */
 typedef struct {
-    uint32_t type;    /* simpul.v1.ComplaintType (1..3) */
-    uint32_t channel; /* simpul.v1.Channel */
-    uint32_t privacy; /* simpul.v1.Privacy (0..2) */
+    uint32_t type;      /* simpul.v1.ComplaintType (1..3) */
+    uint32_t channel;   /* simpul.v1.Channel */
+    uint32_t privacy;   /* simpul.v1.Privacy (0..2) */
     char *title, *text; /* owned; title may be "" */
     char category[SP_CATEGORY_MAX + 1];
     char region[SP_REGION_MAX + 1];
@@ -103,8 +103,8 @@ int sp_category_known(const sp_topology *topo, const char *category);
 int sp_category_valid(const char *s);
 
 /* Split a 1708 SMS "<KEYWORD> <text>": the keyword (first word, <= SP_SMS_KEYWORD_MAX bytes)
- * into keyword, and (*rest, *rest_len) the text after the blanks that follow it (borrowed from text).
- * SP_ERR_INVAL when there is no keyword or no text. */
+ * into keyword, and (*rest, *rest_len) the text after the blanks that follow it (borrowed from
+ * text). SP_ERR_INVAL when there is no keyword or no text. */
 sp_err sp_sms_split(const char *text, size_t n, char keyword[SP_SMS_KEYWORD_MAX + 1],
                     const char **rest, size_t *rest_len);
 /* A whole SMS from sender `from` to a request: keyword looked up in the topology (ignoring

@@ -23,6 +23,7 @@ typedef struct {
     Simpul__V1__Sealed keys[2];
     Simpul__V1__Sealed *keyp[2];
     size_t n_keys;
+    sp_sealer sealer; /* one ephemeral key for the complaint's boxes (node/seal.h) */
 } filed_parts;
 
 #define RW(s) ((char *)(s))
@@ -90,11 +91,12 @@ static sp_err seal_identity(filed_parts *f, const sp_intake_req *r, const sp_top
     size_t n;
     sp_err rv = pack(&who.base, &pt, &n);
     if (rv != SP_OK) return rv;
-    rv = sp_seal_to(&f->reporter, self->id, key->id, key->key, f->id, SP_FIELD_REPORTER, pt, n);
+    rv = sp_sealer_seal(&f->sealer, &f->reporter, self->id, key->id, key->key, f->id,
+                        SP_FIELD_REPORTER, pt, n);
     if (rv == SP_OK) f->filed.reporter = &f->reporter;
     if (rv == SP_OK && r->privacy != SIMPUL__V1__PRIVACY__ANONYMOUS)
-        rv = sp_content_seal(f->ck, f->id, SP_FIELD_REPORTER_CK, pt, n, &f->filed.sealed_reporter.data,
-                             &f->filed.sealed_reporter.len);
+        rv = sp_content_seal(f->ck, f->id, SP_FIELD_REPORTER_CK, pt, n,
+                             &f->filed.sealed_reporter.data, &f->filed.sealed_reporter.len);
     wipe_free(pt, n);
     return rv;
 }
@@ -102,12 +104,14 @@ static sp_err seal_identity(filed_parts *f, const sp_intake_req *r, const sp_top
 static sp_err wrap_key(filed_parts *f, const sp_topo_node *to) {
     const sp_seal_key *k = sp_topo_node_seal_key(to);
     if (!k) {
-        sp_log_warn("intake.wrap", "complaint=%s node=%s detail=\"no sealing key in the topology: "
-                    "it cannot open this complaint's sealed fields\"", f->id, to->id);
+        sp_log_warn("intake.wrap",
+                    "complaint=%s node=%s detail=\"no sealing key in the topology: "
+                    "it cannot open this complaint's sealed fields\"",
+                    f->id, to->id);
         return SP_OK;
     }
-    sp_err rv = sp_seal_to(&f->keys[f->n_keys], to->id, k->id, k->key, f->id, SP_FIELD_CONTENT_KEY,
-                           f->ck, SP_CONTENT_KEY_LEN);
+    sp_err rv = sp_sealer_seal(&f->sealer, &f->keys[f->n_keys], to->id, k->id, k->key, f->id,
+                               SP_FIELD_CONTENT_KEY, f->ck, SP_CONTENT_KEY_LEN);
     if (rv == SP_OK) {
         f->keyp[f->n_keys] = &f->keys[f->n_keys];
         f->n_keys++;
@@ -116,11 +120,14 @@ static sp_err wrap_key(filed_parts *f, const sp_topo_node *to) {
 }
 
 static void parts_clear(filed_parts *f) {
-    if (f->filed.reporter) sp_sealed_clear(&f->reporter); /* an init'ed Sealed holds static strings */
-    for (size_t i = 0; i < f->n_keys; i++) sp_sealed_clear(&f->keys[i]);
+    if (f->filed.reporter)
+        sp_sealed_clear(&f->reporter); /* an init'ed Sealed holds static strings */
+    for (size_t i = 0; i < f->n_keys; i++)
+        sp_sealed_clear(&f->keys[i]);
     free(f->filed.sealed_content.data);
     free(f->filed.sealed_reporter.data);
     memset(f->ck, 0, sizeof f->ck);
+    sp_sealer_clear(&f->sealer);
 }
 
 static void init_parts(filed_parts *f, const sp_intake_req *r) {
@@ -150,6 +157,7 @@ sp_err sp_intake_build(const sp_intake_req *r, const sp_topology *topo, const sp
     if (rv == SP_OK && !resp) rv = SP_ERR_NOT_FOUND;
     if (rv == SP_OK) rv = sp_tracking_id(f->id, self->id, seq);
     if (rv == SP_OK) rv = sp_content_key_new(f->ck);
+    if (rv == SP_OK) rv = sp_sealer_init(&f->sealer);
     if (rv == SP_OK) rv = seal_content(f, r);
     if (rv == SP_OK) rv = seal_identity(f, r, self, key);
     if (rv == SP_OK) rv = wrap_key(f, self);

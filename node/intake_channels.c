@@ -26,13 +26,15 @@ static int blank(char c) {
 sp_err sp_sms_split(const char *text, size_t n, char keyword[SP_SMS_KEYWORD_MAX + 1],
                     const char **rest, size_t *rest_len) {
     size_t i = 0, k = 0;
-    while (i < n && blank(text[i])) i++;
+    while (i < n && blank(text[i]))
+        i++;
     while (i < n && !blank(text[i])) {
         if (k == SP_SMS_KEYWORD_MAX) return SP_ERR_INVAL;
         keyword[k++] = text[i++];
     }
     keyword[k] = '\0';
-    while (i < n && blank(text[i])) i++;
+    while (i < n && blank(text[i]))
+        i++;
     if (k == 0 || i == n) return SP_ERR_INVAL;
     *rest = text + i;
     *rest_len = n - i;
@@ -51,7 +53,8 @@ static void privacy_marker(sp_intake_req *r, const char **rest, size_t *len) {
             r->privacy = marks[m].privacy;
             *rest += w;
             *len -= w;
-            while (*len && blank(**rest)) (*rest)++, (*len)--;
+            while (*len && blank(**rest))
+                (*rest)++, (*len)--;
             return;
         }
     }
@@ -67,12 +70,14 @@ static sp_err sms_fields(sp_intake_req *r, const sp_topology *topo, const char *
                     "an SMS must be '<KEYWORD> <complaint>'");
     const sp_topo_node *node = sp_topology_find_by_keyword(topo, kw);
     if (!node)
-        return fail(err, 422, "unknown_keyword", SP_ERR_NOT_FOUND, "unknown SMS keyword '%.64s'", kw);
+        return fail(err, 422, "unknown_keyword", SP_ERR_NOT_FOUND, "unknown SMS keyword '%.64s'",
+                    kw);
     privacy_marker(r, &rest, &len);
     char *msg = strndup(rest, len);
     if (!msg) return SP_ERR_NOMEM;
-    sp_err rv = len ? sp__intake_set_text(r, NULL, msg, err)
-                    : fail(err, 422, "unknown_keyword", SP_ERR_NOT_FOUND, "the SMS has no complaint text");
+    sp_err rv =
+        len ? sp__intake_set_text(r, NULL, msg, err)
+            : fail(err, 422, "unknown_keyword", SP_ERR_NOT_FOUND, "the SMS has no complaint text");
     free(msg);
     if (rv == SP_OK) rv = sp__intake_set_identity(r, NULL, from, NULL, NULL, err);
     if (rv != SP_OK) return rv;
@@ -89,7 +94,8 @@ sp_err sp_sms_parse(sp_intake_req *out, const sp_topology *topo, const char *fro
     if (!from || !*from)
         rv = MISSING(err, "from");
     else if (n > SP_SMS_TEXT_MAX)
-        rv = fail(err, 413, "too_large", SP_ERR_TOO_BIG, "an SMS has at most %u bytes", SP_SMS_TEXT_MAX);
+        rv = fail(err, 413, "too_large", SP_ERR_TOO_BIG, "an SMS has at most %u bytes",
+                  SP_SMS_TEXT_MAX);
     else if (!sp_utf8_valid(text, n))
         rv = INVALID(err, "'text' is not valid UTF-8");
     else
@@ -106,14 +112,16 @@ size_t sp_sms_help(const sp_topology *topo, char *buf, size_t cap) {
         const sp_topo_node *node = sp_topology_node_at(topo, i);
         for (size_t k = 0; k < node->n_sms_keywords && shown < 6 && (size_t)n < cap; k++, shown++) {
             if (!example) example = node->sms_keywords[k];
-            n += snprintf(buf + n, cap - (size_t)n, "%s%s", shown ? ", " : ". Kata kunci: ",
-                          node->sms_keywords[k]);
+            n += snprintf(buf + n, cap - (size_t)n, "%s%s",
+                          shown ? ", " : ". Kata kunci: ", node->sms_keywords[k]);
         }
     }
     if (example && n >= 0 && (size_t)n < cap)
-        n += snprintf(buf + n, cap - (size_t)n, ". Contoh: %s Lampu jalan di Jl. Pahlawan mati", example);
+        n += snprintf(buf + n, cap - (size_t)n, ". Contoh: %s Lampu jalan di Jl. Pahlawan mati",
+                      example);
     if (n >= 0 && (size_t)n < cap)
-        n += snprintf(buf + n, cap - (size_t)n, ". Tambahkan #anonim atau #rahasia setelah kata kunci bila perlu.");
+        n += snprintf(buf + n, cap - (size_t)n,
+                      ". Tambahkan #anonim atau #rahasia setelah kata kunci bila perlu.");
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
@@ -137,8 +145,10 @@ static sp_err sms_json(const char *body, size_t n, char **from, char **text, sp_
     const char *t = json_string_value(json_object_get(root, "text"));
     sp_err rv = SP_OK;
     if (!json_is_object(root))
-        rv = fail(err, 400, "bad_json", SP_ERR_DECODE, "the body must be a JSON object "
-                  "{\"from\", \"text\"}%s%s", root ? "" : ": ", root ? "" : jerr.text);
+        rv = fail(err, 400, "bad_json", SP_ERR_DECODE,
+                  "the body must be a JSON object "
+                  "{\"from\", \"text\"}%s%s",
+                  root ? "" : ": ", root ? "" : jerr.text);
     else if (!f || !t)
         rv = MISSING(err, f ? "text" : "from");
     else if (memchr(t, '\0', json_string_length(json_object_get(root, "text"))))
@@ -151,7 +161,8 @@ static sp_err sms_json(const char *body, size_t n, char **from, char **text, sp_
 sp_err sp_sms_request_parse(const char *body, size_t n, const char *content_type, char **from,
                             char **text, sp_intake_error *err) {
     *from = *text = NULL;
-    int form = content_type && strncasecmp(content_type, "application/x-www-form-urlencoded", 33) == 0;
+    int form =
+        content_type && strncasecmp(content_type, "application/x-www-form-urlencoded", 33) == 0;
     sp_err rv = form ? sms_form(body, n, from, text, err) : sms_json(body, n, from, text, err);
     if (rv == SP_ERR_NOMEM) fail(err, 500, "internal", rv, "out of memory");
     if (rv != SP_OK) {
@@ -200,7 +211,10 @@ static sp_err form_pair(const char *s, size_t n, sp_form_pair *p) {
     size_t kn = eq ? (size_t)(eq - s) : n;
     p->key = p->val = NULL;
     sp_err rv = form_decode(s, kn, &p->key);
-    if (rv == SP_OK) rv = eq ? form_decode(eq + 1, n - kn - 1, &p->val) : (p->val = strdup("")) ? SP_OK : SP_ERR_NOMEM;
+    if (rv == SP_OK)
+        rv = eq                      ? form_decode(eq + 1, n - kn - 1, &p->val)
+             : (p->val = strdup("")) ? SP_OK
+                                     : SP_ERR_NOMEM;
     if (rv != SP_OK) {
         free(p->key);
         free(p->val);
@@ -215,8 +229,10 @@ sp_err sp_form_parse(const char *buf, size_t n, sp_form_pair **out, size_t *coun
     for (size_t i = 0; rv == SP_OK && i < n;) {
         const char *amp = memchr(buf + i, '&', n - i);
         size_t len = amp ? (size_t)(amp - (buf + i)) : n - i;
-        if (len && c == SP_FORM_MAX_PAIRS) rv = SP_ERR_TOO_BIG;
-        else if (len && (rv = form_pair(buf + i, len, &v[c])) == SP_OK) c++;
+        if (len && c == SP_FORM_MAX_PAIRS)
+            rv = SP_ERR_TOO_BIG;
+        else if (len && (rv = form_pair(buf + i, len, &v[c])) == SP_OK)
+            c++;
         i += len + 1;
     }
     if (rv != SP_OK) {
@@ -254,9 +270,11 @@ static sp_err coord(const char *s, const char *name, double lo, double hi, doubl
     return SP_OK;
 }
 
-static sp_err o311_location(sp_intake_req *r, const sp_form_pair *p, size_t n, sp_intake_error *err) {
+static sp_err o311_location(sp_intake_req *r, const sp_form_pair *p, size_t n,
+                            sp_intake_error *err) {
     const char *lat = sp_form_get(p, n, "lat"), *lon = sp_form_get(p, n, "long");
-    const char *addr = sp_form_get(p, n, "address_string"), *addr_id = sp_form_get(p, n, "address_id");
+    const char *addr = sp_form_get(p, n, "address_string"),
+               *addr_id = sp_form_get(p, n, "address_id");
     if ((lat && *lat) != (lon && *lon)) return MISSING(err, lat && *lat ? "long" : "lat");
     if (!(lat && *lat) && !(addr && *addr) && !(addr_id && *addr_id))
         return fail(err, 400, "missing_field", SP_ERR_INVAL,
@@ -270,28 +288,34 @@ static sp_err o311_location(sp_intake_req *r, const sp_form_pair *p, size_t n, s
 
 /* The description, with the address and media URL the spec carries separately appended. */
 static sp_err o311_text(sp_intake_req *r, const sp_form_pair *p, size_t n, sp_intake_error *err) {
-    const char *desc = sp_form_get(p, n, "description"), *addr = sp_form_get(p, n, "address_string");
+    const char *desc = sp_form_get(p, n, "description"),
+               *addr = sp_form_get(p, n, "address_string");
     const char *media = sp_form_get(p, n, "media_url");
     if (!desc || !*desc) return MISSING(err, "description");
-    if ((addr && strlen(addr) > SP_INTAKE_ADDRESS_MAX) || (media && strlen(media) > SP_INTAKE_ADDRESS_MAX))
-        return INVALID(err, "address_string and media_url have at most %u bytes", SP_INTAKE_ADDRESS_MAX);
+    if ((addr && strlen(addr) > SP_INTAKE_ADDRESS_MAX) ||
+        (media && strlen(media) > SP_INTAKE_ADDRESS_MAX))
+        return INVALID(err, "address_string and media_url have at most %u bytes",
+                       SP_INTAKE_ADDRESS_MAX);
     size_t cap = strlen(desc) + 2 * SP_INTAKE_ADDRESS_MAX + 32;
     char *text = malloc(cap);
     if (!text) return SP_ERR_NOMEM;
-    snprintf(text, cap, "%s%s%s%s%s", desc, addr && *addr ? "\n\nAlamat: " : "", addr && *addr ? addr : "",
-             media && *media ? "\nMedia: " : "", media && *media ? media : "");
+    snprintf(text, cap, "%s%s%s%s%s", desc, addr && *addr ? "\n\nAlamat: " : "",
+             addr && *addr ? addr : "", media && *media ? "\nMedia: " : "",
+             media && *media ? media : "");
     sp_err rv = sp__intake_set_text(r, sp_form_get(p, n, "attribute[title]"), text, err);
     free(text);
     return rv;
 }
 
-static sp_err o311_reporter(sp_intake_req *r, const sp_form_pair *p, size_t n, sp_intake_error *err) {
+static sp_err o311_reporter(sp_intake_req *r, const sp_form_pair *p, size_t n,
+                            sp_intake_error *err) {
     const char *first = sp_form_get(p, n, "first_name"), *last = sp_form_get(p, n, "last_name");
     char name[2 * SP_INTAKE_NAME_MAX + 2];
-    if ((first && strlen(first) > SP_INTAKE_NAME_MAX) || (last && strlen(last) > SP_INTAKE_NAME_MAX))
+    if ((first && strlen(first) > SP_INTAKE_NAME_MAX) ||
+        (last && strlen(last) > SP_INTAKE_NAME_MAX))
         return INVALID(err, "first_name and last_name have at most %u bytes", SP_INTAKE_NAME_MAX);
-    snprintf(name, sizeof name, "%s%s%s", first ? first : "", first && *first && last && *last ? " " : "",
-             last ? last : "");
+    snprintf(name, sizeof name, "%s%s%s", first ? first : "",
+             first && *first && last && *last ? " " : "", last ? last : "");
     const char *email = sp_form_get(p, n, "email"), *phone = sp_form_get(p, n, "phone");
     if (email && strlen(email) > SP_INTAKE_EMAIL_MAX) return INVALID(err, "'email' is too long");
     if (phone && strlen(phone) > 64) return INVALID(err, "'phone' is too long");
@@ -300,7 +324,8 @@ static sp_err o311_reporter(sp_intake_req *r, const sp_form_pair *p, size_t n, s
 }
 
 static sp_err o311_enums(sp_intake_req *r, const sp_form_pair *p, size_t n, sp_intake_error *err) {
-    const char *privacy = sp_form_get(p, n, "attribute[privacy]"), *type = sp_form_get(p, n, "attribute[type]");
+    const char *privacy = sp_form_get(p, n, "attribute[privacy]"),
+               *type = sp_form_get(p, n, "attribute[type]");
     if (privacy && *privacy && sp_privacy_parse(privacy, &r->privacy) != SP_OK)
         return INVALID(err, "attribute[privacy] must be public, anonymous or confidential");
     if (type && *type && sp_type_parse(type, &r->type) != SP_OK)
@@ -312,7 +337,8 @@ static sp_err o311_enums(sp_intake_req *r, const sp_form_pair *p, size_t n, sp_i
 sp_err sp_open311_parse(sp_intake_req *out, const sp_form_pair *p, size_t n,
                         const char *default_region, sp_intake_error *err) {
     sp_intake_req_init(out);
-    const char *code = sp_form_get(p, n, "service_code"), *juris = sp_form_get(p, n, "jurisdiction_id");
+    const char *code = sp_form_get(p, n, "service_code"),
+               *juris = sp_form_get(p, n, "jurisdiction_id");
     const char *region = juris && *juris ? juris : default_region;
     sp_err rv = code && *code ? SP_OK : MISSING(err, "service_code");
     if (rv == SP_OK && (strlen(code) > SP_CATEGORY_MAX || !sp_category_valid(code)))

@@ -16,7 +16,7 @@
 /* ---- names ---- */
 
 static const char *const type_names[] = {"", "aspirasi", "pengaduan", "permintaan-informasi"};
-static const char *const channel_names[] = {"",       "web",         "app",    "sms",
+static const char *const channel_names[] = {"",         "web",    "app",         "sms",
                                             "whatsapp", "social", "call-center", "open311"};
 static const char *const privacy_names[] = {"public", "anonymous", "confidential"};
 
@@ -68,7 +68,8 @@ void sp_intake_req_free(sp_intake_req *r) {
     free(r->phone);
     free(r->email);
     free(r->nik);
-    for (size_t i = 0; i < r->n_att; i++) free(r->att[i].data);
+    for (size_t i = 0; i < r->n_att; i++)
+        free(r->att[i].data);
     sp_intake_req_init(r);
 }
 
@@ -104,10 +105,14 @@ int sp_utf8_valid(const char *s, size_t n) {
             i++;
             continue;
         }
-        if ((c & 0xe0) == 0xc0) k = 1, cp = c & 0x1f;
-        else if ((c & 0xf0) == 0xe0) k = 2, cp = c & 0x0f;
-        else if ((c & 0xf8) == 0xf0) k = 3, cp = c & 0x07;
-        else return 0;
+        if ((c & 0xe0) == 0xc0)
+            k = 1, cp = c & 0x1f;
+        else if ((c & 0xf0) == 0xe0)
+            k = 2, cp = c & 0x0f;
+        else if ((c & 0xf8) == 0xf0)
+            k = 3, cp = c & 0x07;
+        else
+            return 0;
         if (n - i <= k) return 0; /* truncated */
         for (size_t j = 1; j <= k; j++) {
             if ((p[i + j] & 0xc0) != 0x80) return 0;
@@ -162,7 +167,8 @@ sp_err sp_intake_check(const sp_intake_req *r, const sp_topology *topo, sp_intak
     if (!sp_category_known(topo, r->category))
         return fail(err, 422, "unknown_category", SP_ERR_NOT_FOUND,
                     "category '%s' is not one of this federation's (GET /open311/v2/services.json "
-                    "lists them)", r->category);
+                    "lists them)",
+                    r->category);
     if (!sp_topology_responsible(topo, r->region))
         return fail(err, 422, "unknown_region", SP_ERR_NOT_FOUND,
                     "region '%s' is not a region of this federation", r->region);
@@ -173,8 +179,8 @@ sp_err sp_intake_check(const sp_intake_req *r, const sp_topology *topo, sp_intak
 
 /* A string field: NULL (and SP_OK) when absent or null; SP_ERR_INVAL when not a string or
  * longer than max. */
-static sp_err get_str(json_t *obj, const char *key, const char *label, size_t max,
-                      const char **out, sp_intake_error *err) {
+static sp_err get_str(json_t *obj, const char *key, const char *label, size_t max, const char **out,
+                      sp_intake_error *err) {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
     if (!v || json_is_null(v)) return SP_OK;
@@ -193,9 +199,11 @@ static sp_err dup_str(char **dst, const char *s) {
 
 /* Trimmed length of s (leading and trailing ASCII blanks ignored); *start receives the start. */
 static size_t trimmed(const char *s, const char **start) {
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
     size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
     *start = s;
     return n;
 }
@@ -223,7 +231,8 @@ sp_err sp__intake_set_text(sp_intake_req *r, const char *title, const char *text
     if (rv != SP_OK) return rv;
     size_t n = strcspn(r->text, "\r\n");
     if (n > 80) n = 80;
-    while (n && ((unsigned char)r->text[n] & 0xc0) == 0x80) n--; /* not inside a character */
+    while (n && ((unsigned char)r->text[n] & 0xc0) == 0x80)
+        n--; /* not inside a character */
     if (!(r->title = malloc(n + 1))) return SP_ERR_NOMEM;
     memcpy(r->title, r->text, n);
     r->title[n] = '\0';
@@ -248,8 +257,7 @@ static sp_err norm_phone(const char *in, char **out, sp_intake_error *err) {
     }
     buf[n] = '\0';
     size_t digits = n - (buf[0] == '+');
-    if (digits < 6 || digits > 15)
-        return INVALID(err, "'phone' must have 6 to 15 digits");
+    if (digits < 6 || digits > 15) return INVALID(err, "'phone' must have 6 to 15 digits");
     return (*out = strdup(buf)) ? SP_OK : SP_ERR_NOMEM;
 }
 
@@ -304,7 +312,8 @@ static sp_err get_coord(json_t *loc, const char *key, double lo, double hi, doub
 static sp_err parse_location(sp_intake_req *r, json_t *root, sp_intake_error *err) {
     json_t *loc = json_object_get(root, "location");
     if (!loc || json_is_null(loc)) return SP_OK;
-    if (!json_is_object(loc)) return INVALID(err, "'location' must be an object {\"lat\", \"lon\"}");
+    if (!json_is_object(loc))
+        return INVALID(err, "'location' must be an object {\"lat\", \"lon\"}");
     sp_err rv = get_coord(loc, "lat", -90, 90, &r->lat, err);
     if (rv == SP_OK) rv = get_coord(loc, "lon", -180, 180, &r->lon, err);
     r->has_location = rv == SP_OK;
@@ -325,11 +334,14 @@ static sp_err parse_attachment(sp_intake_attachment *a, json_t *o, size_t i, sp_
     const char *name, *type, *data;
     if (!json_is_object(o)) return INVALID(err, "attachments[%zu] must be an object", i);
     sp_err rv = get_str(o, "name", "attachments[].name", SP_INTAKE_MEDIA_MAX, &name, err);
-    if (rv == SP_OK) rv = get_str(o, "media_type", "attachments[].media_type", SP_INTAKE_MEDIA_MAX, &type, err);
-    if (rv == SP_OK) rv = get_str(o, "data", "attachments[].data", SP_INTAKE_ATTACH_BYTES / 3 * 4 + 4, &data, err);
+    if (rv == SP_OK)
+        rv = get_str(o, "media_type", "attachments[].media_type", SP_INTAKE_MEDIA_MAX, &type, err);
+    if (rv == SP_OK)
+        rv = get_str(o, "data", "attachments[].data", SP_INTAKE_ATTACH_BYTES / 3 * 4 + 4, &data,
+                     err);
     if (rv == SP_ERR_INVAL && strstr(err->message, "longer"))
-        return fail(err, 413, "too_large", SP_ERR_TOO_BIG, "attachments[%zu] is larger than %u bytes",
-                    i, SP_INTAKE_ATTACH_BYTES);
+        return fail(err, 413, "too_large", SP_ERR_TOO_BIG,
+                    "attachments[%zu] is larger than %u bytes", i, SP_INTAKE_ATTACH_BYTES);
     if (rv != SP_OK) return rv;
     if (!type || !media_type_ok(type))
         return INVALID(err, "attachments[%zu].media_type must be a media type like image/jpeg", i);
@@ -341,8 +353,8 @@ static sp_err parse_attachment(sp_intake_attachment *a, json_t *o, size_t i, sp_
     if (sp_base64_decode(data, a->data, cap, &a->len) != SP_OK)
         return INVALID(err, "attachments[%zu].data is not base64", i);
     if (a->len > SP_INTAKE_ATTACH_BYTES)
-        return fail(err, 413, "too_large", SP_ERR_TOO_BIG, "attachments[%zu] is larger than %u bytes",
-                    i, SP_INTAKE_ATTACH_BYTES);
+        return fail(err, 413, "too_large", SP_ERR_TOO_BIG,
+                    "attachments[%zu] is larger than %u bytes", i, SP_INTAKE_ATTACH_BYTES);
     return SP_OK;
 }
 

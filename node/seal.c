@@ -98,7 +98,8 @@ sp_err sp_seal_to(Simpul__V1__Sealed *out, const char *recipient, uint32_t key_i
 
 void sp_sealed_clear(Simpul__V1__Sealed *s) {
     if (!s) return;
-    free(s->recipient);
+    /* A freshly initialised message points at protobuf-c's static empty string. */
+    if (s->recipient != protobuf_c_empty_string) free(s->recipient);
     free(s->ephemeral_pub.data);
     free(s->nonce.data);
     free(s->ciphertext.data);

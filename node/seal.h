@@ -72,7 +72,8 @@ sp_err sp_seal_to(Simpul__V1__Sealed *out, const char *recipient, uint32_t key_i
  * SP_ERR_DECODE: not a version-1 box. */
 sp_err sp_seal_open(const Simpul__V1__Sealed *s, const sp_key *priv, const char *complaint_id,
                     const char *field, uint8_t **pt, size_t *n);
-/* Free the buffers sp_seal_to allocated (not s itself). Accepts NULL. */
+/* Free the buffers sp_seal_to allocated (not s itself). Accepts NULL and a message fresh from
+ * simpul__v1__sealed__init. */
 void sp_sealed_clear(Simpul__V1__Sealed *s);
 
 /* A fresh random content key. */

@@ -68,7 +68,8 @@ static sp_err parse_doc(const char *buf, size_t len, sp_token **out, size_t *n) 
     sp_err rv = json_is_array(arr) ? SP_OK : SP_ERR_CORRUPT;
     size_t cnt = rv == SP_OK ? json_array_size(arr) : 0;
     if (rv == SP_OK && !(*out = calloc(cnt ? cnt : 1, sizeof **out))) rv = SP_ERR_NOMEM;
-    for (size_t i = 0; rv == SP_OK && i < cnt; i++) rv = token_from_json(json_array_get(arr, i), &(*out)[i]);
+    for (size_t i = 0; rv == SP_OK && i < cnt; i++)
+        rv = token_from_json(json_array_get(arr, i), &(*out)[i]);
     json_decref(doc);
     if (rv != SP_OK) {
         free(*out);
@@ -89,8 +90,10 @@ static sp_err read_file(const char *path, char **buf, size_t *len, struct stat *
     if (rv == SP_OK && !*buf) rv = SP_ERR_NOMEM;
     while (rv == SP_OK && got < size) {
         ssize_t r = read(fd, *buf + got, size - got);
-        if (r <= 0) rv = SP_ERR_IO;
-        else got += (size_t)r;
+        if (r <= 0)
+            rv = SP_ERR_IO;
+        else
+            got += (size_t)r;
     }
     close(fd);
     if (rv != SP_OK) {
@@ -127,10 +130,11 @@ sp_err sp_tokens_list(const char *data_dir, sp_token **out, size_t *n) {
 static json_t *doc_json(const sp_token *v, size_t n) {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "name", v[i].name, "role",
-                              sp_role_name(v[i].role), "sha256", v[i].hash, "created_ms",
-                              (json_int_t)v[i].created_ms);
-        if (o && v[i].revoked_ms) json_object_set_new(o, "revoked_ms", json_integer((json_int_t)v[i].revoked_ms));
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:I}", "name", v[i].name, "role", sp_role_name(v[i].role),
+                      "sha256", v[i].hash, "created_ms", (json_int_t)v[i].created_ms);
+        if (o && v[i].revoked_ms)
+            json_object_set_new(o, "revoked_ms", json_integer((json_int_t)v[i].revoked_ms));
         if (!o || json_array_append_new(arr, o) != 0) {
             json_decref(arr);
             return NULL;
@@ -315,8 +319,8 @@ static void refresh(sp_tokens *t) {
     t->loaded = 1;
     t->seen = st;
     if (rv != SP_OK) {
-        sp_log_error("tokens.reload", "file=%s error=\"%s\" detail=\"every token refused\"", t->path,
-                     sp_strerror(rv));
+        sp_log_error("tokens.reload", "file=%s error=\"%s\" detail=\"every token refused\"",
+                     t->path, sp_strerror(rv));
         t->broken = 1;
         return;
     }
@@ -330,7 +334,8 @@ static void refresh(sp_tokens *t) {
 /* Compare two hex hashes without an early exit. */
 static int hash_eq(const char *a, const char *b) {
     unsigned diff = 0;
-    for (size_t i = 0; i < 64; i++) diff |= (unsigned)(a[i] ^ b[i]);
+    for (size_t i = 0; i < 64; i++)
+        diff |= (unsigned)(a[i] ^ b[i]);
     return diff == 0;
 }
 

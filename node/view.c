@@ -15,7 +15,8 @@
 
 /* ---- events ---- */
 
-sp_err sp_view_load(const sp_daemon_parts *p, const sp_complaint_state *s, sp_complaint_events *out) {
+sp_err sp_view_load(const sp_daemon_parts *p, const sp_complaint_state *s,
+                    sp_complaint_events *out) {
     out->n = 0;
     out->ev = calloc(s->n_hist ? s->n_hist : 1, sizeof *out->ev);
     if (!out->ev) return SP_ERR_NOMEM;
@@ -45,7 +46,8 @@ void sp_view_events_free(sp_complaint_events *e) {
 
 const Simpul__V1__ComplaintFiled *sp_view_filed(const sp_complaint_events *e) {
     for (size_t i = 0; i < e->n; i++)
-        if (e->ev[i] && e->ev[i]->body_case == SIMPUL__V1__EVENT__BODY_FILED) return e->ev[i]->filed;
+        if (e->ev[i] && e->ev[i]->body_case == SIMPUL__V1__EVENT__BODY_FILED)
+            return e->ev[i]->filed;
     return NULL;
 }
 
@@ -101,7 +103,8 @@ static sp_err open_box(const uint8_t key[SP_CONTENT_KEY_LEN], const char *id, co
     if (rv == SP_OK && !(*out = protobuf_c_message_unpack(desc, NULL, n, pt))) rv = SP_ERR_DECODE;
     if (pt) memset(pt, 0, n);
     free(pt);
-    if (rv != SP_OK) sp_log_warn("view.open", "complaint=%s field=%s error=\"%s\"", id, field, sp_strerror(rv));
+    if (rv != SP_OK)
+        sp_log_warn("view.open", "complaint=%s field=%s error=\"%s\"", id, field, sp_strerror(rv));
     return rv;
 }
 
@@ -148,16 +151,20 @@ sp_err sp_view_identity(const sp_daemon_parts *p, const sp_complaint_state *s,
         uint8_t *pt = NULL;
         size_t n = 0;
         sp_err rv = sp_seal_open_ring(f->reporter, p->seal, s->id, SP_FIELD_REPORTER, &pt, &n);
-        if (rv == SP_OK && !(*out = simpul__v1__reporter_identity__unpack(NULL, n, pt))) rv = SP_ERR_DECODE;
+        if (rv == SP_OK && !(*out = simpul__v1__reporter_identity__unpack(NULL, n, pt)))
+            rv = SP_ERR_DECODE;
         if (pt) memset(pt, 0, n);
         free(pt);
         return rv;
     }
-    if (s->privacy == SIMPUL__V1__PRIVACY__ANONYMOUS || !f->sealed_reporter.len) return SP_ERR_FORBIDDEN;
+    if (s->privacy == SIMPUL__V1__PRIVACY__ANONYMOUS || !f->sealed_reporter.len)
+        return SP_ERR_FORBIDDEN;
     uint8_t key[SP_CONTENT_KEY_LEN];
     sp_err rv = sp_view_content_key(p, s, e, key);
     if (rv == SP_ERR_NOT_FOUND) return SP_ERR_FORBIDDEN;
-    if (rv == SP_OK) rv = open_box(key, s->id, SP_FIELD_REPORTER_CK, &f->sealed_reporter, d, (ProtobufCMessage **)out);
+    if (rv == SP_OK)
+        rv = open_box(key, s->id, SP_FIELD_REPORTER_CK, &f->sealed_reporter, d,
+                      (ProtobufCMessage **)out);
     memset(key, 0, sizeof key);
     return rv;
 }
@@ -174,7 +181,8 @@ static void set_str(json_t *o, const char *k, const char *s) {
 
 static json_t *content_json(const sp_daemon_parts *p, const sp_complaint_state *s,
                             const Simpul__V1__ComplaintContent *c, const char *base_url) {
-    json_t *o = json_pack("{s:s, s:s}", "title", c->title ? c->title : "", "body", c->text ? c->text : "");
+    json_t *o =
+        json_pack("{s:s, s:s}", "title", c->title ? c->title : "", "body", c->text ? c->text : "");
     if (!o) return NULL;
     if (c->has_location) set(o, "location", json_pack("{s:f, s:f}", "lat", c->lat, "lon", c->lon));
     json_t *arr = json_array();
@@ -186,7 +194,8 @@ static json_t *content_json(const sp_daemon_parts *p, const sp_complaint_state *
                               "media_type", a->media_type ? a->media_type : "", "name",
                               a->name ? a->name : "");
         if (j && sp_view_is_intake(p, s)) { /* blobs stay at the intake node */
-            snprintf(url, sizeof url, "%s/api/v1/complaints/%s/attachments/%s", base_url, s->id, hex);
+            snprintf(url, sizeof url, "%s/api/v1/complaints/%s/attachments/%s", base_url, s->id,
+                     hex);
             set_str(j, "url", url);
         }
         if (j) json_array_append_new(arr, j);
@@ -219,12 +228,13 @@ static json_t *deadlines_json(const sp_complaint_state *s, uint64_t now) {
 }
 
 static json_t *times_json(const sp_complaint_state *s) {
-    static const char *const names[] = {"filed",     "verified",       "archived",       "dispositioned",
-                                        "first_response", "last_follow_up", "completed",  "resolved",
-                                        "reopened",  "escalated",      "rerouted",       "updated"};
-    const uint64_t v[] = {s->filed_at,        s->verified_at,        s->archived_at,  s->dispositioned_at,
-                          s->first_response_at, s->last_follow_up_at, s->completed_at, s->resolved_at,
-                          s->reopened_at,     s->escalated_at,       s->rerouted_at,  s->updated_at};
+    static const char *const names[] = {
+        "filed",     "verified", "archived", "dispositioned", "first_response", "last_follow_up",
+        "completed", "resolved", "reopened", "escalated",     "rerouted",       "updated"};
+    const uint64_t v[] = {s->filed_at,         s->verified_at,       s->archived_at,
+                          s->dispositioned_at, s->first_response_at, s->last_follow_up_at,
+                          s->completed_at,     s->resolved_at,       s->reopened_at,
+                          s->escalated_at,     s->rerouted_at,       s->updated_at};
     json_t *o = json_object();
     for (size_t i = 0; o && i < sizeof v / sizeof *v; i++)
         if (v[i]) set(o, names[i], sp_http_time_json(v[i]));
@@ -233,11 +243,11 @@ static json_t *times_json(const sp_complaint_state *s) {
 
 /* Metadata every reader may see. */
 static json_t *meta_json(const sp_complaint_state *s, uint64_t now) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", s->id, "status",
-                          sp_status_name(s->status), "type", sp_type_name(s->type), "category",
-                          s->category, "region", s->region, "channel", sp_channel_name(s->channel),
-                          "privacy", sp_privacy_name(s->privacy), "intake", s->intake, "responsible",
-                          s->responsible);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", s->id, "status",
+                  sp_status_name(s->status), "type", sp_type_name(s->type), "category", s->category,
+                  "region", s->region, "channel", sp_channel_name(s->channel), "privacy",
+                  sp_privacy_name(s->privacy), "intake", s->intake, "responsible", s->responsible);
     if (!o) return NULL;
     set_str(o, "agency", s->agency);
     set_str(o, "archive_reason", s->archive_reason);
@@ -245,7 +255,8 @@ static json_t *meta_json(const sp_complaint_state *s, uint64_t now) {
     set(o, "times", times_json(s));
     set(o, "deadlines", deadlines_json(s, now));
     if (s->has_feedback)
-        set(o, "feedback", json_pack("{s:b, s:i}", "satisfied", s->satisfied, "rating", (int)s->rating));
+        set(o, "feedback",
+            json_pack("{s:b, s:i}", "satisfied", s->satisfied, "rating", (int)s->rating));
     return o;
 }
 
@@ -253,8 +264,9 @@ static json_t *meta_json(const sp_complaint_state *s, uint64_t now) {
 
 /* A text field that may be sealed under the content key: clear when visible, opened when we
  * hold the key, else left out. */
-static void text_field(json_t *o, const char *name, const char *clear, const ProtobufCBinaryData *sealed,
-                       const char *id, const uint8_t *key, int visible) {
+static void text_field(json_t *o, const char *name, const char *clear,
+                       const ProtobufCBinaryData *sealed, const char *id, const uint8_t *key,
+                       int visible) {
     if (!visible) return;
     if (clear && *clear) {
         set_str(o, name, clear);
@@ -269,10 +281,12 @@ static void text_field(json_t *o, const char *name, const char *clear, const Pro
     free(pt);
 }
 
-static void event_details(json_t *o, const Simpul__V1__Event *ev, const char *id, const uint8_t *key,
-                          int visible) {
+static void event_details(json_t *o, const Simpul__V1__Event *ev, const char *id,
+                          const uint8_t *key, int visible) {
     switch (ev->body_case) {
-    case SIMPUL__V1__EVENT__BODY_VERIFIED: text_field(o, "note", ev->verified->note, NULL, id, key, visible); break;
+    case SIMPUL__V1__EVENT__BODY_VERIFIED:
+        text_field(o, "note", ev->verified->note, NULL, id, key, visible);
+        break;
     case SIMPUL__V1__EVENT__BODY_ARCHIVED:
         set_str(o, "reason", ev->archived->reason);
         text_field(o, "note", ev->archived->note, NULL, id, key, visible);
@@ -286,14 +300,17 @@ static void event_details(json_t *o, const Simpul__V1__Event *ev, const char *id
         text_field(o, "text", ev->follow_up->text, &ev->follow_up->sealed_text, id, key, visible);
         break;
     case SIMPUL__V1__EVENT__BODY_COMPLETED:
-        text_field(o, "summary", ev->completed->summary, &ev->completed->sealed_summary, id, key, visible);
+        text_field(o, "summary", ev->completed->summary, &ev->completed->sealed_summary, id, key,
+                   visible);
         break;
     case SIMPUL__V1__EVENT__BODY_FEEDBACK:
         set(o, "satisfied", json_boolean(ev->feedback->satisfied));
         if (ev->feedback->rating) set(o, "rating", json_integer(ev->feedback->rating));
         text_field(o, "text", ev->feedback->text, NULL, id, key, visible);
         break;
-    case SIMPUL__V1__EVENT__BODY_REOPENED: set_str(o, "reason", ev->reopened->reason); break;
+    case SIMPUL__V1__EVENT__BODY_REOPENED:
+        set_str(o, "reason", ev->reopened->reason);
+        break;
     case SIMPUL__V1__EVENT__BODY_ESCALATED:
         set_str(o, "agency", ev->escalated->to_agency);
         set_str(o, "reason", ev->escalated->reason);
@@ -308,7 +325,8 @@ static void event_details(json_t *o, const Simpul__V1__Event *ev, const char *id
     case SIMPUL__V1__EVENT__BODY_PRIVACY_RAISED:
         set(o, "privacy", json_string(sp_privacy_name((uint32_t)ev->privacy_raised->privacy)));
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -317,13 +335,15 @@ static json_t *timeline_json(const sp_complaint_state *s, const sp_complaint_eve
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < s->n_hist; i++) {
         const sp_history_entry *h = &s->hist[i];
-        json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:s}", "at", sp_http_time_json(sp_hlc_ms(h->hlc)),
-                              "event", sp_ev_kind_name((sp_ev_kind)h->kind), "node", h->origin, "role",
-                              sp_role_name((sp_role)h->role), "status", sp_status_name((sp_status)h->status_after));
+        json_t *o = json_pack(
+            "{s:o, s:s, s:s, s:s, s:s}", "at", sp_http_time_json(sp_hlc_ms(h->hlc)), "event",
+            sp_ev_kind_name((sp_ev_kind)h->kind), "node", h->origin, "role",
+            sp_role_name((sp_role)h->role), "status", sp_status_name((sp_status)h->status_after));
         if (!o) continue;
         if (h->verdict != SP_V_ACCEPTED)
-            set(o, "refused", json_pack("{s:s, s:s}", "verdict", sp_verdict_name((sp_verdict)h->verdict),
-                                        "message", sp_verdict_message((sp_verdict)h->verdict)));
+            set(o, "refused",
+                json_pack("{s:s, s:s}", "verdict", sp_verdict_name((sp_verdict)h->verdict),
+                          "message", sp_verdict_message((sp_verdict)h->verdict)));
         const Simpul__V1__Event *ev = i < e->n ? e->ev[i] : NULL;
         if (ev && v->officer) set_str(o, "actor", ev->actor);
         if (ev) event_details(o, ev, s->id, key, visible);
@@ -359,10 +379,10 @@ json_t *sp_view_complaint(const sp_daemon_parts *p, const sp_complaint_state *s,
     snprintf(url, sizeof url, "%s/api/v1/complaints/%s", base_url, s->id);
     set(o, "url", json_string(url));
     set(o, "holder", json_string(sp_fold_holder(s)));
-    set(o, "counts", json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "follow_ups", (int)s->follow_ups,
-                               "reroutes", (int)s->reroutes, "escalations", (int)s->escalations,
-                               "reopens", (int)s->reopens, "comments", (int)s->comments, "refused",
-                               (int)s->rejected));
+    set(o, "counts",
+        json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "follow_ups", (int)s->follow_ups, "reroutes",
+                  (int)s->reroutes, "escalations", (int)s->escalations, "reopens", (int)s->reopens,
+                  "comments", (int)s->comments, "refused", (int)s->rejected));
     private_parts(o, p, s, e, v, base_url);
     return o;
 }
@@ -377,7 +397,8 @@ static json_t *title_of(const sp_daemon_parts *p, const sp_complaint_state *s, c
         Simpul__V1__Event *ev = simpul__v1__event__unpack(NULL, env.body_len, env.body);
         sp_envelope_clear(&env);
         json_t *t = NULL;
-        if (ev && ev->body_case == SIMPUL__V1__EVENT__BODY_FILED && ev->filed->content && ev->filed->content->title)
+        if (ev && ev->body_case == SIMPUL__V1__EVENT__BODY_FILED && ev->filed->content &&
+            ev->filed->content->title)
             t = json_string(ev->filed->content->title);
         if (ev) simpul__v1__event__free_unpacked(ev, NULL);
         return t;
@@ -387,12 +408,12 @@ static json_t *title_of(const sp_daemon_parts *p, const sp_complaint_state *s, c
 
 json_t *sp_view_summary(const sp_daemon_parts *p, const sp_complaint_state *s, const sp_viewer *v,
                         uint64_t now_ms) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b}", "id", s->id, "status",
-                          sp_status_name(s->status), "type", sp_type_name(s->type), "category",
-                          s->category, "region", s->region, "privacy", sp_privacy_name(s->privacy),
-                          "holder", sp_fold_holder(s), "filed_at", sp_http_time_json(s->filed_at),
-                          "deadline", sp_http_time_json(sp_fold_active_deadline(s)), "overdue",
-                          sp_fold_overdue(s, now_ms));
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b}", "id", s->id, "status",
+        sp_status_name(s->status), "type", sp_type_name(s->type), "category", s->category, "region",
+        s->region, "privacy", sp_privacy_name(s->privacy), "holder", sp_fold_holder(s), "filed_at",
+        sp_http_time_json(s->filed_at), "deadline", sp_http_time_json(sp_fold_active_deadline(s)),
+        "overdue", sp_fold_overdue(s, now_ms));
     json_t *title = o ? title_of(p, s, v) : NULL;
     if (title) set(o, "title", title);
     return o;

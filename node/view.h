@@ -38,7 +38,8 @@ typedef struct {
 } sp_complaint_events;
 
 /* Load and decode the events of s's history. SP_ERR_NOMEM, SP_ERR_STORE. */
-sp_err sp_view_load(const sp_daemon_parts *p, const sp_complaint_state *s, sp_complaint_events *out);
+sp_err sp_view_load(const sp_daemon_parts *p, const sp_complaint_state *s,
+                    sp_complaint_events *out);
 void sp_view_events_free(sp_complaint_events *e); /* accepts NULL, and an emptied struct */
 
 /* The ComplaintFiled of the complaint, or NULL (borrowed from e). */

@@ -1,0 +1,443 @@
+#!/usr/bin/env python3
+"""HTTP API against real simpul processes on loopback (deploy/federation.sh).
+
+    http_test.py SIMPUL_BINARY
+
+Six nodes (national, Jawa Timur, Jawa Tengah, Kota Madiun, Kota Pekalongan, Dinas PUPR Madiun).
+Checks every route, every intake channel (web JSON, SMS, Open311) with each privacy level, the
+privacy rules of reads, every error (bad JSON, missing field, unknown category/region, oversized
+body, wrong token/role/agency, wrong state), tokens created and revoked while nodes run, a
+complaint filed in Madiun and handled through to "resolved" (tuntas) with the state visible at
+national, a "bukan wewenang" reroute, and that a restart keeps everything.
+"""
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+SIMPUL = os.path.abspath(sys.argv[1])
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+FED = os.path.join(ROOT, "deploy", "federation.sh")
+NODES = "national,prov-35,prov-33,kota-3577,kota-3375,opd-3577-pupr"
+T = tempfile.mkdtemp(prefix="simpul-http-")
+ENV = dict(os.environ, SIMPUL=SIMPUL)
+FAILS = []
+PORTS = {}
+TOK = {}
+
+
+def fed(*args):
+    subprocess.run([FED, *args], check=True, env=ENV, stdout=subprocess.DEVNULL)
+
+
+def free_base():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1] // 10 * 10
+    s.close()
+    return min(port, 65000 - 100)
+
+
+def check(name, cond, detail=""):
+    print(("ok: " if cond else "FAIL: ") + name + ("" if cond else "  " + str(detail)[:600]))
+    if not cond:
+        FAILS.append(name)
+    return cond
+
+
+def req(node, method, path, body=None, token=None, ctype=None, raw=False):
+    """(status, json-or-text, headers) of one request to node's HTTP port."""
+    url = "http://127.0.0.1:%d%s" % (PORTS[node], path)
+    data = None
+    headers = {}
+    if body is not None:
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        else:
+            data = body if isinstance(body, bytes) else body.encode()
+    if ctype:
+        headers["Content-Type"] = ctype
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    r = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(r, timeout=20) as resp:
+            status, text, hdrs = resp.status, resp.read(), resp.headers
+    except urllib.error.HTTPError as e:
+        status, text, hdrs = e.code, e.read(), e.headers
+    if raw:
+        return status, text, hdrs
+    try:
+        return status, json.loads(text), hdrs
+    except ValueError:
+        return status, text.decode(errors="replace"), hdrs
+
+
+def oversized(node, path, length):
+    """Announce a body over the limit, send only its first bytes: the answer comes first."""
+    with socket.create_connection(("127.0.0.1", PORTS[node]), timeout=20) as c:
+        c.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: %d\r\n\r\n{" % (path, length)).encode())
+        data = b""
+        while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def expect_continue(node):
+    """curl's Expect: 100-continue: the node says 100 before the body is sent, then answers."""
+    body = json.dumps({"body": "Lampu mati", "category": "umum", "region": "35.77"}).encode()
+    with socket.create_connection(("127.0.0.1", PORTS[node]), timeout=20) as c:
+        c.sendall(("POST /api/v1/complaints HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)).encode())
+        first = c.recv(4096)
+        c.sendall(body)
+        rest = b""
+        while b'"}' not in rest:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+    return first, rest
+
+
+def token(node, name, role):
+    out = subprocess.run([SIMPUL, "token", "create", "--data", os.path.join(T, node, "data"),
+                          "--name", name, "--role", role], check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def wait_for(fn, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.1)
+    return fn()
+
+
+def status_at(node, cid):
+    s, b, _ = req(node, "GET", "/api/v1/complaints/" + cid)
+    return b.get("status") if s == 200 else None
+
+
+def act(node, cid, tok, body):
+    return req(node, "POST", "/api/v1/complaints/%s/actions" % cid, body, token=tok)
+
+
+def file_web(node="kota-3577", **kw):
+    body = {"title": "Lampu jalan mati", "body": "Lampu PJU di Jl. Pahlawan mati sejak Senin.",
+            "category": "infrastruktur/pju", "region": "35.77", "privacy": "public",
+            "reporter": {"name": "Siti Aminah", "phone": "081234567890", "nik": "3577014101900001"}}
+    body.update(kw)
+    s, b, _ = req(node, "POST", "/api/v1/complaints", body)
+    if not check("web complaint filed (%s)" % body["privacy"], s == 201 and "id" in b, (s, b)):
+        raise SystemExit(1)
+    return b
+
+
+def setup():
+    fed("up", T, "--port", str(free_base()), "--only", NODES, "--sync", "300")
+    for n in NODES.split(","):
+        with open(os.path.join(T, n, "node.yaml")) as f:
+            PORTS[n] = int(re.search(r"http: http://127.0.0.1:(\d+)", f.read()).group(1))
+    TOK["madiun"] = token("kota-3577", "madiun-admin", "admin-koordinator")
+    TOK["madiun-app"] = token("kota-3577", "madiun-app", "reporter")
+    TOK["pupr"] = token("opd-3577-pupr", "pupr-1", "admin-penghubung")
+    TOK["pusat"] = token("national", "pusat", "admin-pusat")
+    TOK["pekalongan"] = token("kota-3375", "pekalongan-admin", "admin-koordinator")
+
+
+def test_health_status_metrics():
+    s, b, _ = req("kota-3577", "GET", "/healthz")
+    check("healthz 200", s == 200 and b["status"] == "ok", b)
+    s, b, _ = req("national", "GET", "/api/v1/status")
+    check("status shows the node and its peers", s == 200 and b["node"] == "national" and b["peers"], b)
+    s, b, _ = req("kota-3577", "GET", "/metrics")
+    check("metrics in Prometheus text", s == 200 and "# TYPE simpul_http_requests_total counter" in b
+          and 'simpul_peer_up{peer="prov-35"}' in b, b[:300])
+
+
+def test_web_public_and_attachment():
+    photo = bytes(range(256)) * 40
+    b = file_web(attachments=[{"name": "lampu.jpg", "media_type": "image/jpeg",
+                               "data": base64.b64encode(photo).decode()}])
+    cid = b["id"]
+    check("201 carries a tracking number and a URL", re.match(r"^3577-\d+$", cid) and b["url"].endswith(cid), b)
+    s, pub, _ = req("kota-3577", "GET", "/api/v1/complaints/" + cid)
+    check("public read shows the text", s == 200 and pub["content"]["body"].startswith("Lampu PJU"), pub)
+    check("public read never shows the identity", "reporter" not in pub and "Siti" not in json.dumps(pub), pub)
+    s, off, _ = req("kota-3577", "GET", "/api/v1/complaints/" + cid, token=TOK["madiun"])
+    check("intake officer sees the identity", off.get("reporter", {}).get("name") == "Siti Aminah", off)
+    att = pub["content"]["attachments"][0]
+    s, data, h = req("kota-3577", "GET", att["url"].split(str(PORTS["kota-3577"]), 1)[1], raw=True)
+    check("attachment served from its blob", s == 200 and data == photo and h["Content-Type"] == "image/jpeg", s)
+    s, _, _ = req("kota-3577", "GET", "/api/v1/complaints/%s/attachments/%s" % (cid, "0" * 64))
+    check("unknown attachment 404", s == 404)
+    blob = os.path.join(T, "kota-3577", "data", "blobs", att["sha256"][:2], att["sha256"])
+    check("blob stored content-addressed", os.path.exists(blob))
+    return cid
+
+
+def test_anonymous_and_confidential():
+    anon = file_web(privacy="anonymous")["id"]
+    conf = file_web(privacy="confidential", title="Pungli", body="Pungutan liar di kantor kelurahan.",
+                    category="umum", region="35")["id"]
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints/" + anon, token=TOK["madiun"])
+    check("anonymous: the intake node still reaches the reporter", b.get("reporter", {}).get("phone") == "081234567890", b)
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints/" + conf)
+    check("confidential: public sees metadata only",
+          s == 200 and b["content_visible"] is False and "content" not in b and b["category"] == "umum"
+          and "Pungutan" not in json.dumps(b), b)
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints/" + conf, token=TOK["madiun"])
+    check("confidential: intake officer opens it", b.get("content", {}).get("title") == "Pungli"
+          and b.get("reporter", {}).get("name") == "Siti Aminah", b)
+    wait_for(lambda: status_at("national", conf))
+    s, b, _ = req("national", "GET", "/api/v1/complaints/" + conf, token=TOK["pusat"])
+    check("confidential at national: no key, metadata only", s == 200 and "content" not in b
+          and "reporter" not in b and b["status"] == "filed", b)
+    wait_for(lambda: status_at("national", anon))
+    s, b, _ = req("national", "GET", "/api/v1/complaints/" + anon, token=TOK["pusat"])
+    check("anonymous at national: text yes, identity never", "content" in b and "reporter" not in b, b)
+    raw = subprocess.run([SIMPUL, "log", "dump", "--data", os.path.join(T, "kota-3577", "data")],
+                         capture_output=True)
+    check("no identity in clear anywhere in the log", b"Siti Aminah" not in raw.stdout
+          and b"3577014101900001" not in raw.stdout and b"081234567890" not in raw.stdout)
+    return conf
+
+
+def test_lifecycle_to_resolved():
+    cid = file_web(privacy="confidential")["id"]
+    s, b, _ = act("kota-3577", cid, TOK["madiun"], {"action": "verify", "note": "lengkap"})
+    check("verify 200", s == 200 and b["status"] == "verified", b)
+    s, b, _ = act("kota-3577", cid, TOK["madiun"], {"action": "verify"})
+    check("verify twice: 409 with the fold's verdict", s == 409 and b["verdict"] == "WRONG_STATUS"
+          and b["error"] == "conflict", b)
+    s, b, _ = act("kota-3577", cid, TOK["madiun"], {"action": "disposition", "by_rule": True})
+    check("disposition by routing rule to the OPD", s == 200 and b["agency"] == "opd-3577-pupr"
+          and b["rule"] == "infrastruktur/pju@35.77" and b["content_key_shared"], b)
+    s, b, _ = act("kota-3577", cid, TOK["madiun"], {"action": "follow-up", "text": "x"})
+    check("follow-up by another agency: 403", s == 403 and b["verdict"] == "NOT_ASSIGNED", b)
+    wait_for(lambda: status_at("opd-3577-pupr", cid) == "dispositioned")
+    s, b, _ = req("opd-3577-pupr", "GET", "/api/v1/complaints/" + cid, token=TOK["pupr"])
+    check("the OPD opens the confidential complaint with the wrapped key",
+          b.get("content", {}).get("title") == "Lampu jalan mati" and b.get("reporter", {}).get("name") == "Siti Aminah", b)
+    s, b, _ = act("opd-3577-pupr", cid, TOK["pupr"], {"action": "follow-up", "text": "Tim meninjau lokasi"})
+    check("follow-up at the OPD", s == 200 and b["status"] == "in-progress", b)
+    s, b, _ = act("opd-3577-pupr", cid, TOK["pupr"], {"action": "complete", "summary": "Lampu diganti"})
+    check("complete at the OPD", s == 200 and b["status"] == "completed", b)
+    wait_for(lambda: status_at("kota-3577", cid) == "completed")
+    s, b, _ = act("kota-3577", cid, TOK["madiun"], {"action": "feedback", "satisfied": True})
+    check("feedback with an admin token: 403 (role)", s == 403 and b["error"] == "forbidden", b)
+    s, b, _ = act("kota-3577", cid, TOK["madiun-app"], {"action": "feedback", "satisfied": True, "rating": 5})
+    check("feedback satisfied => resolved (tuntas)", s == 200 and b["status"] == "resolved", b)
+    check("resolved visible at national", wait_for(lambda: status_at("national", cid) == "resolved"))
+    s, b, _ = req("national", "GET", "/api/v1/complaints/" + cid)
+    kinds = [e["event"] for e in b["timeline"]]
+    check("national has the whole timeline", kinds[0] == "filed" and kinds[-1] == "feedback" and "follow-up" in kinds, kinds)
+    check("confidential timeline texts hidden from the public", "Tim meninjau" not in json.dumps(b), b)
+    s, b, _ = req("opd-3577-pupr", "GET", "/api/v1/complaints/" + cid, token=TOK["pupr"])
+    texts = [e.get("text") for e in b["timeline"] if e["event"] == "follow-up"]
+    check("the agency reads its sealed follow-up", texts == ["Tim meninjau lokasi"], b["timeline"])
+    return cid
+
+
+def test_reroute_bukan_wewenang():
+    cid = file_web()["id"]
+    act("kota-3577", cid, TOK["madiun"], {"action": "verify"})
+    act("kota-3577", cid, TOK["madiun"], {"action": "disposition", "agency": "opd-3577-pupr"})
+    wait_for(lambda: status_at("opd-3577-pupr", cid) == "dispositioned")
+    s, b, _ = act("opd-3577-pupr", cid, TOK["pupr"], {"action": "reroute", "suggested_agency": "prov-35"})
+    check("reroute 'bukan wewenang'", s == 200 and b["status"] == "rerouted", b)
+    wait_for(lambda: status_at("kota-3577", cid) == "rerouted")
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints/" + cid)
+    ev = [e for e in b["timeline"] if e["event"] == "rerouted"]
+    check("reroute reason recorded", ev and ev[0]["reason"] == "bukan wewenang", b["timeline"])
+    s, b, _ = act("kota-3577", cid, TOK["madiun"], {"action": "disposition", "agency": "nowhere"})
+    check("disposition to an unknown agency: 422", s == 422, b)
+    s, b, _ = act("kota-3577", cid, TOK["madiun"], {"action": "raise-privacy", "privacy": "confidential"})
+    check("raise privacy to confidential", s == 200, b)
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints/" + cid)
+    check("after the raise the public sees metadata only", "content" not in b and b["privacy"] == "confidential", b)
+    s, b, _ = act("kota-3577", cid, TOK["madiun"], {"action": "raise-privacy", "privacy": "anonymous"})
+    check("privacy never goes down: 409", s == 409 and b["verdict"] == "NOT_A_RAISE", b)
+
+
+def test_sms():
+    s, b, _ = req("kota-3375", "POST", "/api/v1/intake/sms", {"from": "+6281211112222", "text": "pekalongankota Jalan rusak depan pasar"})
+    check("SMS (JSON, keyword any case) 201 with a reply", s == 201 and b["id"].startswith("3375-")
+          and b["id"] in b["reply"], b)
+    s2, b2, _ = req("kota-3375", "GET", "/api/v1/complaints/" + b["id"], token=TOK["pekalongan"])
+    check("SMS sender number sealed, readable by the intake officer", b2.get("reporter", {}).get("phone") == "+6281211112222"
+          and b2["channel"] == "sms" and b2["region"] == "33.75", b2)
+    s, b, _ = req("kota-3375", "GET", "/api/v1/complaints/" + b["id"])
+    check("SMS sender hidden from the public", "6281211112222" not in json.dumps(b), b)
+    s, b, _ = req("kota-3577", "POST", "/api/v1/intake/sms", "from=081233334444&text=KOTASOLOKADUAN+x",
+                  ctype="application/x-www-form-urlencoded")
+    check("SMS unknown keyword: 422 with a helpful reply", s == 422 and b["error"] == "unknown_keyword"
+          and "KATA KUNCI" in b["reply"], b)
+    s, b, _ = req("kota-3577", "POST", "/api/v1/intake/sms", "from=081233334444&text=KotaPekalongan+%23anonim+Sampah+menumpuk",
+                  ctype="application/x-www-form-urlencoded")
+    check("SMS form with #anonim", s == 201 and b["privacy"] == "anonymous", b)
+    s, b, _ = req("kota-3577", "POST", "/api/v1/intake/sms", {"text": "KotaMadiun x"})
+    check("SMS without sender: 400 missing_field", s == 400 and b["error"] == "missing_field", b)
+    s, b, _ = req("kota-3577", "POST", "/api/v1/intake/sms", {"from": "1", "text": "K " + "a" * 20000})
+    check("SMS body over the route's limit: 413", s == 413 and b["error"] == "too_large", b)
+
+
+def test_open311():
+    s, b, _ = req("kota-3577", "GET", "/open311/v2/services.json")
+    codes = [x["service_code"] for x in b] if s == 200 else []
+    check("Open311 services = the routing rules' categories", "infrastruktur/pju" in codes and "umum" in codes
+          and all(x["type"] == "realtime" for x in b), b)
+    form = "service_code=infrastruktur%2Fpju&lat=-7.63&long=111.52&description=Lampu+mati&first_name=Budi&email=budi%40example.id"
+    s, b, _ = req("kota-3577", "POST", "/open311/v2/requests.json", form, ctype="application/x-www-form-urlencoded")
+    check("Open311 POST answers [{service_request_id}]", s == 200 and isinstance(b, list) and b[0]["service_request_id"].startswith("3577-"), b)
+    rid = b[0]["service_request_id"]
+    s, b, _ = req("kota-3577", "GET", "/open311/v2/requests/%s.json" % rid)
+    check("Open311 GET one request", s == 200 and b[0]["service_request_id"] == rid and b[0]["status"] == "open"
+          and b[0]["description"] == "Lampu mati" and abs(b[0]["lat"] + 7.63) < 1e-6, b)
+    s, b, _ = req("kota-3577", "GET", "/open311/v2/requests.json?service_request_id=%s" % rid)
+    check("Open311 GET by ids", s == 200 and len(b) == 1, b)
+    s, b, _ = req("kota-3577", "GET", "/open311/v2/requests.json?service_code=infrastruktur/pju&status=open")
+    check("Open311 GET list with filters", s == 200 and any(x["service_request_id"] == rid for x in b), b)
+    s, b, _ = req("kota-3577", "POST", "/open311/v2/requests.json", "lat=1&long=2&description=x", ctype="application/x-www-form-urlencoded")
+    check("Open311 error format: [{code, description}]", s == 400 and b[0]["code"] == 400 and "service_code" in b[0]["description"], b)
+    s, b, _ = req("kota-3577", "POST", "/open311/v2/requests.json", "service_code=nope&lat=1&long=2&description=x",
+                  ctype="application/x-www-form-urlencoded")
+    check("Open311 unknown service: 400", s == 400 and b[0]["code"] == 400, b)
+    s, b, _ = req("kota-3577", "GET", "/open311/v2/requests/3577-999999.json")
+    check("Open311 unknown request: 404 in its format", s == 404 and b[0]["code"] == 404, b)
+
+
+def test_errors():
+    s, b, _ = req("kota-3577", "POST", "/api/v1/complaints", "{not json", ctype="application/json")
+    check("bad JSON: 400 bad_json", s == 400 and b["error"] == "bad_json" and b["message"], b)
+    s, b, _ = req("kota-3577", "POST", "/api/v1/complaints", {"body": "x", "region": "35.77"})
+    check("missing field: 400 names it", s == 400 and b["error"] == "missing_field" and "category" in b["message"], b)
+    s, b, _ = req("kota-3577", "POST", "/api/v1/complaints", {"body": "x", "category": "pendidikan", "region": "35.77"})
+    check("unknown category: 422", s == 422 and b["error"] == "unknown_category", b)
+    s, b, _ = req("kota-3577", "POST", "/api/v1/complaints", {"body": "x", "category": "umum", "region": "99"})
+    check("unknown region: 422", s == 422 and b["error"] == "unknown_region", b)
+    first, rest = expect_continue("kota-3577")
+    check("Expect: 100-continue answered before the body", first.startswith(b"HTTP/1.1 100")
+          and b"201 Created" in first + rest, (first, rest))
+    s, b = oversized("kota-3577", "/api/v1/complaints", 12 * 1024 * 1024 + 1)
+    check("oversized body: 413 before it is read", s == 413 and b["error"] == "too_large", b)
+    s, b, _ = req("kota-3577", "POST", "/api/v1/complaints", "a=b", ctype="text/plain")
+    check("wrong content type: 415", s == 415, b)
+    s, b, h = req("kota-3577", "DELETE", "/api/v1/complaints")
+    check("wrong method: 405 with Allow", s == 405 and b["error"] == "method_not_allowed" and "POST" in h.get("Allow", ""), b)
+    s, b, _ = req("kota-3577", "GET", "/api/v2/nothing")
+    check("unknown route: 404 JSON", s == 404 and b["error"] == "not_found", b)
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints/3577-999999")
+    check("unknown complaint: 404", s == 404, b)
+    cid = file_web()["id"]
+    s, b, h = act("kota-3577", cid, None, {"action": "verify"})
+    check("action without token: 401", s == 401 and b["error"] == "unauthorized" and "Bearer" in h.get("WWW-Authenticate", ""), b)
+    s, b, _ = act("kota-3577", cid, "spt_" + "0" * 64, {"action": "verify"})
+    check("action with an unknown token: 401", s == 401, b)
+    s, b, _ = act("kota-3577", cid, TOK["madiun-app"], {"action": "verify"})
+    check("action with the wrong role: 403", s == 403 and b["error"] == "forbidden", b)
+    s, b, _ = act("kota-3577", cid, TOK["madiun"], {"action": "fly"})
+    check("unknown action: 400", s == 400, b)
+    wait_for(lambda: status_at("national", cid))
+    s, b, _ = act("national", cid, TOK["pusat"], {"action": "follow-up", "text": "x"})
+    check("national may not follow up (wrong status/agency): 4xx, nothing written", s in (403, 409), b)
+    s, st, _ = req("kota-3577", "GET", "/api/v1/complaints/" + cid)
+    check("refused actions changed nothing", st["status"] == "filed" and len(st["timeline"]) == 1, st)
+
+
+def test_lists_and_stats():
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints?status=filed&limit=2")
+    check("list with a status filter and paging", s == 200 and b["count"] == 2 and b["next_cursor"], b)
+    s, b2, _ = req("kota-3577", "GET", "/api/v1/complaints?status=filed&limit=2&cursor=" + urllib.request.quote(b["next_cursor"]))
+    check("the cursor gives the next page", s == 200 and b2["items"] and b2["items"][0]["id"] not in [x["id"] for x in b["items"]], b2)
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints?agency=opd-3577-pupr")
+    check("list by agency", s == 200 and all(x["holder"] == "opd-3577-pupr" for x in b["items"]) and b["items"], b)
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints?region=35&overdue=true")
+    check("list overdue in a region", s == 200 and isinstance(b["items"], list), b)
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints?status=sleeping")
+    check("list with a bad status: 400", s == 400, b)
+    s, b, _ = req("national", "GET", "/api/v1/stats")
+    check("stats at national", s == 200 and b["totals"]["filed"] >= 5 and b["status"]["resolved"] >= 1, b)
+    s, b, _ = req("kota-3577", "GET", "/api/v1/stats?agency=opd-3577-pupr")
+    check("stats by agency", s == 200 and b["scope"] == "agency", b)
+    s, m, _ = req("kota-3577", "GET", "/metrics")
+    check("metrics count intake, routes and rejects",
+          re.search(r'simpul_intake_total\{channel="web"\} [1-9]', m)
+          and 'simpul_http_requests_total{route="complaints_create",code="201"}' in m
+          and re.search(r'simpul_http_rejects_total\{reason="bad_json"\} [1-9]', m), m[:2000])
+
+
+def test_token_revocation():
+    tok = token("kota-3577", "temp-admin", "admin-koordinator")
+    cid = file_web()["id"]
+    s, _, _ = req("kota-3577", "GET", "/api/v1/complaints/" + cid, token=tok)
+    check("a token created while the node runs works at once", s == 200)
+    subprocess.run([SIMPUL, "token", "revoke", "--data", os.path.join(T, "kota-3577", "data"), "--name", "temp-admin"],
+                   check=True, capture_output=True)
+    s, b, _ = act("kota-3577", cid, tok, {"action": "verify"})
+    check("a revoked token: 401", s == 401, b)
+    out = subprocess.run([SIMPUL, "token", "list", "--data", os.path.join(T, "kota-3577", "data")],
+                         capture_output=True, text=True).stdout
+    check("token list shows it revoked", re.search(r"temp-admin\s+admin-koordinator\s+\S+\s+revoked", out), out)
+
+
+def test_restart_keeps_everything(resolved, confidential):
+    for n in ("kota-3577", "national"):
+        fed("stop", T, n)
+    for n in ("kota-3577", "national"):
+        fed("start", T, n)
+    check("after restart: resolved complaint intact at national", status_at("national", resolved) == "resolved")
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints/" + confidential, token=TOK["madiun"])
+    check("after restart: tokens and sealed content still work", s == 200 and b.get("content", {}).get("title") == "Pungli", b)
+    b = file_web()
+    check("after restart: new seqs continue the feed", int(b["id"].split("-")[1]) > int(resolved.split("-")[1]), b)
+    with open(os.path.join(T, "kota-3577", "node.log")) as f:
+        log = f.read()
+    check("SIGTERM stopped the node cleanly", "msg=daemon.stopped node=kota-3577" in log)
+
+
+def main():
+    t0 = time.time()
+    try:
+        setup()
+        test_health_status_metrics()
+        test_web_public_and_attachment()
+        confidential = test_anonymous_and_confidential()
+        resolved = test_lifecycle_to_resolved()
+        test_reroute_bukan_wewenang()
+        test_sms()
+        test_open311()
+        test_errors()
+        test_lists_and_stats()
+        test_token_revocation()
+        test_restart_keeps_everything(resolved, confidential)
+    finally:
+        subprocess.run([FED, "down", T], env=ENV, stdout=subprocess.DEVNULL)
+        if not FAILS:
+            shutil.rmtree(T, ignore_errors=True)
+        else:
+            print("logs kept in", T)
+    print("%d failed (%.1f s)" % (len(FAILS), time.time() - t0))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
