@@ -69,18 +69,18 @@ static size_t collect(const sp_daemon_parts *p, const sp_complaint_page *page, u
 static sp_err check_filter(const sp_daemon_parts *p, const sp_complaint_filter *f, uint64_t now,
                            size_t *authored) {
     char cursor[SP_CURSOR_MAX] = "";
-    due *todo = calloc(2 * PAGE, sizeof *todo);
-    sp_err rv = todo ? SP_OK : SP_ERR_NOMEM;
+    due *due_now = calloc(2 * PAGE, sizeof *due_now);
+    sp_err rv = due_now ? SP_OK : SP_ERR_NOMEM;
     do {
         sp_complaint_page page = {0};
         if (rv == SP_OK) rv = sp_complaints_list(p->complaints, f, cursor, PAGE, &page);
-        size_t n = rv == SP_OK ? collect(p, &page, now, todo) : 0;
-        if (n) rv = sp_feedlog_author_built(p->log, n, build_due, todo, NULL);
+        size_t n = rv == SP_OK ? collect(p, &page, now, due_now) : 0;
+        if (n) rv = sp_feedlog_author_built(p->log, n, build_due, due_now, NULL);
         if (rv == SP_OK) *authored += n;
         snprintf(cursor, sizeof cursor, "%s", rv == SP_OK ? page.next : "");
         sp_complaint_page_free(&page);
     } while (rv == SP_OK && cursor[0]);
-    free(todo);
+    free(due_now);
     return rv;
 }
 
