@@ -815,6 +815,7 @@ sp_err sp_replicator_start(sp_replicator **out, const sp_replicator_config *cfg,
 }
 
 static void stop_peer(peer *p) {
+    if (!p->r) return; /* start failed before this peer was set up */
     pthread_mutex_lock(&p->lock);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
@@ -825,6 +826,7 @@ static void stop_peer(peer *p) {
     pthread_mutex_unlock(&p->lock);
     if (p->tls) nng_tls_config_free(p->tls);
     free(p->queue);
+    p->queue = NULL;
     sp_strmap_free(&p->known, free);
     sp_strmap_free(&p->pulling, free);
     pthread_cond_destroy(&p->wake);

@@ -129,6 +129,7 @@ cat <<EOF
   work list of the OPD:    curl '$PUPR/api/v1/complaints?agency=opd-3577-pupr'
   Open311:                 curl $MADIUN/open311/v2/services.json
   statistics:              curl $NATIONAL/api/v1/stats
+  dashboard (a browser):   $NATIONAL/dashboard/
   metrics:                 curl $MADIUN/metrics
   health:                  curl $NATIONAL/healthz
   node logs:               $DEMO/<node>/node.log      tokens above are also valid until --stop

@@ -40,6 +40,9 @@ static const sp_http_route routes[] = {
     {"POST", "/open311/v2/requests.json", "open311_create", sp__http_o311_create, 1 * MIB, 1},
     {"GET", "/open311/v2/requests.json", "open311_list", sp__http_o311_list, 0, 1},
     {"GET", "/open311/v2/requests/{}.json", "open311_get", sp__http_o311_get, 0, 1},
+    {"GET", "/api/v1/dashboard", "dashboard", sp__http_dashboard, 0, 0},
+    {"GET", "/dashboard", "dashboard_page", sp__http_dashboard_page, 0, 0},
+    {"GET", "/dashboard/{}", "dashboard_asset", sp__http_dashboard_asset, 0, 0},
 };
 #define N_ROUTES (sizeof routes / sizeof *routes)
 _Static_assert(N_ROUTES <= SP_HTTP_MAX_ROUTES, "raise SP_HTTP_MAX_ROUTES");
@@ -107,18 +110,20 @@ static const char *reason(int status) {
     }
 }
 
-/* Build the response; on failure the connection is dropped (NNG closes it). */
+/* Build the response; on failure the connection is dropped (NNG closes it). hdrs (NULL, or
+ * name, value, ..., NULL) come after the default Cache-Control, so they may replace it. */
 static void reply_ex(sp_http_req *r, int status, const char *ctype, const void *body, size_t n,
-                     const char *hname, const char *hval) {
+                     const char *const *hdrs) {
     nng_http_res *res = NULL;
     int rv = nng_http_res_alloc(&res);
     if (rv == 0) rv = nng_http_res_set_status(res, (uint16_t)status);
     if (rv == 0 && reason(status)) rv = nng_http_res_set_reason(res, reason(status));
     if (rv == 0 && ctype) rv = nng_http_res_set_header(res, "Content-Type", ctype);
     if (rv == 0 && ctype) rv = nng_http_res_copy_data(res, body, n);
-    if (rv == 0 && hname) rv = nng_http_res_set_header(res, hname, hval);
     if (rv == 0 && r->body_unread) rv = nng_http_res_set_header(res, "Connection", "close");
     if (rv == 0) rv = nng_http_res_set_header(res, "Cache-Control", "no-store");
+    for (size_t i = 0; rv == 0 && hdrs && hdrs[i]; i += 2)
+        rv = nng_http_res_set_header(res, hdrs[i], hdrs[i + 1]);
     count_request(r, rv == 0 ? status : 500);
     if (rv != 0) {
         sp_log_error("http.reply", "status=%d error=\"%s\"", status, nng_strerror(rv));
@@ -132,7 +137,12 @@ static void reply_ex(sp_http_req *r, int status, const char *ctype, const void *
 }
 
 void sp_http_reply(sp_http_req *r, int status, const char *ctype, const void *body, size_t n) {
-    reply_ex(r, status, ctype, body, n, NULL, NULL);
+    reply_ex(r, status, ctype, body, n, NULL);
+}
+
+void sp_http_reply_headers(sp_http_req *r, int status, const char *ctype, const void *body,
+                           size_t n, const char *const *hdrs) {
+    reply_ex(r, status, ctype, body, n, hdrs);
 }
 
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -143,10 +153,11 @@ static void reply_json_ex(sp_http_req *r, int status, json_t *body, const char *
     json_decref(body);
     if (!text) {
         static const char oom[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
-        reply_ex(r, 500, JSON_TYPE, oom, sizeof oom - 1, NULL, NULL);
+        reply_ex(r, 500, JSON_TYPE, oom, sizeof oom - 1, NULL);
         return;
     }
-    reply_ex(r, status, JSON_TYPE, text, strlen(text), hname, hval);
+    const char *hdrs[] = {hname, hval, NULL};
+    reply_ex(r, status, JSON_TYPE, text, strlen(text), hdrs);
     free(text);
 }
 

@@ -5,6 +5,7 @@
  *   http_actions.c  POST complaints/{id}/actions (officer and reporter actions)
  *   http_reads.c    GET complaints, lists, attachments, Open311 GET requests, stats
  *   http_metrics.c  /metrics, /healthz, /api/v1/status
+ *   http_dashboard.c GET /api/v1/dashboard and the embedded page at /dashboard/
  *
  * A request (sp_http_req) is owned by the code handling it until it is answered: every
  * sp_http_reply* call answers it, frees it, and must be the last thing done with it.
@@ -44,10 +45,10 @@ typedef struct {
 /* HTTP statuses counted per route in metrics; the last slot counts any other. */
 /* clang-format off */
 #define SP_HTTP_STATUS_MAP(XX)                                                                    \
-    XX(200) XX(201) XX(400) XX(401) XX(403) XX(404) XX(405) XX(409)                               \
+    XX(200) XX(201) XX(301) XX(304) XX(400) XX(401) XX(403) XX(404) XX(405) XX(409)                               \
     XX(411) XX(413) XX(415) XX(422) XX(429) XX(500) XX(503)
 /* clang-format on */
-#define SP_HTTP_N_STATUS 16
+#define SP_HTTP_N_STATUS 18
 #define SP_HTTP_MAX_ROUTES 24
 
 /* Reasons intake and actions refused a request (the sp_intake_error / action codes). */
@@ -122,6 +123,9 @@ void sp__http_o311_services(sp_http_req *r);
 void sp__http_o311_create(sp_http_req *r);
 void sp__http_o311_list(sp_http_req *r);
 void sp__http_o311_get(sp_http_req *r);
+void sp__http_dashboard(sp_http_req *r);
+void sp__http_dashboard_page(sp_http_req *r);
+void sp__http_dashboard_asset(sp_http_req *r);
 
 /* The route table and its size (for metrics). */
 const sp_http_route *sp__http_routes(size_t *n);
@@ -134,6 +138,10 @@ extern const char *const sp__http_reject_names[SP_REJ__COUNT];
 
 /* Answer with status and body (copied); ctype NULL means no body. */
 void sp_http_reply(sp_http_req *r, int status, const char *ctype, const void *body, size_t n);
+/* The same with extra headers: NULL, or name, value, ..., NULL (they may replace the default
+ * "Cache-Control: no-store"). */
+void sp_http_reply_headers(sp_http_req *r, int status, const char *ctype, const void *body,
+                           size_t n, const char *const *hdrs);
 /* Answer with JSON (the reference is stolen; NULL answers 500). */
 void sp_http_reply_json(sp_http_req *r, int status, json_t *body);
 /* Answer with an error: {"error": code, "message": ...} (Open311 routes: [{"code": status,

@@ -96,10 +96,9 @@ def digits(n):
 
 
 def setup():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    base = min(s.getsockname()[1] // 10 * 10, 64900)
-    s.close()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import free_base  # one way to pick ports for every test
+    base = free_base.free_base()
     subprocess.run([FED, "up", T, "--port", str(base), "--only", NODES, "--sync", "300"],
                    check=True, env=ENV, stdout=subprocess.DEVNULL)
     for n in NODES.split(","):

@@ -92,10 +92,9 @@ def check_rebuild(node, ids):
 
 
 def main():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    base = min(s.getsockname()[1] // 10 * 10, 64900)
-    s.close()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import free_base  # one way to pick ports for every test
+    base = free_base.free_base()
     try:
         subprocess.run([FED, "up", T, "--port", str(base), "--only", NODES, "--sync", "300"],
                        check=True, env=ENV, stdout=subprocess.DEVNULL)

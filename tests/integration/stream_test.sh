@@ -7,7 +7,7 @@ export SIMPUL
 here=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d)
 trap '"$here/deploy/federation.sh" down "$T" >/dev/null 2>&1; rm -rf "$T"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1] // 10 * 10)')
+port=$(python3 "$here/tests/integration/free_base.py")
 fails=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
 

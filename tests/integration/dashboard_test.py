@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""The national monitoring dashboard against real simpul processes (deploy/federation.sh).
+
+    dashboard_test.py SIMPUL_BINARY            GET /api/v1/dashboard and the page's assets
+    dashboard_test.py SIMPUL_BINARY --browser  the page rendered by headless Chromium
+
+Five nodes (national, Jawa Timur, Jawa Tengah, Kota Madiun, Dinas PUPR Madiun). Six complaints:
+three in Kota Madiun (35.77) — one handled to "resolved" with a rating of 4, one followed up,
+one left unverified — one at Jawa Timur's own level (35) and two in 33.74, a regency of Jawa
+Tengah without a node of its own. The national node's dashboard must count exactly those, per
+province, per kabupaten/kota (with the "other" row for what no child node covers) and per
+agency. Then national is restarted with its clock 30 days ahead (SIMPUL_CLOCK_OFFSET_MS, as
+sla_test does) so that the unverified ones are overdue: checked within the SLA timer's first
+30 s, before national would escalate anything.
+
+The browser mode checks the DOM after the page's JavaScript ran (ids and data-* attributes)
+and that a screenshot is a real picture. It exits 77 (CTest skip) when chromium is absent.
+SIMPUL_DASHBOARD_SCREENSHOT=FILE keeps a copy of the screenshot.
+"""
+import html.parser
+import json
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+SIMPUL = os.path.abspath(sys.argv[1])
+BROWSER = "--browser" in sys.argv[2:]
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+FED = os.path.join(ROOT, "deploy", "federation.sh")
+NODES = "national,prov-35,prov-33,kota-3577,opd-3577-pupr"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+T = None
+ENV = dict(os.environ, SIMPUL=SIMPUL)
+PORTS, TOK, FAILS = {}, {}, []
+DAY = 86400 * 1000
+
+
+def check(name, cond, detail=""):
+    print(("ok: " if cond else "FAIL: ") + name + ("" if cond else "  " + str(detail)[:800]))
+    if not cond:
+        FAILS.append(name)
+    return cond
+
+
+def fed(*args, env=ENV):
+    subprocess.run([FED, *args], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def free_base():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import free_base as fb  # one way to pick ports for every test
+    return fb.free_base()
+
+
+def req(node, method, path, body=None, token=None, headers=None):
+    """(status, body as JSON or bytes, headers) of one request to node's HTTP port."""
+    h = dict(headers or {})
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    if token:
+        h["Authorization"] = "Bearer " + token
+    r = urllib.request.Request("http://127.0.0.1:%d%s" % (PORTS[node], path), data=data,
+                               method=method, headers=h)
+    try:
+        with urllib.request.urlopen(r, timeout=20) as resp:
+            status, text, hdrs = resp.status, resp.read(), resp.headers
+    except urllib.error.HTTPError as e:
+        status, text, hdrs = e.code, e.read(), e.headers
+    try:
+        return status, json.loads(text), hdrs
+    except ValueError:
+        return status, text, hdrs
+
+
+def raw_get(node, path, extra=""):
+    """Status line and headers of a GET, without following redirects."""
+    with socket.create_connection(("127.0.0.1", PORTS[node]), timeout=10) as c:
+        c.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n" % (path, extra)).encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].decode()
+    lines = head.split("\r\n")
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in (l.split(": ", 1) for l in lines[1:])}
+
+
+def token(node, name, role):
+    out = subprocess.run([SIMPUL, "token", "create", "--data", os.path.join(T, node, "data"),
+                          "--name", name, "--role", role], check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def wait_for(fn, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.1)
+    return fn()
+
+
+def status_at(node, cid):
+    s, b, _ = req(node, "GET", "/api/v1/complaints/" + cid)
+    return b.get("status") if s == 200 else None
+
+
+def act(node, cid, tok, body):
+    s, b, _ = req(node, "POST", "/api/v1/complaints/%s/actions" % cid, body, token=tok)
+    if not check("%s %s at %s" % (body["action"], cid, node), s == 200, (s, b)):
+        raise SystemExit(1)
+    return b
+
+
+def file(node, region, category="infrastruktur/pju"):
+    s, b, _ = req(node, "POST", "/api/v1/complaints",
+                  {"body": "Aduan uji dasbor", "category": category, "region": region})
+    if not check("complaint filed at %s in %s" % (node, region), s == 201, (s, b)):
+        raise SystemExit(1)
+    return b["id"]
+
+
+def dashboard(scope="national", node="national", weeks=None):
+    q = "?scope=" + scope + ("&weeks=%d" % weeks if weeks else "")
+    s, b, _ = req(node, "GET", "/api/v1/dashboard" + q)
+    return b if s == 200 else {}
+
+
+def rows(d, key="regions"):
+    return {r["scope"] or "other": r for r in d.get(key, [])}
+
+
+# ---- the federation and its complaints ----
+
+def setup():
+    global T
+    T = tempfile.mkdtemp(prefix="simpul-dash-")
+    fed("up", T, "--port", str(free_base()), "--only", NODES, "--sync", "300")
+    for n in NODES.split(","):
+        with open(os.path.join(T, n, "node.yaml")) as f:
+            PORTS[n] = int(re.search(r"http: http://127.0.0.1:(\d+)", f.read()).group(1))
+    TOK["madiun"] = token("kota-3577", "madiun-admin", "admin-koordinator")
+    TOK["app"] = token("kota-3577", "madiun-app", "reporter")
+    TOK["pupr"] = token("opd-3577-pupr", "pupr-1", "admin-penghubung")
+
+
+def file_and_handle():
+    """Six complaints; A resolved (rating 4), B in progress, the others waiting."""
+    a, b, c = (file("kota-3577", "35.77") for _ in range(3))
+    file("prov-35", "35", "umum")
+    file("prov-33", "33.74", "umum")
+    file("prov-33", "33.74", "umum")
+    for cid in (a, b):
+        act("kota-3577", cid, TOK["madiun"], {"action": "verify", "note": "lengkap"})
+        act("kota-3577", cid, TOK["madiun"], {"action": "disposition", "by_rule": True})
+    for cid in (a, b):
+        wait_for(lambda: status_at("opd-3577-pupr", cid) == "dispositioned")
+        act("opd-3577-pupr", cid, TOK["pupr"], {"action": "follow-up", "text": "Petugas ke lokasi"})
+    act("opd-3577-pupr", a, TOK["pupr"], {"action": "complete", "summary": "Lampu diganti"})
+    wait_for(lambda: status_at("kota-3577", a) == "completed")
+    act("kota-3577", a, TOK["app"], {"action": "feedback", "satisfied": True, "rating": 4})
+    check("national holds the final states",
+          wait_for(lambda: status_at("national", a) == "resolved"
+                   and status_at("national", b) == "in-progress"
+                   and dashboard().get("summary", {}).get("filed") == 6))
+    return a, b, c
+
+
+def clock_ahead(node, days):
+    """Restart node with its clock days ahead, so that deadlines have passed for it."""
+    fed("stop", T, node)
+    fed("start", T, node, env=dict(ENV, SIMPUL_CLOCK_OFFSET_MS=str(days * DAY)))
+
+
+# ---- the JSON endpoint ----
+
+def expect(what, row, **want):
+    got = {k: row.get(k) for k in want}
+    check(what, got == want, {"want": want, "got": got})
+
+
+def test_national_counts():
+    d = dashboard()
+    s = d["summary"]
+    expect("national summary counts what was filed and done", s, filed=6, in_progress=5, completed=1,
+           resolved=1, overdue=0, first_response=2, first_response_in_sla=2,
+           followed_up_in_sla_pct=100.0, feedback=1, satisfied=1, satisfied_pct=100.0, rating_mean=4.0)
+    check("time to first response: exact mean, median to a bucket",
+          0 < s["response_mean_ms"] < 3600000 and s["response_median"] == {"bucket": "le_1h", "le_ms": 3600000}, s)
+    check("weekly trend over 12 weeks: 6 filed, 1 completed",
+          len(d["weeks"]) == 12 and len(s["trend"]["filed"]) == 12 and sum(s["trend"]["filed"]) == 6
+          and sum(s["trend"]["completed"]) == 1, (d["weeks"], s["trend"]))
+    check("weeks start on Mondays, oldest first",
+          all(time.strptime(w, "%Y-%m-%d").tm_wday == 0 for w in d["weeks"]) and d["weeks"] == sorted(d["weeks"]), d["weeks"])
+    r = rows(d)
+    check("one row per province of the federation, by code", list(r) == ["province:33", "province:35"], list(r))
+    expect("Jawa Timur: 4 filed, 1 completed, satisfied, rated 4", r["province:35"], name="Jawa Timur",
+           filed=4, in_progress=3, completed=1, resolved=1, overdue=0, satisfied_pct=100.0, rating_mean=4.0,
+           timezone="WIB")
+    expect("Jawa Tengah: 2 filed, both open", r["province:33"], name="Jawa Tengah", filed=2, in_progress=2,
+           completed=0, satisfied_pct=None, response_mean_ms=None)
+    check("agencies at national: the national node as a holder", [a["scope"] for a in d["agencies"]] == ["agency:national"], d["agencies"])
+    check("scope and breadcrumb", d["scope"]["param"] == "national" and d["scope"]["path"][0]["scope"] == "national", d["scope"])
+
+
+def test_drill_down():
+    d = dashboard("province:35")
+    r = rows(d)
+    expect("province 35: summary", d["summary"], filed=4, completed=1)
+    expect("Kota Madiun row", r.get("region:35.77", {}), name="Kota Madiun", kind="kota", filed=3, completed=1,
+           in_progress=2)
+    expect("province-level complaints in the 'other' row", r.get("other", {}), kind="other", filed=1, in_progress=1)
+    a = rows(d, "agencies")
+    expect("Pemprov Jawa Timur holds its own complaint", a.get("agency:prov-35", {}), filed=1, in_progress=1)
+    expect("Dinas PUPR holds the two it was given", a.get("agency:opd-3577-pupr", {}), filed=2, completed=1,
+           in_progress=1, first_response=2)
+    check("breadcrumb national > Jawa Timur", [p["scope"] for p in d["scope"]["path"]] == ["national", "province:35"], d["scope"])
+    d = dashboard("province:33")
+    expect("Jawa Tengah: 33.74 has no node, so its complaints are 'other'", rows(d).get("other", {}), filed=2)
+    d = dashboard("region:35.77")
+    a = rows(d, "agencies")
+    expect("Kota Madiun summary", d["summary"], filed=3, completed=1)
+    expect("Kota Madiun holds the unverified one", a.get("agency:kota-3577", {}), filed=1)
+    check("no region rows below a kabupaten/kota", d["regions"] == [], d["regions"])
+    d = dashboard("agency:opd-3577-pupr", weeks=4)
+    expect("agency scope: Dinas PUPR", d["summary"], filed=2, completed=1, in_progress=1, satisfied=1)
+    check("weeks=4 gives 4 weeks", len(d["weeks"]) == 4 and len(d["summary"]["trend"]["completed"]) == 4, d["weeks"])
+    check("breadcrumb ends at the agency", [p["scope"] for p in d["scope"]["path"]]
+          == ["national", "province:35", "region:35.77", "agency:opd-3577-pupr"], d["scope"]["path"])
+
+
+def test_matches_stats_and_replication():
+    s, st, _ = req("national", "GET", "/api/v1/stats?region=35")
+    p35 = rows(dashboard())["province:35"]
+    check("same figures as /api/v1/stats", st["totals"]["filed"] == p35["filed"]
+          and st["totals"]["completed"] == p35["completed"] and st["overdue"] == p35["overdue"], (st, p35))
+    rep = wait_for(lambda: (lambda r: r if r and all(p["connected"] and p["lag"] == 0 for p in r["peers"]) else None)(
+        dashboard().get("replication")), 10)
+    check("replication: national's peers connected, nothing lagging, last contact known",
+          rep and sorted(p["id"] for p in rep["peers"]) == ["prov-33", "prov-35"]
+          and all(p["last_contact"] and p["name"] and p["timezone"] == "WIB" for p in rep["peers"]), rep)
+    check("replication: no peer address on the public page", rep and "address" not in json.dumps(rep), rep)
+
+
+def test_errors():
+    for q, code in (("scope=province:99", 404), ("scope=agency:nope", 404), ("scope=bogus", 400),
+                    ("scope=province:35.77", 400), ("weeks=0", 400), ("weeks=53", 400), ("weeks=x", 400)):
+        s, b, _ = req("national", "GET", "/api/v1/dashboard?" + q)
+        check("dashboard?%s -> %d" % (q, code), s == code and "error" in b, (s, b))
+
+
+def test_assets():
+    s, h = raw_get("national", "/dashboard")
+    check("/dashboard redirects to /dashboard/", s == 301 and h.get("location") == "dashboard/", (s, h))
+    for path, ctype in (("/dashboard/", "text/html"), ("/dashboard/app.js", "text/javascript"),
+                        ("/dashboard/app.css", "text/css")):
+        s, body, h = req("national", "GET", path)
+        check("%s served as %s with an ETag" % (path, ctype), s == 200 and h["Content-Type"].startswith(ctype)
+              and h["Cache-Control"] == "no-cache" and h["ETag"] and len(body) > 1000, (s, dict(h)))
+        s2, h2 = raw_get("national", path, "If-None-Match: %s\r\n" % h["ETag"])
+        check("%s revalidates with 304" % path, s2 == 304 and h2.get("etag") == h["ETag"], (s2, h2))
+    s, body, h = req("national", "GET", "/dashboard/")
+    check("the page loads nothing from elsewhere (CSP, no http URL)",
+          "default-src 'none'" in h["Content-Security-Policy"] and b"http" not in body.replace(b"http-equiv", b""), h)
+    s, b, _ = req("national", "GET", "/dashboard/secret.txt")
+    check("an unknown asset is a JSON 404", s == 404 and b["error"] == "not_found", (s, b))
+
+
+def test_overdue_after_deadlines():
+    clock_ahead("national", 30)
+    d = dashboard()
+    r = rows(d)
+    expect("30 days later: the four unverified are overdue", d["summary"], overdue=4, filed=6)
+    expect("... two in Jawa Timur", r["province:35"], overdue=2)
+    expect("... two in Jawa Tengah", r["province:33"], overdue=2)
+    p = rows(dashboard("province:35"))
+    expect("... one in Kota Madiun, one at province level", {"m": p["region:35.77"]["overdue"],
+           "o": p["other"]["overdue"]}, m=1, o=1)
+    s, st, _ = req("national", "GET", "/api/v1/stats?region=33")
+    check("overdue agrees with /api/v1/stats", st["overdue"] == 2, st)
+
+
+# ---- the page in a browser ----
+
+class Dom(html.parser.HTMLParser):
+    """Elements with an id (their attributes), and the data-field cells of each row."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids, self.cells, self.row, self.text, self.body = {}, {}, None, [], {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "body":
+            self.body = a
+        if "id" in a:
+            self.ids[a["id"]] = a
+        if tag == "tr" and "id" in a:
+            self.row = a["id"]
+            self.cells[self.row] = {}
+        if tag == "td" and self.row and "data-field" in a:
+            self.cells[self.row][a["data-field"]] = a
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--hide-scrollbars", "--virtual-time-budget=8000"]
+
+
+def chromium(url, *extra):
+    profile = tempfile.mkdtemp(dir=T)
+    out = subprocess.run([CHROMIUM, *CHROME_FLAGS, "--user-data-dir=" + profile, *extra, url],
+                         capture_output=True, text=True, timeout=90)
+    return out.stdout
+
+
+def render(fragment=""):
+    dom = Dom()
+    dom.feed(chromium("http://127.0.0.1:%d/dashboard/%s" % (PORTS["national"], fragment), "--dump-dom"))
+    return dom
+
+
+def val(dom, row, field, attr="data-value"):
+    return dom.cells.get(row, {}).get(field, {}).get(attr)
+
+
+def test_browser_national():
+    dom = render()
+    text = " ".join(dom.text)
+    check("the script ran and drew the data", dom.body.get("data-state") == "ready"
+          and dom.body.get("data-scope") == "national", dom.body)
+    check("province names on the page", "Jawa Timur" in text and "Jawa Tengah" in text, text[:500])
+    check("Jawa Timur row: 4 filed, 1 completed, 2 overdue",
+          (val(dom, "row-province-35", "filed"), val(dom, "row-province-35", "completed"),
+           val(dom, "row-province-35", "overdue")) == ("4", "1", "2"), dom.cells.get("row-province-35"))
+    check("overdue cells highlighted", "overdue" in (dom.cells["row-province-35"]["overdue"].get("class") or "")
+          and "overdue" not in (dom.cells["row-province-35"]["filed"].get("class") or ""), dom.cells["row-province-35"])
+    check("Jawa Tengah row: 2 filed, 2 in progress",
+          (val(dom, "row-province-33", "filed"), val(dom, "row-province-33", "in_progress")) == ("2", "2"),
+          dom.cells.get("row-province-33"))
+    check("satisfaction shown: 100 %, rating 4",
+          val(dom, "row-province-35", "satisfaction") == "100" and val(dom, "row-province-35", "satisfaction", "data-rating") == "4"
+          and "★ 4" in text, dom.cells.get("row-province-35"))
+    check("summary cards: 6 filed, 4 overdue (highlighted), 1 completed",
+          dom.ids.get("sum-filed", {}).get("data-value") == "6" and dom.ids.get("sum-completed", {}).get("data-value") == "1"
+          and dom.ids.get("sum-overdue", {}).get("data-value") == "4" and "overdue" in dom.ids["sum-overdue"].get("class", ""),
+          {k: v for k, v in dom.ids.items() if k.startswith("sum-")})
+    check("weekly trend drawn as SVG", "trend-svg" in dom.ids
+          and sum(int(x) for x in val(dom, "row-province-35", "trend", "data-filed").split(",")) == 4)
+    check("replication rows: both peers connected", dom.ids.get("peer-prov-35", {}).get("data-connected") == "true"
+          and dom.ids.get("peer-prov-33", {}).get("data-connected") == "true", [k for k in dom.ids if k.startswith("peer")])
+    check("times in WIB", re.search(r"Diperbarui \d+ \w+ \d{4} \d\d:\d\d:\d\d WIB", text), text[:300])
+
+
+def test_browser_drill_down():
+    dom = render("#province:35")
+    text = " ".join(dom.text)
+    check("drill-down: Kota Madiun row with 3 filed", "Kota Madiun" in text
+          and val(dom, "row-region-35-77", "filed") == "3", dom.cells.get("row-region-35-77"))
+    check("drill-down: the 'other' row and Dinas PUPR", val(dom, "row-other", "filed") == "1"
+          and val(dom, "row-agency-opd-3577-pupr", "completed") == "1", list(dom.cells))
+
+
+def test_screenshot():
+    png = os.path.join(T, "dashboard.png")
+    chromium("http://127.0.0.1:%d/dashboard/" % PORTS["national"], "--screenshot=" + png, "--window-size=1280,900")
+    data = open(png, "rb").read() if os.path.exists(png) else b""
+    w, h = struct.unpack(">II", data[16:24]) if data[:8] == b"\x89PNG\r\n\x1a\n" else (0, 0)
+    check("screenshot: a 1280x900 PNG with real content", (w, h) == (1280, 900) and len(data) > 40000, (w, h, len(data)))
+    if os.environ.get("SIMPUL_DASHBOARD_SCREENSHOT") and data:
+        shutil.copy(png, os.environ["SIMPUL_DASHBOARD_SCREENSHOT"])
+
+
+def main():
+    if BROWSER and not CHROMIUM:
+        print("chromium is not installed (deploy/install-deps.sh --browser): skipped")
+        return 77
+    t0 = time.time()
+    try:
+        setup()
+        file_and_handle()
+        if BROWSER:
+            clock_ahead("national", 30)
+            test_browser_national()
+            test_browser_drill_down()
+            test_screenshot()
+        else:
+            test_national_counts()
+            test_drill_down()
+            test_matches_stats_and_replication()
+            test_errors()
+            test_assets()
+            test_overdue_after_deadlines()
+    finally:
+        if T:
+            subprocess.run([FED, "down", T], env=ENV, stdout=subprocess.DEVNULL)
+            if not FAILS:
+                shutil.rmtree(T, ignore_errors=True)
+            else:
+                print("logs kept in", T)
+    print("%d failed (%.1f s)" % (len(FAILS), time.time() - t0))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
