@@ -23,15 +23,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "node/complaints.h"
 #include "node/fold_testutil.h"
 #include "tests/unit/testutil.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what, sp_err rv) {
     fprintf(stderr, "bench_fold: %s: %s\n", what, sp_strerror(rv));
@@ -143,11 +138,11 @@ static void incremental(sp_store *st, const sp_fold_ctx *ctx, const workload *w,
             ptrs[i] = &envs[i];
             offsets[i] = done + i + 1;
         }
-        double t0 = now_s();
+        double t0 = sp_bench_now_s();
         if ((rv = sp_complaints_stage(c, b, ptrs, offsets, k)) != SP_OK) die("stage", rv);
-        double t1 = now_s();
+        double t1 = sp_bench_now_s();
         if ((rv = sp_store_write(st, b, 0)) != SP_OK) die("write", rv);
-        double t2 = now_s();
+        double t2 = sp_bench_now_s();
         r->stage_s += t1 - t0;
         r->total_s += t2 - t0;
         sp_wbatch_free(b);
@@ -163,7 +158,7 @@ static void incremental(sp_store *st, const sp_fold_ctx *ctx, const workload *w,
 /* ---- 3. raw iteration, 5. fingerprints ---- */
 
 static double raw_scan(sp_store *st, size_t *count) {
-    double t0 = now_s();
+    double t0 = sp_bench_now_s();
     sp_iter *it = sp_iter_new(st, SP_CF_FEEDS);
     uint64_t sum = 0;
     *count = 0;
@@ -174,7 +169,7 @@ static double raw_scan(sp_store *st, size_t *count) {
         (*count)++;
     }
     sp_iter_free(it);
-    double dt = now_s() - t0;
+    double dt = sp_bench_now_s() - t0;
     if (sum == 42) fputc(' ', stderr); /* keep the loop */
     return dt;
 }
@@ -204,7 +199,7 @@ typedef struct {
 static void on_phase(void *arg, const char *phase, uint64_t done, uint64_t total) {
     phases *p = arg;
     if (!total || done != total) return; /* only phase ends */
-    double t = now_s();
+    double t = sp_bench_now_s();
     if (strcmp(phase, "wipe") == 0) p->wipe_end = t;
     if (strcmp(phase, "scan") == 0) p->scan_end = t;
     if (strcmp(phase, "fold") == 0) p->fold_end = t;
@@ -244,10 +239,10 @@ int main(int argc, char **argv) {
     sp_test_fold_env env;
     if (sp_test_fold_env_init(&env) != 0) die("fixture", SP_ERR_CONFIG);
     workload w;
-    double tg = now_s();
+    double tg = sp_bench_now_s();
     generate(&w, &env, &o);
     printf("bench_fold: generated %zu events of %zu complaints in %.1f s (seed %llu)\n", w.n,
-           w.stories, now_s() - tg, (unsigned long long)o.seed);
+           w.stories, sp_bench_now_s() - tg, (unsigned long long)o.seed);
     sp_store *st;
     sp_err rv = sp_store_open(&st, dir);
     if (rv != SP_OK) die(dir, rv);
@@ -260,11 +255,11 @@ int main(int argc, char **argv) {
 
     raw_scan(st, &scanned); /* warm the cache the same way for both measurements */
     double raw = raw_scan(st, &scanned);
-    phases ph = {.t0 = now_s()};
+    phases ph = {.t0 = sp_bench_now_s()};
     sp_rebuild_result res;
     if ((rv = sp_complaints_rebuild(st, &env.ctx, on_phase, &ph, &res)) != SP_OK)
         die("rebuild", rv);
-    double rebuild = now_s() - ph.t0;
+    double rebuild = sp_bench_now_s() - ph.t0;
     uint64_t c2 = fingerprint(st, SP_CF_COMPLAINTS, &crec2),
              s2 = fingerprint(st, SP_CF_STATS, &srec2);
     int same = c1 == c2 && s1 == s2 && crec == crec2 && srec == srec2;

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
+
 #define MAX_CLIENTS 1024
 #define RBUF 8192
 
@@ -47,12 +49,6 @@ static struct {
     double *lat;
     size_t n_lat, cap_lat;
 } st;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void usage(void) {
     fputs("usage: bench_http --port PORT [--host H] [--clients N] [--seconds S] [--warmup S]\n"
@@ -172,20 +168,15 @@ static int step(conn *c, short revents, const opts *o, unsigned *counter, int me
     c->rlen += (size_t)r;
     int status;
     if (!response_done(c, &status)) return c->rlen == RBUF ? -1 : 0;
-    double t = now_s();
+    double t = sp_bench_now_s();
     record(status, t - c->started, measuring);
     make_request(c, o, (*counter)++);
     c->started = t;
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void report(const opts *o, double elapsed) {
-    qsort(st.lat, st.n_lat, sizeof *st.lat, cmp_double);
+    qsort(st.lat, st.n_lat, sizeof *st.lat, sp_bench_cmp_double);
     double p50 = st.n_lat ? st.lat[st.n_lat / 2] : 0,
            p99 = st.n_lat ? st.lat[st.n_lat * 99 / 100] : 0;
     double mx = st.n_lat ? st.lat[st.n_lat - 1] : 0;
@@ -208,14 +199,14 @@ int main(int argc, char **argv) {
     struct pollfd *pf = calloc((size_t)o.clients, sizeof *pf);
     if (!cs || !pf) return 1;
     unsigned counter = (unsigned)time(NULL) % 100000 * 1000;
-    double t0 = now_s();
+    double t0 = sp_bench_now_s();
     for (int i = 0; i < o.clients; i++) {
         cs[i].fd = dial(&o);
         make_request(&cs[i], &o, counter++);
         cs[i].started = t0;
     }
     double start = t0 + o.warmup, end = start + o.seconds, t;
-    while ((t = now_s()) < end) {
+    while ((t = sp_bench_now_s()) < end) {
         for (int i = 0; i < o.clients; i++)
             pf[i] = (struct pollfd){
                 cs[i].fd, (short)(POLLIN | (cs[i].sent < cs[i].req_len ? POLLOUT : 0)), 0};
@@ -227,7 +218,7 @@ int main(int argc, char **argv) {
             close(cs[i].fd);
             cs[i].fd = dial(&o);
             make_request(&cs[i], &o, counter++);
-            cs[i].started = now_s();
+            cs[i].started = sp_bench_now_s();
         }
     }
     report(&o, end - start);

@@ -18,18 +18,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "broker/hlc.h"
 #include "broker/log.h"
 #include "node/feedlog.h"
 #include "tests/unit/testutil.h"
 
 #define BODY_LEN 160 /* a typical event body: a short complaint action */
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what, sp_err rv) {
     fprintf(stderr, "bench_log: %s: %s\n", what, sp_strerror(rv));
@@ -38,36 +33,6 @@ static void die(const char *what, sp_err rv) {
 
 static void subdir(char *out, const char *base, const char *name, int round) {
     snprintf(out, 512, "%s/%s-%d", base, name, round);
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
-
-static double bench_raw(const char *dir, size_t events, size_t batch) {
-    sp_store *st;
-    sp_err rv = sp_store_open(&st, dir);
-    if (rv != SP_OK) die("open raw", rv);
-    uint8_t value[BODY_LEN + 140] = {0}, key[16];
-    double t0 = now_s();
-    for (size_t done = 0; done < events; done += batch) {
-        sp_wbatch *b = sp_wbatch_new(st);
-        for (size_t i = 0; i < batch; i++) {
-            sp_put_be64(key, done + i);
-            sp_wbatch_put(b, SP_CF_FEEDS, key, 8, value, sizeof value);
-        }
-        if ((rv = sp_store_write(st, b, 1)) != SP_OK) die("raw write", rv);
-        sp_wbatch_free(b);
-    }
-    double rate = (double)events / (now_s() - t0);
-    sp_store_close(st);
-    return rate;
 }
 
 static double bench_author(const char *dir, const sp_key *key, size_t events, size_t batch) {
@@ -80,10 +45,10 @@ static double bench_author(const char *dir, const sp_key *key, size_t events, si
     const uint8_t **bodies = malloc(batch * sizeof *bodies);
     size_t *lens = malloc(batch * sizeof *lens);
     for (size_t i = 0; i < batch; i++) bodies[i] = body, lens[i] = BODY_LEN;
-    double t0 = now_s();
+    double t0 = sp_bench_now_s();
     for (size_t done = 0; done < events; done += batch)
         if ((rv = sp_feedlog_author(log, bodies, lens, batch, NULL)) != SP_OK) die("author", rv);
-    double rate = (double)events / (now_s() - t0);
+    double rate = (double)events / (sp_bench_now_s() - t0);
     free(bodies);
     free(lens);
     sp_feedlog_close(log);
@@ -137,12 +102,12 @@ static double bench_ingest(const char *dir, sp_key **keys, const sp_envelope *en
     for (size_t i = 0; i < total; i++) /* shallow copies: bodies stay owned by envs */
         order[i] = interleaved ? envs[(i % origins) * per_origin + i / origins] : envs[i];
     sp_ingest_stats stats = {0};
-    double t0 = now_s();
+    double t0 = sp_bench_now_s();
     for (size_t done = 0; done < total; done += batch) {
         sp_err rv = sp_feedlog_ingest(log, order + done, batch, &stats, NULL);
         if (rv != SP_OK) die("ingest", rv);
     }
-    double rate = (double)total / (now_s() - t0);
+    double rate = (double)total / (sp_bench_now_s() - t0);
     if (stats.accepted != total) {
         fprintf(stderr, "bench_log: only %zu of %zu accepted\n", stats.accepted, total);
         exit(1);
@@ -177,7 +142,8 @@ int main(int argc, char **argv) {
     double r_raw[15], r_author[15], r_each[15], r_run[15];
     for (int r = 0; r < rounds; r++) {
         subdir(d, base, "raw", r);
-        r_raw[r] = bench_raw(d, events, batch);
+        r_raw[r] = sp_bench_raw_synced(d, events, batch, BODY_LEN + 140);
+        if (r_raw[r] < 0) exit(1);
         subdir(d, base, "author", r);
         r_author[r] = bench_author(d, keys[0], events, batch);
         subdir(d, base, "ingest-each", r);
@@ -185,8 +151,8 @@ int main(int argc, char **argv) {
         subdir(d, base, "ingest-batch", r);
         r_run[r] = bench_ingest(d, keys, envs, batch, per_origin, 0);
     }
-    double raw = median(r_raw, rounds), author = median(r_author, rounds);
-    double each = median(r_each, rounds), run = median(r_run, rounds);
+    double raw = sp_bench_median(r_raw, rounds), author = sp_bench_median(r_author, rounds);
+    double each = sp_bench_median(r_each, rounds), run = sp_bench_median(r_run, rounds);
 
     printf("bench_log: %zu events, %zu per batch, %d-byte bodies, one fsync per batch, "
            "median of %d rounds\n", events, batch, BODY_LEN, rounds);

@@ -35,6 +35,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "broker/hlc.h"
 #include "broker/log.h"
 #include "node/replica_store.h"
@@ -63,12 +64,6 @@ static int wanted(const options *o, const char *phase) {
 
 /* ---- small helpers ---- */
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void die(const char *what, sp_err rv) {
     fprintf(stderr, "bench_replica: %s: %s\n", what, sp_strerror(rv));
     exit(1);
@@ -82,16 +77,6 @@ static void *xcalloc(size_t n, size_t size) {
     void *p = calloc(n ? n : 1, size);
     if (!p) die("calloc", SP_ERR_NOMEM);
     return p;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
 }
 
 /* CPU seconds (user + system) used so far by the whole process: all nodes' threads. */
@@ -123,7 +108,7 @@ static void *watchdog_main(void *arg) {
     for (;;) {
         sp_test_sleep_ms(1000);
         pthread_mutex_lock(&watchdog.lock);
-        if (watchdog.deadline > 0 && now_s() > watchdog.deadline) {
+        if (watchdog.deadline > 0 && sp_bench_now_s() > watchdog.deadline) {
             fprintf(stderr, "bench_replica: %s did not finish in time (hung?), aborting\n",
                     watchdog.phase);
             abort(); /* a core dump shows where it hung */
@@ -136,7 +121,7 @@ static void *watchdog_main(void *arg) {
 static void watchdog_arm(const char *phase, int round, double seconds) {
     pthread_mutex_lock(&watchdog.lock);
     snprintf(watchdog.phase, sizeof watchdog.phase, "%s %d", phase, round);
-    watchdog.deadline = now_s() + seconds;
+    watchdog.deadline = sp_bench_now_s() + seconds;
     pthread_mutex_unlock(&watchdog.lock);
 }
 
@@ -250,7 +235,7 @@ static void on_committed(void *arg, const sp_envelope *const *envs, const uint64
                          size_t n) {
     bnode *b = arg;
     if (b->watch) {
-        double t = now_s();
+        double t = sp_bench_now_s();
         for (size_t i = 0; i < n; i++)
             if (envs[i]->seq < b->watch_cap && strcmp(envs[i]->origin, b->watch) == 0)
                 b->arrived[envs[i]->seq] = t;
@@ -332,9 +317,9 @@ static sp_peer_stats peer_stats(bnode *b, size_t i) {
 /* Wait until b's link to every peer has completed a request (the first anti-entropy round). */
 static void wait_connected(bnode *b) {
     for (size_t i = 0; i < b->n_peers; i++) {
-        double t0 = now_s();
+        double t0 = sp_bench_now_s();
         while (!peer_stats(b, i).connected) {
-            if (now_s() - t0 > STALL_S) die("peer never connected", SP_ERR_TIMEOUT);
+            if (sp_bench_now_s() - t0 > STALL_S) die("peer never connected", SP_ERR_TIMEOUT);
             sp_test_sleep_ms(1);
         }
     }
@@ -344,9 +329,9 @@ static void wait_connected(bnode *b) {
  * every second. Dies if nothing moves for STALL_S. */
 static void wait_stored(bnode *b, size_t target, const char *label) {
     size_t last = atomic_load(&b->stored);
-    double moved = now_s(), start = moved, shown = moved;
+    double moved = sp_bench_now_s(), start = moved, shown = moved;
     for (size_t have; (have = atomic_load(&b->stored)) < target; sp_test_sleep_ms(1)) {
-        double t = now_s();
+        double t = sp_bench_now_s();
         if (have != last) last = have, moved = t;
         if (t - moved > STALL_S) {
             fprintf(stderr, "bench_replica: %s holds %zu of %zu, no progress for %.0f s\n", b->id,
@@ -388,23 +373,9 @@ static void ingest_feeds(bnode *b, const sp_envelope *envs, size_t n_gens, size_
 
 static double bench_raw(const char *base, int round, size_t events, size_t batch) {
     char dir[400];
-    sp_store *st;
     snprintf(dir, sizeof dir, "%s/raw-%d", base, round);
-    check(sp_store_open(&st, dir), dir);
-    uint8_t value[BODY_LEN + 140] = {0}, key[16];
-    double t0 = now_s();
-    for (size_t done = 0; done < events; done += batch) {
-        sp_wbatch *b = sp_wbatch_new(st);
-        if (!b) die("raw batch", SP_ERR_NOMEM);
-        for (size_t i = 0; i < batch; i++) {
-            sp_put_be64(key, done + i);
-            sp_wbatch_put(b, SP_CF_FEEDS, key, 8, value, sizeof value);
-        }
-        check(sp_store_write(st, b, 1), "raw write");
-        sp_wbatch_free(b);
-    }
-    double rate = (double)events / (now_s() - t0);
-    sp_store_close(st);
+    double rate = sp_bench_raw_synced(dir, events, batch, BODY_LEN + 140);
+    if (rate < 0) die("raw RocksDB", SP_ERR_STORE);
     sp_test_rmrf(dir);
     return rate;
 }
@@ -431,11 +402,11 @@ static thr_result bench_throughput(const options *o, int round, feed_gen *gens,
     node_start(a, o);
     wait_connected(a);
     wait_connected(b);
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = sp_bench_now_s(), c0 = cpu_s();
     ingest_feeds(a, envs, ORIGINS, per);
-    double t_a = now_s();
+    double t_a = sp_bench_now_s();
     wait_stored(b, total, NULL);
-    double t1 = now_s(), c1 = cpu_s();
+    double t1 = sp_bench_now_s(), c1 = cpu_s();
     check_heads(b, gens, ORIGINS, per);
     sp_test_sleep_ms(200); /* let the last replies update the counters before reading them */
     thr_result r = {(double)total / (t1 - t0), (double)total / (t_a - t0), (c1 - c0) / (t1 - t0),
@@ -459,14 +430,14 @@ static void author_paced(bnode *k, size_t n, double *authored, double *author_ms
     uint8_t body[BODY_LEN] = {1};
     const uint8_t *bodies[1] = {body};
     size_t lens[1] = {BODY_LEN};
-    double t0 = now_s();
+    double t0 = sp_bench_now_s();
     for (size_t i = 0; i < n; i++) {
-        double due = t0 + (double)i / LAT_RATE, t = now_s();
+        double due = t0 + (double)i / LAT_RATE, t = sp_bench_now_s();
         if (due > t) sp_test_sleep_ms((long)((due - t) * 1000.0));
         sp_envelope env;
-        t = now_s();
+        t = sp_bench_now_s();
         check(sp_feedlog_author(k->log, bodies, lens, 1, &env), "author");
-        author_ms[i] = (now_s() - t) * 1000.0;
+        author_ms[i] = (sp_bench_now_s() - t) * 1000.0;
         if (env.seq < n + 1) authored[env.seq] = t;
         sp_envelope_clear(&env);
     }
@@ -495,8 +466,8 @@ static lat_result bench_latency(const options *o) {
     wait_stored(nat, n, NULL);
     for (size_t s = 1; s <= n; s++)
         delay[s - 1] = (nat->arrived[s] - authored[s]) * 1000.0;
-    qsort(delay, n, sizeof *delay, cmp_double);
-    qsort(author_ms, n, sizeof *author_ms, cmp_double);
+    qsort(delay, n, sizeof *delay, sp_bench_cmp_double);
+    qsort(author_ms, n, sizeof *author_ms, sp_bench_cmp_double);
     lat_result r = {n,
                     percentile(delay, n, 0.50),
                     percentile(delay, n, 0.90),
@@ -525,22 +496,22 @@ typedef struct {
 /* Fill src with per envelopes of each feed, SETUP_CHUNK per feed at a time (bounded memory). */
 static void fill_source(bnode *src, feed_gen *gens, size_t per, cu_result *r) {
     sp_envelope *buf = xcalloc(ORIGINS * SETUP_CHUNK, sizeof *buf);
-    double t0 = now_s(), shown = t0;
+    double t0 = sp_bench_now_s(), shown = t0;
     for (size_t done = 0; done < per;) {
         size_t n = per - done < SETUP_CHUNK ? per - done : SETUP_CHUNK;
-        double ts = now_s();
+        double ts = sp_bench_now_s();
         sign_chunk(gens, ORIGINS, n, buf);
-        r->sign_s += now_s() - ts;
+        r->sign_s += sp_bench_now_s() - ts;
         ingest_feeds(src, buf, ORIGINS, n);
         clear_all(buf, ORIGINS * n);
         done += n;
-        if (now_s() - shown >= 1.0) {
-            shown = now_s();
+        if (sp_bench_now_s() - shown >= 1.0) {
+            shown = sp_bench_now_s();
             fprintf(stderr, "catch-up setup: %zu / %zu events stored at the source, %.1f s\n",
                     done * ORIGINS, per * ORIGINS, shown - t0);
         }
     }
-    r->setup_s = now_s() - t0;
+    r->setup_s = sp_bench_now_s() - t0;
     free(buf);
 }
 
@@ -556,10 +527,10 @@ static cu_result bench_catchup(const options *o) {
     node_trust_gens(fresh, gens, ORIGINS);
     node_link(src, fresh);
     node_start(src, o); /* the source is up; the new node's first dial starts the clock */
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = sp_bench_now_s(), c0 = cpu_s();
     node_start(fresh, o);
     wait_stored(fresh, r.events, "catch-up");
-    r.seconds = now_s() - t0;
+    r.seconds = sp_bench_now_s() - t0;
     r.cores = (cpu_s() - c0) / r.seconds;
     r.rate = (double)r.events / r.seconds;
     check_heads(fresh, gens, ORIGINS, per);
@@ -639,10 +610,10 @@ static void summarise(thr_summary *s, int rounds, double *raw, double *rate, dou
             below += rate[q] < rate[r];
         if (below == rounds / 2) s->mid = thr[r];
     }
-    s->raw = median(raw, rounds);
-    s->a_rate = median(a_rate, rounds);
-    s->rate = median(rate, rounds);
-    s->lo = rate[0]; /* median() sorted it */
+    s->raw = sp_bench_median(raw, rounds);
+    s->a_rate = sp_bench_median(a_rate, rounds);
+    s->rate = sp_bench_median(rate, rounds);
+    s->lo = rate[0]; /* sp_bench_median() sorted it */
     s->hi = rate[rounds - 1];
 }
 

@@ -18,16 +18,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "broker/log.h"
 #include "node/feedlog.h"
 #include "node/seal.h"
 #include "tests/unit/testutil.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const char identity[] = "\x0a\x0bSiti Aminah\x12\x0c" "081234567890\x22\x10" "3577014101900001";
 static const char text[] =
@@ -42,40 +37,40 @@ typedef struct {
 static void bench_primitives(const keys *k, long n) {
     uint8_t sig[SP_SIG_LEN], ck[SP_CONTENT_KEY_LEN], *pt, *box;
     size_t len, blen;
-    double t0 = now_s();
+    double t0 = sp_bench_now_s();
     for (long i = 0; i < n; i++) sp_sign(k->sign, (const uint8_t *)text, sizeof text, sig);
-    double sign = n / (now_s() - t0);
-    t0 = now_s();
+    double sign = n / (sp_bench_now_s() - t0);
+    t0 = sp_bench_now_s();
     for (long i = 0; i < n; i++) sp_verify(k->sign, (const uint8_t *)text, sizeof text, sig);
-    double verify = n / (now_s() - t0);
+    double verify = n / (sp_bench_now_s() - t0);
     Simpul__V1__Sealed s;
-    t0 = now_s();
+    t0 = sp_bench_now_s();
     for (long i = 0; i < n; i++) {
         sp_seal_to(&s, "kota-3577", 1, k->seal_pub, "3577-1", SP_FIELD_REPORTER,
                    (const uint8_t *)identity, sizeof identity);
         if (i < n - 1) sp_sealed_clear(&s);
     }
-    double seal = n / (now_s() - t0);
-    t0 = now_s();
+    double seal = n / (sp_bench_now_s() - t0);
+    t0 = sp_bench_now_s();
     for (long i = 0; i < n; i++) {
         if (sp_seal_open(&s, k->seal, "3577-1", SP_FIELD_REPORTER, &pt, &len) != SP_OK) abort();
         free(pt);
     }
-    double open = n / (now_s() - t0);
+    double open = n / (sp_bench_now_s() - t0);
     sp_sealed_clear(&s);
     sp_content_key_new(ck);
-    t0 = now_s();
+    t0 = sp_bench_now_s();
     for (long i = 0; i < n * 10; i++) {
         sp_content_seal(ck, "3577-1", SP_FIELD_CONTENT, (const uint8_t *)text, sizeof text, &box, &blen);
         if (i < n * 10 - 1) free(box);
     }
-    double cseal = n * 10 / (now_s() - t0);
-    t0 = now_s();
+    double cseal = n * 10 / (sp_bench_now_s() - t0);
+    t0 = sp_bench_now_s();
     for (long i = 0; i < n * 10; i++) {
         if (sp_content_open(ck, "3577-1", SP_FIELD_CONTENT, box, blen, &pt, &len) != SP_OK) abort();
         free(pt);
     }
-    double copen = n * 10 / (now_s() - t0);
+    double copen = n * 10 / (sp_bench_now_s() - t0);
     free(box);
     printf("  %-52s %10.0f /s\n", "Ed25519 sign (reference)", sign);
     printf("  %-52s %10.0f /s\n", "Ed25519 verify (reference)", verify);
@@ -167,7 +162,7 @@ static double bench_intake(const keys *k, const char *base, int privacy, long co
         exit(1);
     static sp_sealer sealers[2][100];
     prep_job job = {k, sealers[0]};
-    double t0 = now_s();
+    double t0 = sp_bench_now_s();
     if (privacy) prepare(&job);
     for (long done = 0, b = 0; done < complaints; done += 100, b ^= 1) {
         /* The next batch's key agreement runs on the other core while this batch is authored,
@@ -180,7 +175,7 @@ static double bench_intake(const keys *k, const char *base, int privacy, long co
         if (sp_feedlog_author_built(log, 100, build, &c, NULL) != SP_OK) exit(1);
         if (more) pthread_join(th, NULL);
     }
-    double rate = complaints / (now_s() - t0);
+    double rate = complaints / (sp_bench_now_s() - t0);
     sp_feedlog_close(log);
     sp_store_close(st);
     return rate;
