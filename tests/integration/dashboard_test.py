@@ -28,58 +28,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 SIMPUL = os.path.abspath(sys.argv[1])
 BROWSER = "--browser" in sys.argv[2:]
-ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-FED = os.path.join(ROOT, "deploy", "federation.sh")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fedlib  # noqa: E402
+from fedlib import ENV, FAILS, FED, PORTS, check, fed, req, status_at, token, wait_for  # noqa: E402
+
 NODES = "national,prov-35,prov-33,kota-3577,opd-3577-pupr"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 T = None
-ENV = dict(os.environ, SIMPUL=SIMPUL)
-PORTS, TOK, FAILS = {}, {}, []
+TOK = {}
 DAY = 86400 * 1000
-
-
-def check(name, cond, detail=""):
-    print(("ok: " if cond else "FAIL: ") + name + ("" if cond else "  " + str(detail)[:800]))
-    if not cond:
-        FAILS.append(name)
-    return cond
-
-
-def fed(*args, env=ENV):
-    subprocess.run([FED, *args], check=True, env=env, stdout=subprocess.DEVNULL)
-
-
-def free_base():
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import free_base as fb  # one way to pick ports for every test
-    return fb.free_base()
-
-
-def req(node, method, path, body=None, token=None, headers=None):
-    """(status, body as JSON or bytes, headers) of one request to node's HTTP port."""
-    h = dict(headers or {})
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    if token:
-        h["Authorization"] = "Bearer " + token
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (PORTS[node], path), data=data,
-                               method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=20) as resp:
-            status, text, hdrs = resp.status, resp.read(), resp.headers
-    except urllib.error.HTTPError as e:
-        status, text, hdrs = e.code, e.read(), e.headers
-    try:
-        return status, json.loads(text), hdrs
-    except ValueError:
-        return status, text, hdrs
 
 
 def raw_get(node, path, extra=""):
@@ -95,27 +55,6 @@ def raw_get(node, path, extra=""):
     head = data.split(b"\r\n\r\n", 1)[0].decode()
     lines = head.split("\r\n")
     return int(lines[0].split()[1]), {k.lower(): v for k, v in (l.split(": ", 1) for l in lines[1:])}
-
-
-def token(node, name, role):
-    out = subprocess.run([SIMPUL, "token", "create", "--data", os.path.join(T, node, "data"),
-                          "--name", name, "--role", role], check=True, capture_output=True, text=True)
-    return out.stdout.strip()
-
-
-def wait_for(fn, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    return fn()
-
-
-def status_at(node, cid):
-    s, b, _ = req(node, "GET", "/api/v1/complaints/" + cid)
-    return b.get("status") if s == 200 else None
 
 
 def act(node, cid, tok, body):
@@ -147,11 +86,8 @@ def rows(d, key="regions"):
 
 def setup():
     global T
-    T = tempfile.mkdtemp(prefix="simpul-dash-")
-    fed("up", T, "--port", str(free_base()), "--only", NODES, "--sync", "300")
-    for n in NODES.split(","):
-        with open(os.path.join(T, n, "node.yaml")) as f:
-            PORTS[n] = int(re.search(r"http: http://127.0.0.1:(\d+)", f.read()).group(1))
+    T = fedlib.init(SIMPUL, "simpul-dash-")
+    fedlib.up(NODES)
     TOK["madiun"] = token("kota-3577", "madiun-admin", "admin-koordinator")
     TOK["app"] = token("kota-3577", "madiun-app", "reporter")
     TOK["pupr"] = token("opd-3577-pupr", "pupr-1", "admin-penghubung")
@@ -272,7 +208,7 @@ def test_assets():
               and h["Cache-Control"] == "no-cache" and h["ETag"] and len(body) > 1000, (s, dict(h)))
         s2, h2 = raw_get("national", path, "If-None-Match: %s\r\n" % h["ETag"])
         check("%s revalidates with 304" % path, s2 == 304 and h2.get("etag") == h["ETag"], (s2, h2))
-    s, body, h = req("national", "GET", "/dashboard/")
+    s, body, h = req("national", "GET", "/dashboard/", raw=True)
     check("the page loads nothing from elsewhere (CSP, no http URL)",
           "default-src 'none'" in h["Content-Security-Policy"] and b"http" not in body.replace(b"http-equiv", b""), h)
     s, b, _ = req("national", "GET", "/dashboard/secret.txt")

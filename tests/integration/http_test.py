@@ -18,67 +18,18 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fedlib  # noqa: E402
+from fedlib import FAILS, FED, ENV, PORTS, check, fed, req, status_at, token, wait_for  # noqa: E402
+
 SIMPUL = os.path.abspath(sys.argv[1])
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-FED = os.path.join(ROOT, "deploy", "federation.sh")
 NODES = "national,prov-35,prov-33,kota-3577,kota-3375,opd-3577-pupr"
-T = tempfile.mkdtemp(prefix="simpul-http-")
-ENV = dict(os.environ, SIMPUL=SIMPUL)
-FAILS = []
-PORTS = {}
+T = fedlib.init(SIMPUL, "simpul-http-")
 TOK = {}
-
-
-def fed(*args):
-    subprocess.run([FED, *args], check=True, env=ENV, stdout=subprocess.DEVNULL)
-
-
-def free_base():
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import free_base as fb  # one way to pick ports for every test
-    return fb.free_base()
-
-
-def check(name, cond, detail=""):
-    print(("ok: " if cond else "FAIL: ") + name + ("" if cond else "  " + str(detail)[:600]))
-    if not cond:
-        FAILS.append(name)
-    return cond
-
-
-def req(node, method, path, body=None, token=None, ctype=None, raw=False):
-    """(status, json-or-text, headers) of one request to node's HTTP port."""
-    url = "http://127.0.0.1:%d%s" % (PORTS[node], path)
-    data = None
-    headers = {}
-    if body is not None:
-        if isinstance(body, (dict, list)):
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        else:
-            data = body if isinstance(body, bytes) else body.encode()
-    if ctype:
-        headers["Content-Type"] = ctype
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    r = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(r, timeout=20) as resp:
-            status, text, hdrs = resp.status, resp.read(), resp.headers
-    except urllib.error.HTTPError as e:
-        status, text, hdrs = e.code, e.read(), e.headers
-    if raw:
-        return status, text, hdrs
-    try:
-        return status, json.loads(text), hdrs
-    except ValueError:
-        return status, text.decode(errors="replace"), hdrs
 
 
 def oversized(node, path, length):
@@ -113,27 +64,6 @@ def expect_continue(node):
     return first, rest
 
 
-def token(node, name, role):
-    out = subprocess.run([SIMPUL, "token", "create", "--data", os.path.join(T, node, "data"),
-                          "--name", name, "--role", role], check=True, capture_output=True, text=True)
-    return out.stdout.strip()
-
-
-def wait_for(fn, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    return fn()
-
-
-def status_at(node, cid):
-    s, b, _ = req(node, "GET", "/api/v1/complaints/" + cid)
-    return b.get("status") if s == 200 else None
-
-
 def act(node, cid, tok, body):
     return req(node, "POST", "/api/v1/complaints/%s/actions" % cid, body, token=tok)
 
@@ -150,10 +80,7 @@ def file_web(node="kota-3577", **kw):
 
 
 def setup():
-    fed("up", T, "--port", str(free_base()), "--only", NODES, "--sync", "300")
-    for n in NODES.split(","):
-        with open(os.path.join(T, n, "node.yaml")) as f:
-            PORTS[n] = int(re.search(r"http: http://127.0.0.1:(\d+)", f.read()).group(1))
+    fedlib.up(NODES)
     TOK["madiun"] = token("kota-3577", "madiun-admin", "admin-koordinator")
     TOK["madiun-app"] = token("kota-3577", "madiun-app", "reporter")
     TOK["pupr"] = token("opd-3577-pupr", "pupr-1", "admin-penghubung")

@@ -20,65 +20,27 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fedlib  # noqa: E402
+from fedlib import FAILS, STREAMS as STREAM, check, status_at, token, wait_for  # noqa: E402
 
 SIMPUL = os.path.abspath(sys.argv[1])
-ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-FED = os.path.join(ROOT, "deploy", "federation.sh")
 NODES = "national,prov-35,prov-33,kota-3577,kota-3572,opd-3577-pupr"
-T = tempfile.mkdtemp(prefix="simpul-privacy-")
-ENV = dict(os.environ, SIMPUL=SIMPUL)
-PORTS, STREAM, TOK, FAILS = {}, {}, {}, []
+T = fedlib.init(SIMPUL, "simpul-privacy-")
+TOK = {}
 R = random.Random()
 SEED = int(os.environ.get("SP_TEST_SEED", time.time_ns() % 10**9))
 R.seed(SEED)
 
 
-def check(name, cond, detail=""):
-    print(("ok: " if cond else "FAIL: ") + name + ("" if cond else "  " + str(detail)[:400]))
-    if not cond:
-        FAILS.append(name)
-    return cond
-
-
 def req(node, method, path, body=None, token=None):
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    data = json.dumps(body).encode() if body is not None else None
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (PORTS[node], path), data=data,
-                               method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(r, timeout=20) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
-
-
-def token(node, name, role):
-    out = subprocess.run([SIMPUL, "token", "create", "--data", os.path.join(T, node, "data"),
-                          "--name", name, "--role", role], check=True, capture_output=True, text=True)
-    return out.stdout.strip()
-
-
-def wait_for(fn, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        if fn():
-            return True
-        time.sleep(0.1)
-    return bool(fn())
-
-
-def status_at(node, cid):
-    s, b = req(node, "GET", "/api/v1/complaints/" + cid)
-    return b.get("status") if s == 200 else None
+    """(status, JSON) of one request."""
+    s, b, _ = fedlib.req(node, method, path, body, token=token)
+    return s, b
 
 
 def act(node, cid, tok, body, expect=200):
@@ -96,15 +58,7 @@ def digits(n):
 
 
 def setup():
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import free_base  # one way to pick ports for every test
-    base = free_base.free_base()
-    subprocess.run([FED, "up", T, "--port", str(base), "--only", NODES, "--sync", "300"],
-                   check=True, env=ENV, stdout=subprocess.DEVNULL)
-    for n in NODES.split(","):
-        cfg = open(os.path.join(T, n, "node.yaml")).read()
-        PORTS[n] = int(re.search(r"http: http://127.0.0.1:(\d+)", cfg).group(1))
-        STREAM[n] = re.search(r"stream: (\S+)", cfg).group(1), re.search(r"replay: (\S+)", cfg).group(1)
+    fedlib.up(NODES)
     TOK["madiun"] = token("kota-3577", "madiun-admin", "admin-koordinator")
     TOK["app"] = token("kota-3577", "madiun-app", "reporter")
     TOK["pupr"] = token("opd-3577-pupr", "pupr-admin", "admin-penghubung")
@@ -245,10 +199,10 @@ def main():
         check_reads(cases)
         stream = stream_dump()
         check("the stream carried the complaints", cases["public"]["text"] in stream, stream[:300])
-        subprocess.run([FED, "down", T], env=ENV, stdout=subprocess.DEVNULL)
+        fedlib.down()
         check_storage(secret, public, stream)
     finally:
-        subprocess.run([FED, "down", T], env=ENV, stdout=subprocess.DEVNULL)
+        fedlib.down()
         if not FAILS:
             shutil.rmtree(T, ignore_errors=True)
         else:

@@ -10,42 +10,26 @@ passed; asking again writes nothing more; the escalation replicates. A complaint
 the OPD and left without a reply from the reporter is auto-completed by the OPD 10 working days
 later.
 """
-import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fedlib  # noqa: E402
+from fedlib import ENV, FAILS, check, fed, wait_for as wait  # noqa: E402
 
 SIMPUL = os.path.abspath(sys.argv[1])
-ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-FED = os.path.join(ROOT, "deploy", "federation.sh")
 NODES = "national,prov-35,kota-3577,opd-3577-pupr"
-T = tempfile.mkdtemp(prefix="simpul-sla-")
-ENV = dict(os.environ, SIMPUL=SIMPUL)
-PORTS, FAILS = {}, []
+T = fedlib.init(SIMPUL, "simpul-sla-")
 DAY = 86400 * 1000
 
 
-def check(name, cond, detail=""):
-    print(("ok: " if cond else "FAIL: ") + name + ("" if cond else "  " + str(detail)[:500]))
-    if not cond:
-        FAILS.append(name)
-
-
 def req(node, method, path, body=None, token=None):
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    r = urllib.request.Request("http://127.0.0.1:%d%s" % (PORTS[node], path), method=method,
-                               data=json.dumps(body).encode() if body is not None else None,
-                               headers=headers)
-    with urllib.request.urlopen(r, timeout=20) as resp:
-        return json.loads(resp.read())
+    """The JSON answer of one request."""
+    return fedlib.req(node, method, path, body, token=token)[1]
 
 
 def simpul(*args):
@@ -60,15 +44,8 @@ def sla_check(node):
 def restart_ahead(node, days):
     """Restart node with its clock `days` ahead."""
     env = dict(ENV, SIMPUL_CLOCK_OFFSET_MS=str(days * DAY))
-    subprocess.run([FED, "stop", T, node], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run([FED, "start", T, node], check=True, env=env, stdout=subprocess.DEVNULL)
-
-
-def wait(fn, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end and not fn():
-        time.sleep(0.1)
-    return fn()
+    fed("stop", T, node, env=env)
+    fed("start", T, node, env=env)
 
 
 def kinds(node, cid):
@@ -81,26 +58,19 @@ def check_rebuild(node, ids):
     wait(lambda: all(req(node, "GET", "/api/v1/complaints/" + i) for i in ids))
     time.sleep(1)  # let replication settle
     before = [req(node, "GET", "/api/v1/complaints/" + i) for i in ids]
-    subprocess.run([FED, "stop", T, node], check=True, env=ENV, stdout=subprocess.DEVNULL)
+    fed("stop", T, node)
     out = subprocess.run([SIMPUL, "rebuild", "--config", os.path.join(T, node, "node.yaml")],
                          capture_output=True, text=True)
     check("simpul rebuild succeeds", out.returncode == 0 and "rebuilt" in out.stdout + out.stderr, out)
-    subprocess.run([FED, "start", T, node], check=True, env=ENV, stdout=subprocess.DEVNULL)
+    fed("start", T, node)
     after = [req(node, "GET", "/api/v1/complaints/" + i) for i in ids]
     check("state after rebuild equals the incrementally maintained state", before == after,
           (before, after))
 
 
 def main():
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import free_base  # one way to pick ports for every test
-    base = free_base.free_base()
     try:
-        subprocess.run([FED, "up", T, "--port", str(base), "--only", NODES, "--sync", "300"],
-                       check=True, env=ENV, stdout=subprocess.DEVNULL)
-        for n in NODES.split(","):
-            PORTS[n] = int(re.search(r"http: http://127.0.0.1:(\d+)",
-                                     open(os.path.join(T, n, "node.yaml")).read()).group(1))
+        fedlib.up(NODES)
         admin = simpul("token", "create", "--data", os.path.join(T, "kota-3577", "data"),
                        "--name", "a", "--role", "admin-koordinator")
         opd = simpul("token", "create", "--data", os.path.join(T, "opd-3577-pupr", "data"),
@@ -132,7 +102,7 @@ def main():
         check("status is completed", st == "completed", st)
         check_rebuild("kota-3577", [late, quiet])
     finally:
-        subprocess.run([FED, "down", T], env=ENV, stdout=subprocess.DEVNULL)
+        fedlib.down()
         if not FAILS:
             shutil.rmtree(T, ignore_errors=True)
         else:
