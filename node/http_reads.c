@@ -24,6 +24,7 @@ static sp_viewer viewer_of(const sp_http_req *r) {
 
 /* Load the state of complaint id; answers 404/500 and returns -1 when it cannot. */
 static int load_state(sp_http_req *r, const char *id, sp_complaint_state *s) {
+    sp_state_init(s, ""); /* cleared below on every failure, including an invalid id */
     sp_err rv = sp_tracking_id_valid(id) ? sp_complaints_get(r->srv->p->complaints, id, 0, s)
                                          : SP_ERR_NOT_FOUND;
     if (rv == SP_OK) return 0;
@@ -307,6 +308,7 @@ static void o311_by_ids(sp_http_req *r, const char *ids, const char *base) {
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); arr && t;
          t = strtok_r(NULL, ",", &save)) {
         sp_complaint_state s;
+        sp_state_init(&s, "");
         if (sp_tracking_id_valid(t) && sp_complaints_get(r->srv->p->complaints, t, 0, &s) == SP_OK)
             json_array_append_new(arr, o311_request(r, &s, base));
         sp_state_clear(&s);
