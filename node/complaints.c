@@ -38,6 +38,8 @@ size_t sp__index_keys(const sp_complaint_state *s, char keys[SP__INDEX_KEYS][SP_
     snprintf(keys[n++], SP__CKEY_MAX, "i/A/%s/%s", sp_fold_holder(s), s->id);
     uint64_t due = sp_fold_active_deadline(s);
     if (due) snprintf(keys[n++], SP__CKEY_MAX, "i/D/%016" PRIx64 "/%s", due, s->id);
+    uint64_t number = sp_tracking_id_number(s->id);
+    if (number) snprintf(keys[n++], SP__CKEY_MAX, "i/N/%s/%016" PRIx64, s->intake, number);
     return n;
 }
 
@@ -157,6 +159,30 @@ void sp_complaints_counters_get(sp_complaints *c, sp_complaints_counters *out) {
     out->skipped = atomic_load(&c->skipped);
     out->appended = atomic_load(&c->appended);
     out->refolds = atomic_load(&c->refolds);
+}
+
+sp_err sp_complaints_last_number(sp_complaints *c, const char *intake, uint64_t *out) {
+    char prefix[SP__CKEY_MAX];
+    int n = snprintf(prefix, sizeof prefix, "i/N/%s/\xff", intake);
+    *out = 0;
+    if (n <= 0 || (size_t)n >= sizeof prefix) return SP_ERR_INVAL;
+    size_t plen = (size_t)n - 1, klen = 0;
+    sp_iter *it = sp_iter_new(c->st, SP_CF_COMPLAINTS);
+    if (!it) return SP_ERR_NOMEM;
+    sp_iter_seek_for_prev(it, prefix, (size_t)n); /* the highest key of this intake, if any */
+    const uint8_t *key = sp_iter_valid(it) ? sp_iter_key(it, &klen) : NULL;
+    sp_err rv = sp_iter_status(it);
+    if (rv == SP_OK && key && klen > plen && memcmp(key, prefix, plen) == 0) {
+        char hex[17];
+        if (klen != plen + 16) rv = SP_ERR_CORRUPT;
+        else {
+            memcpy(hex, key + plen, 16);
+            hex[16] = '\0';
+            *out = strtoull(hex, NULL, 16);
+        }
+    }
+    sp_iter_free(it);
+    return rv;
 }
 
 sp_err sp_complaints_get(sp_complaints *c, const char *id, int include_unfiled,

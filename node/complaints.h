@@ -19,6 +19,7 @@
  *   i/R/<region code>/<id>       -> ""   region index
  *   i/A/<holder>/<id>            -> ""   agency index (assigned agency, else responsible node)
  *   i/D/<deadline 16 hex>/<id>   -> ""   active-deadline index (open complaints with one)
+ *   i/N/<intake>/<number 16 hex> -> ""   filing numbers of each intake node (numbered ids)
  * Complaints with no accepted filing yet (status NONE) have only their s/ record. The stats
  * column family holds the rows of node/fold_stats.h.
  *
@@ -65,7 +66,11 @@ void sp_complaints_counters_get(sp_complaints *c, sp_complaints_counters *out);
 
 /* ---- reads ---- */
 
-/* The state of complaint id into out (sp_state_clear it). SP_ERR_NOT_FOUND when the node has
+/* The highest filing number of a filed complaint taken in at intake (0 when none): where the
+ * intake node's numbering resumes after a restart or a rebuild. SP_ERR_STORE, SP_ERR_CORRUPT. */
+sp_err sp_complaints_last_number(sp_complaints *c, const char *intake, uint64_t *out);
+
+/* The state of complaint id into out, which is initialised on every path (sp_state_clear it). SP_ERR_NOT_FOUND when the node has
  * no event of it, or only events and no accepted filing (status NONE) if include_unfiled is 0.
  * SP_ERR_CORRUPT, SP_ERR_STORE, SP_ERR_NOMEM. */
 sp_err sp_complaints_get(sp_complaints *c, const char *id, int include_unfiled,

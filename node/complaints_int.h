@@ -9,7 +9,7 @@
 #include "node/complaints.h"
 
 #define SP__CKEY_MAX 200 /* "i/A/" + holder + '/' + id, with room to spare */
-#define SP__INDEX_KEYS 4
+#define SP__INDEX_KEYS 5
 
 /* The store a handle works on. */
 sp_store *sp__complaints_store(sp_complaints *c);

@@ -555,6 +555,54 @@ static void test_rebuild_wipes_stale_records(void **state) {
     db_free(d);
 }
 
+/* Filing numbers: where an intake's numbering resumes comes from the store (and survives a
+ * rebuild); ids of filings made before numbers existed still resolve. */
+static void test_filing_numbers_resume_and_legacy_ids_resolve(void **state) {
+    db *d = db_new("cmp-numbers");
+    sp_fold_event ev[8];
+    char ids[8][SP_TRACKING_ID_MAX];
+    uint64_t t = sp_test_wib(2025, 6, 2, 9, 0);
+    const char *origin[] = {"kota-3577", "kota-3577", "kota-3577", "kota-3577", "kota-5171"};
+    uint64_t seq[] = {1, 2, 5, 9, 1}, number[] = {0, 1, 2, 3, 1};
+    for (size_t i = 0; i < 5; i++) {
+        ev[i] = sp_test_ev(SP_EV_FILED, origin[i], seq[i], t + i, SP_ROLE_REPORTER, "");
+        ev[i].type = 2;
+        ev[i].category = "x";
+        ev[i].region = i == 4 ? "51.71" : "35.77";
+        ev[i].number = number[i];
+        if (number[i])
+            assert_int_equal(sp_tracking_number(ids[i], origin[i], number[i]), SP_OK);
+        else
+            assert_int_equal(sp_tracking_id(ids[i], origin[i], seq[i]), SP_OK);
+    }
+    commit(d, ev, 5);
+    uint64_t last;
+    assert_int_equal(sp_complaints_last_number(d->c, "kota-3577", &last), SP_OK);
+    assert_int_equal(last, 3);
+    assert_int_equal(sp_complaints_last_number(d->c, "kota-5171", &last), SP_OK);
+    assert_int_equal(last, 1);
+    assert_int_equal(sp_complaints_last_number(d->c, "kota-35", &last), SP_OK);
+    assert_int_equal(last, 0); /* a prefix of another intake's id counts nothing */
+    assert_string_equal(ids[0], "3577-1");
+    for (size_t i = 0; i < 5; i++) {
+        sp_complaint_state s;
+        assert_int_equal(sp_complaints_get(d->c, ids[i], 0, &s), SP_OK);
+        assert_int_equal(s.status, SP_ST_FILED);
+        sp_state_clear(&s);
+    }
+    blob before = dump_cf(d, SP_CF_COMPLAINTS);
+    sp_rebuild_result res;
+    assert_int_equal(sp_complaints_rebuild(d->st, &env.ctx, NULL, NULL, &res), SP_OK);
+    blob after = dump_cf(d, SP_CF_COMPLAINTS);
+    assert_int_equal(before.n, after.n);
+    assert_memory_equal(before.p, after.p, before.n);
+    assert_int_equal(sp_complaints_last_number(d->c, "kota-3577", &last), SP_OK);
+    assert_int_equal(last, 3);
+    free(before.p);
+    free(after.p);
+    db_free(d);
+}
+
 static int setup(void **state) {
     return sp_test_fold_env_init(&env);
 }
@@ -571,6 +619,7 @@ int main(void) {
         cmocka_unit_test(test_non_complaint_bodies_are_skipped),
         cmocka_unit_test(test_lists_and_stats),
         cmocka_unit_test(test_rebuild_wipes_stale_records),
+        cmocka_unit_test(test_filing_numbers_resume_and_legacy_ids_resolve),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

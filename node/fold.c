@@ -75,6 +75,25 @@ const char *sp_verdict_message(sp_verdict v) {
 
 /* ---- tracking ids ---- */
 
+static void upcase_into(char *out, const char *in, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char c = in[i];
+        out[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+    }
+}
+
+/* Decimal digits of v at out; returns how many. */
+static size_t put_u64(char *out, uint64_t v) {
+    char digits[24];
+    size_t dn = 0, n = 0;
+    do {
+        digits[dn++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (dn) out[n++] = digits[--dn];
+    return n;
+}
+
 sp_err sp_tracking_id(char out[SP_TRACKING_ID_MAX], const char *origin, uint64_t seq) {
     static const char *const prefixes[] = {"kota-", "kab-", "prov-"};
     if (!origin || !*origin || seq == 0 || strlen(origin) > SP_MAX_ORIGIN) return SP_ERR_INVAL;
@@ -83,37 +102,112 @@ sp_err sp_tracking_id(char out[SP_TRACKING_ID_MAX], const char *origin, uint64_t
         size_t n = strlen(prefixes[i]);
         if (strncmp(origin, prefixes[i], n) == 0 && origin[n]) tag = origin + n;
     }
-    size_t n = 0;
-    for (; tag[n]; n++) {
-        char c = tag[n];
-        out[n] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
-    }
-    char digits[24];
-    int dn = 0;
-    do {
-        digits[dn++] = (char)('0' + seq % 10);
-        seq /= 10;
-    } while (seq);
+    size_t n = strlen(tag);
+    upcase_into(out, tag, n);
     out[n++] = '-';
-    while (dn) out[n++] = digits[--dn];
+    n += put_u64(out + n, seq);
     out[n] = '\0';
     return SP_OK;
 }
 
-int sp_tracking_id_valid(const char *s) {
+sp_err sp_tracking_tag(char out[SP_TRACKING_TAG_MAX], const char *origin) {
+    static const char *const prefixes[] = {"kota-", "kab-", "prov-", "opd-"};
+    if (!origin || strlen(origin) > SP_MAX_ORIGIN) return SP_ERR_INVAL;
+    const char *tag = origin;
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(origin, prefixes[i], n) == 0 && origin[n]) tag = origin + n;
+    }
+    size_t n = 0;
+    for (; *tag; tag++)
+        if (*tag != '-') upcase_into(out + n++, tag, 1);
+    out[n] = '\0';
+    return n ? SP_OK : SP_ERR_INVAL;
+}
+
+/* 23 letters: no I, O or Q, which are read as 1, 0 and 0 (or G). */
+static const char check_letters[] = "ABCDEFGHJKLMNPRSTUVWXYZ";
+
+/* The check letter of tag and digits (canonical, without the dash). Weights 1..22 cycle from
+ * the right: each is a unit mod 23 and neighbours differ, so one wrong character (a digit) and
+ * one swap of neighbours always change the sum. */
+static char check_letter(const char *tag, size_t tn, const char *digits, size_t dn) {
+    unsigned sum = 0, w = 0;
+    for (size_t i = tn + dn; i-- > 0;) {
+        char c = i >= tn ? digits[i - tn] : tag[i];
+        unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                     : c >= 'A' && c <= 'Z' ? (unsigned)(c - 'A' + 10)
+                                            : 36u;
+        sum = (sum + v * (w % 22 + 1)) % 23;
+        w++;
+    }
+    return check_letters[sum];
+}
+
+sp_err sp_tracking_number(char out[SP_TRACKING_ID_MAX], const char *origin, uint64_t number) {
+    char tag[SP_TRACKING_TAG_MAX];
+    if (number == 0 || sp_tracking_tag(tag, origin) != SP_OK) return SP_ERR_INVAL;
+    size_t tn = strlen(tag), n = tn;
+    memcpy(out, tag, tn);
+    out[n++] = '-';
+    size_t dn = put_u64(out + n, number);
+    out[n + dn] = check_letter(tag, tn, out + n, dn);
+    out[n + dn + 1] = '\0';
+    return SP_OK;
+}
+
+static int tag_char_ok(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/* The shape of s: 1 legacy, 2 numbered (check not yet verified), 0 neither. */
+static int tracking_shape(const char *s, const char **dash_out) {
     size_t n = s ? strlen(s) : 0;
     if (n == 0 || n >= SP_TRACKING_ID_MAX) return 0;
     const char *dash = strrchr(s, '-');
     if (!dash || dash == s || dash[1] < '1' || dash[1] > '9') return 0;
-    for (const char *p = dash + 1; *p; p++)
-        if (*p < '0' || *p > '9') return 0;
-    if (strlen(dash + 1) > 20) return 0;
-    for (const char *p = s; p < dash; p++) {
-        char c = *p;
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    for (const char *p = s; p < dash; p++)
+        if (!tag_char_ok(*p)) return 0;
+    const char *p = dash + 1;
+    while (*p >= '0' && *p <= '9') p++;
+    size_t dn = (size_t)(p - dash - 1);
+    if (dn > 20) return 0;
+    *dash_out = dash;
+    if (!*p) return 1;
+    return p[1] == '\0' && strchr(check_letters, *p) ? 2 : 0; /* *p is no NUL here */
+}
+
+static int check_matches(const char *s, const char *dash) {
+    size_t tn = (size_t)(dash - s), dn = strlen(dash + 1) - 1;
+    return memchr(s, '-', tn) == NULL && check_letter(s, tn, dash + 1, dn) == dash[1 + dn];
+}
+
+int sp_tracking_id_valid(const char *s) {
+    const char *dash;
+    int shape = tracking_shape(s, &dash);
+    return shape == 1 || (shape == 2 && check_matches(s, dash));
+}
+
+sp_err sp_tracking_normalize(const char *in, char out[SP_TRACKING_ID_MAX]) {
+    out[0] = '\0';
+    if (!in) return SP_ERR_INVAL;
+    while (*in == ' ' || *in == '\t') in++;
+    size_t n = strlen(in);
+    while (n && (in[n - 1] == ' ' || in[n - 1] == '\t' || in[n - 1] == '\r' || in[n - 1] == '\n'))
+        n--;
+    if (n == 0 || n >= SP_TRACKING_ID_MAX) return SP_ERR_INVAL;
+    upcase_into(out, in, n);
+    out[n] = '\0';
+    const char *dash;
+    int shape = tracking_shape(out, &dash);
+    if (shape == 1 || (shape == 2 && check_matches(out, dash))) return SP_OK;
+    return shape == 2 ? SP_ERR_REJECTED : SP_ERR_INVAL;
+}
+
+uint64_t sp_tracking_id_number(const char *id) {
+    const char *dash;
+    if (tracking_shape(id, &dash) != 2 || !check_matches(id, dash)) return 0;
+    return strtoull(dash + 1, NULL, 10);
 }
 
 /* ---- state basics ---- */
@@ -269,7 +363,9 @@ static sp_verdict on_filed(const sp_fold_ctx *ctx, sp_complaint_state *s, const 
                            uint64_t t) {
     char id[SP_TRACKING_ID_MAX];
     if (s->status != SP_ST_NONE) return SP_V_WRONG_STATUS;
-    if (sp_tracking_id(id, ev->origin, ev->seq) != SP_OK || strcmp(id, s->id) != 0 ||
+    sp_err idr = ev->number ? sp_tracking_number(id, ev->origin, ev->number)
+                            : sp_tracking_id(id, ev->origin, ev->seq);
+    if (idr != SP_OK || strcmp(id, s->id) != 0 ||
         (ev->complaint[0] && strcmp(ev->complaint, s->id) != 0))
         return SP_V_BAD_ID;
     if (ev->type < 1 || ev->type > 3 || ev->privacy > 2 || !str_ok(ev->category, SP_CATEGORY_MAX) ||

@@ -13,8 +13,10 @@
  * stored, and "overdue" or "due" are asked with an explicit `now` (sp_fold_overdue,
  * sp_fold_due_actions).
  *
- * Tracking ids: a ComplaintFiled event's complaint is sp_tracking_id(origin, seq) of its
- * envelope; every later event names the complaint in Event.complaint_id.
+ * Tracking ids: a ComplaintFiled event's complaint is sp_tracking_number(origin, number) of
+ * its filing number (ComplaintFiled.number), or, for filings without a number (made before
+ * numbers existed), sp_tracking_id(origin, seq) of its envelope; every later event names the
+ * complaint in Event.complaint_id.
  *
  * Thread-safety: all functions are reentrant; a state belongs to one thread at a time; a
  * context is read-only and may be shared.
@@ -30,7 +32,8 @@
 #include "schemas/err.h"
 #include "topology/topology.h"
 
-/* "3577-42", "KEMENKES-123456789": tag (<= 64 chars) + '-' + up to 20 digits. */
+/* "3577-42K", "KEMENKES-7C", legacy "3577-42": tag (<= 64 chars) + '-' + up to 20 digits +
+ * (new format) one check letter. */
 #define SP_TRACKING_ID_MAX 96
 #define SP_CATEGORY_MAX 128
 #define SP_REGION_MAX 32
@@ -117,6 +120,7 @@ typedef struct {
     sp_role role;
     /* Body fields the lifecycle uses (others, like texts, never change state). */
     uint32_t type, channel, privacy;  /* Filed (privacy also PrivacyRaised) */
+    uint64_t number;                  /* Filed: the intake's filing number, 0 in legacy ones */
     const char *category, *region;    /* Filed */
     const char *agency;               /* Dispositioned.agency, Escalated.to_agency */
     const char *reason;               /* Archived, Rerouted, Escalated, Reopened */
@@ -165,14 +169,38 @@ typedef struct {
 
 /* ---- tracking ids ---- */
 
-/* The tracking id of the complaint filed by envelope (origin, seq): the origin with a leading
- * "kota-", "kab-" or "prov-" removed, uppercased, then '-' and seq: kota-3577 42 -> "3577-42",
- * kemenkes 42 -> "KEMENKES-42". out holds SP_TRACKING_ID_MAX bytes. SP_ERR_INVAL for an empty
- * origin or seq 0. Thread-safe. */
+/*
+ * A tracking number is what a citizen reads over the phone: "<tag>-<number><check>", e.g.
+ * "3577-12K" for the 12th complaint filed at Kota Madiun. The tag is the intake node's id with
+ * a leading "kota-", "kab-", "prov-" or "opd-" removed, its dashes dropped and uppercased
+ * (opd-3577-pupr -> "3577PUPR", kemenkes -> "KEMENKES"); the number counts the node's filings
+ * from 1 with no gaps; the check letter (from 23 letters without I, O, Q) is a weighted sum mod
+ * 23 over tag and digits, so that any single wrong digit and any swap of two neighbouring
+ * characters is caught. Ids compare in upper case; sp_tracking_normalize accepts what a
+ * person types. Legacy ids (filings without a number) are "<old tag>-<seq>" with the old tag
+ * ("OPD-3577-PUPR-13") and no check letter; they stay valid.
+ */
+#define SP_TRACKING_TAG_MAX (SP_MAX_ORIGIN + 1)
+
+/* The tag of intake node origin into out. SP_ERR_INVAL when it would be empty. */
+sp_err sp_tracking_tag(char out[SP_TRACKING_TAG_MAX], const char *origin);
+/* The tracking id of filing `number` (>= 1) at origin. SP_ERR_INVAL for an empty tag or
+ * number 0. Thread-safe. */
+sp_err sp_tracking_number(char out[SP_TRACKING_ID_MAX], const char *origin, uint64_t number);
+/* The legacy tracking id of a filing without a number, from its envelope (origin, seq):
+ * kota-3577 42 -> "3577-42", kemenkes 42 -> "KEMENKES-42". SP_ERR_INVAL for an empty origin or
+ * seq 0. Thread-safe. */
 sp_err sp_tracking_id(char out[SP_TRACKING_ID_MAX], const char *origin, uint64_t seq);
-/* Whether s has the form of a tracking id ([A-Z0-9._-]+ '-' [1-9][0-9]*, < SP_TRACKING_ID_MAX).
- * Events naming anything else (e.g. the CLI's "TEST-..." events) belong to no complaint. */
+/* Whether s is a tracking id in canonical (upper-case) form: a legacy one
+ * ([A-Z0-9._-]+ '-' [1-9][0-9]*) or a numbered one whose check letter matches. Events naming
+ * anything else (e.g. the CLI's "TEST-..." events) belong to no complaint. */
 int sp_tracking_id_valid(const char *s);
+/* What a person typed (any case, blanks around) to the canonical id in out. SP_ERR_INVAL when
+ * it is no tracking id at all; SP_ERR_REJECTED when it has the form of a numbered id whose
+ * check letter does not match (a character was misheard or mistyped). */
+sp_err sp_tracking_normalize(const char *in, char out[SP_TRACKING_ID_MAX]);
+/* The filing number of a numbered id (0 for a legacy or invalid one). */
+uint64_t sp_tracking_id_number(const char *id);
 
 /* ---- folding ---- */
 

@@ -49,6 +49,7 @@ static void fill_body(sp_fold_event *ev, const Simpul__V1__Event *m) {
         ev->privacy = (uint32_t)m->filed->privacy;
         ev->category = str_or_empty(m->filed->category);
         ev->region = str_or_empty(m->filed->region);
+        ev->number = m->filed->number;
         break;
     case SIMPUL__V1__EVENT__BODY_VERIFIED: ev->kind = SP_EV_VERIFIED; break;
     case SIMPUL__V1__EVENT__BODY_ARCHIVED:
@@ -104,7 +105,9 @@ sp_err sp_fold_decode_raw(const char *origin, uint64_t seq, uint64_t hlc, const 
     ev->category = ev->region = ev->agency = ev->reason = "";
     fill_body(ev, m);
     sp_err rv = SP_OK;
-    if (ev->kind == SP_EV_FILED)
+    if (ev->kind == SP_EV_FILED && ev->number)
+        rv = sp_tracking_number(complaint_id, origin, ev->number);
+    else if (ev->kind == SP_EV_FILED)
         rv = sp_tracking_id(complaint_id, origin, seq);
     else if (sp_tracking_id_valid(ev->complaint))
         strcpy(complaint_id, ev->complaint); /* valid ids fit */

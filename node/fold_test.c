@@ -572,6 +572,62 @@ static void test_tracking_ids(void **state) {
         assert_false(sp_tracking_id_valid(invalid[i]));
 }
 
+/* Every single wrong digit and every swap of two different neighbouring digits of the number
+ * is caught by the check letter: the citizen who mishears one digit is told so. */
+static void test_tracking_numbers_catch_misheard_digits(void **state) {
+    char id[SP_TRACKING_ID_MAX], bad[SP_TRACKING_ID_MAX];
+    for (uint64_t n = 1; n <= 3000; n++) {
+        assert_int_equal(sp_tracking_number(id, "kota-3577", n), SP_OK);
+        assert_true(sp_tracking_id_valid(id));
+        assert_int_equal(sp_tracking_id_number(id), n);
+        size_t len = strlen(id);
+        for (size_t i = 5; i + 1 < len; i++) { /* the digits, after "3577-" */
+            for (char d = '0'; d <= '9'; d++) {
+                if (d == id[i] || (i == 5 && d == '0')) continue;
+                memcpy(bad, id, len + 1);
+                bad[i] = d;
+                assert_false(sp_tracking_id_valid(bad));
+            }
+            if (i + 2 < len && id[i] != id[i + 1]) {
+                memcpy(bad, id, len + 1);
+                bad[i] = id[i + 1];
+                bad[i + 1] = id[i];
+                assert_false(sp_tracking_id_valid(bad));
+            }
+        }
+    }
+}
+
+static void test_tracking_numbers_are_short_and_per_intake(void **state) {
+    char id[SP_TRACKING_ID_MAX], other[SP_TRACKING_ID_MAX];
+    assert_int_equal(sp_tracking_number(id, "kota-3577", 12), SP_OK);
+    assert_int_equal(strlen(id), strlen("3577-12") + 1); /* one check letter */
+    assert_int_equal(strncmp(id, "3577-12", 7), 0);
+    assert_int_equal(sp_tracking_number(other, "opd-3577-pupr", 12), SP_OK);
+    assert_int_equal(strncmp(other, "3577PUPR-12", 11), 0);
+    assert_int_equal(sp_tracking_number(other, "kemenkes", 1), SP_OK);
+    assert_int_equal(strncmp(other, "KEMENKES-1", 10), 0);
+    assert_int_equal(sp_tracking_number(other, "kota-3577", 0), SP_ERR_INVAL);
+    assert_int_equal(sp_tracking_number(other, "---", 1), SP_ERR_INVAL);
+    /* what people type: any case, blanks around; legacy ids still resolve */
+    char typed[SP_TRACKING_ID_MAX + 4], norm[SP_TRACKING_ID_MAX];
+    snprintf(typed, sizeof typed, "  %s ", id);
+    for (char *p = typed; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    assert_int_equal(sp_tracking_normalize(typed, norm), SP_OK);
+    assert_string_equal(norm, id);
+    assert_int_equal(sp_tracking_normalize("3577-18", norm), SP_OK);
+    assert_int_equal(sp_tracking_normalize("opd-3577-pupr-13", norm), SP_OK);
+    assert_string_equal(norm, "OPD-3577-PUPR-13");
+    assert_int_equal(sp_tracking_id_number("3577-18"), 0);
+    snprintf(typed, sizeof typed, "%s", id);
+    typed[5] = typed[5] == '1' ? '7' : '1'; /* misheard: satu for tujuh */
+    assert_int_equal(sp_tracking_normalize(typed, norm), SP_ERR_REJECTED);
+    const char *junk[] = {"3577 12", "3577%2012", "", "   ", "3577-12KK", "3577-1I", "-12K"};
+    for (size_t i = 0; i < sizeof junk / sizeof *junk; i++)
+        assert_int_equal(sp_tracking_normalize(junk[i], norm), SP_ERR_INVAL);
+}
+
 /* ---- order independence, late events, codec ---- */
 
 /* A full lifecycle with a reroute, an escalation, a reopen and noise. */
@@ -802,6 +858,8 @@ int main(void) {
         cmocka_unit_test(test_decode_event_bodies),
         cmocka_unit_test(test_out_of_range_kinds_and_roles_are_recorded_as_unknown),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_tracking_numbers_catch_misheard_digits),
+        cmocka_unit_test(test_tracking_numbers_are_short_and_per_intake),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -120,6 +120,7 @@ static inline int sp_test_encode_event(const sp_fold_event *e, uint8_t **out, si
         filed.region = (char *)e->region;
         filed.channel = (Simpul__V1__Channel)e->channel;
         filed.privacy = (Simpul__V1__Privacy)e->privacy;
+        filed.number = e->number;
         m.body_case = SIMPUL__V1__EVENT__BODY_FILED;
         m.filed = &filed;
         break;
@@ -310,7 +311,9 @@ static inline void sp_test_number_feeds(sp_fold_event *ev, size_t n) {
  * event of the story (the filing included: a filing may name its own id) points at. */
 static inline void sp_test_fill_ids(sp_fold_event *ev, size_t n) {
     for (size_t i = 0; i < n; i++)
-        if (ev[i].kind == SP_EV_FILED)
+        if (ev[i].kind == SP_EV_FILED && ev[i].number)
+            sp_tracking_number((char *)ev[i].complaint, ev[i].origin, ev[i].number);
+        else if (ev[i].kind == SP_EV_FILED)
             sp_tracking_id((char *)ev[i].complaint, ev[i].origin, ev[i].seq);
 }
 

@@ -572,10 +572,18 @@ void sp__http_actions_batch_done(void *arg);
 sp_err sp__http_actions_init(sp_http *h);
 void sp__http_actions_fini(sp_http *h);
 
+sp_err sp__http_intake_init(sp_http *h);
+void sp__http_intake_batch_done(sp_http *h);
+
+static void batch_done(void *arg) {
+    sp__http_actions_batch_done(arg);
+    sp__http_intake_batch_done(arg);
+}
+
 static sp_err start_batcher(sp_http *h) {
-    sp_batcher_config bc = {
-        .log = h->p->log, .batch_done = sp__http_actions_batch_done, .batch_arg = h};
+    sp_batcher_config bc = {.log = h->p->log, .batch_done = batch_done, .batch_arg = h};
     sp_err rv = sp__http_actions_init(h);
+    if (rv == SP_OK) rv = sp__http_intake_init(h);
     return rv == SP_OK ? sp_batcher_start(&h->batcher, &bc) : rv;
 }
 

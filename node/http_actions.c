@@ -288,7 +288,7 @@ static action_job *parse(sp_http_req *r) {
         job_free(aj);
         return NULL;
     }
-    if (strlen(r->params[0]) < sizeof aj->id) /* a longer one stays "": no such complaint */
+    if (sp_tracking_normalize(r->params[0], aj->id) != SP_OK) /* kept for the 404's message */
         snprintf(aj->id, sizeof aj->id, "%.*s", SP_TRACKING_ID_MAX - 1, r->params[0]);
     aj->c = (sp_action_ctx){.complaint_id = aj->id, .actor = r->token.name, .role = r->token.role};
     aj->r = r;

@@ -84,7 +84,8 @@ struct sp_http {
     sp_http_metrics m;
     atomic_int stopping;
     atomic_size_t inflight;
-    void *action_cache; /* http_actions.c, batcher thread only */
+    void *action_cache;     /* http_actions.c, batcher thread only */
+    uint64_t intake_number; /* http_intake.c: last filing number given; batcher thread only */
 };
 
 struct sp_http_req {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "broker/hlc.h"
 #include "broker/log.h"
@@ -20,27 +21,52 @@ typedef struct {
     sp_http_req *r;
     sp_intake_req req;
     reply_kind kind;
-    uint8_t *body; /* prepared for body_seq */
+    uint64_t number; /* the filing number, given at admission */
+    uint8_t *body;   /* sealed for number, whatever seq it gets */
     size_t len;
-    uint64_t body_seq;
     char id[SP_TRACKING_ID_MAX];
 } intake_job;
 
+/* ---- filing numbers ---- */
+
+/* Where numbering resumes: the highest number among this node's durable filings. Numbers are
+ * given at admission on the batcher thread (one at a time, in queue order) and the count is
+ * read back after every batch, so a batch that failed to commit gives its numbers again. */
+static sp_err read_last_number(sp_http *h) {
+    sp_err rv = sp_complaints_last_number(h->p->complaints, h->p->self->id, &h->intake_number);
+    if (rv != SP_OK) sp_log_error("intake.numbering", "error=%s", sp_errname(rv));
+    return rv;
+}
+
+sp_err sp__http_intake_init(sp_http *h) {
+    return read_last_number(h);
+}
+
+void sp__http_intake_batch_done(sp_http *h) {
+    (void)read_last_number(h); /* on failure numbering continues from memory */
+}
+
 /* ---- the job ---- */
+
+static sp_err job_admit(sp_batch_job *j, void *arg) {
+    intake_job *ij = (intake_job *)j;
+    sp_http *h = arg;
+    ij->number = ++h->intake_number;
+    return SP_OK;
+}
 
 static sp_err job_prepare(sp_batch_job *j, uint64_t seq) {
     intake_job *ij = (intake_job *)j;
     const sp_daemon_parts *p = ij->r->srv->p;
+    (void)seq; /* the body does not depend on it */
     free(ij->body);
     ij->body = NULL;
-    sp_err rv = sp_intake_build(&ij->req, p->topo, p->self, seq, &ij->body, &ij->len, ij->id);
-    ij->body_seq = rv == SP_OK ? seq : 0;
-    return rv;
+    return sp_intake_build(&ij->req, p->topo, p->self, ij->number, &ij->body, &ij->len, ij->id);
 }
 
 static sp_err job_build(sp_batch_job *j, uint64_t seq, uint8_t **body, size_t *len) {
     intake_job *ij = (intake_job *)j;
-    if (!ij->body || ij->body_seq != seq) { /* another writer took the predicted seq */
+    if (!ij->body) { /* prepare did not run */
         sp_err rv = job_prepare(j, seq);
         if (rv != SP_OK) return rv;
     }
@@ -67,9 +93,8 @@ static void reply_created(intake_job *ij, const sp_envelope *env) {
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", ij->id, "tracking_number", ij->id, "url",
                   url, "status", "filed", "privacy", sp_privacy_name(ij->req.privacy), "filed_at",
                   sp_http_time_json(sp_hlc_ms(env->hlc)));
-    if (out && ij->kind == REPLY_SMS) {
-        snprintf(notice, sizeof notice,
-                 "Terima kasih, aduan Anda tercatat dengan nomor %s. Pantau di %s", ij->id, url);
+    if (out && ij->kind == REPLY_SMS) { /* a text for a phone: no link to our JSON API */
+        sp_sms_filed_reply(ij->id, notice, sizeof notice);
         json_object_set_new(out, "reply", json_string(notice));
     }
     sp_http_reply_json(r, 201, out);
@@ -92,7 +117,7 @@ static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
     free(ij);
 }
 
-static const sp_batch_job_ops intake_ops = {NULL, job_prepare, job_build, job_finish};
+static const sp_batch_job_ops intake_ops = {job_admit, job_prepare, job_build, job_finish};
 
 /* Store the attachments (durably, before the event that names them), then queue the job. */
 static void submit(sp_http_req *r, sp_intake_req *req, reply_kind kind) {
@@ -148,11 +173,73 @@ void sp__http_complaint_create(sp_http_req *r) {
 
 static void sms_unknown(sp_http_req *r, const sp_intake_error *err) {
     char help[480];
-    sp_sms_help(r->srv->p->topo, help, sizeof help);
+    sp_sms_help(r->srv->p->topo, r->srv->p->self, help, sizeof help);
     sp_http_count_reject(r->srv, err->code);
     sp_http_reply_json(
         r, 422,
         json_pack("{s:s, s:s, s:s}", "error", err->code, "message", err->message, "reply", help));
+}
+
+static void sms_reply(sp_http_req *r, int status, const char *code, const char *text) {
+    json_t *o = json_pack("{s:s}", "reply", text);
+    if (o && code) json_object_set_new(o, "error", json_string(code));
+    if (code) sp_http_count_reject(r->srv, code);
+    sp_http_reply_json(r, status, o);
+}
+
+/* CEK <tracking>: the complaint's status as a text, from the state this node holds. */
+static void sms_check(sp_http_req *r, const char *rest, size_t len) {
+    char typed[SP_TRACKING_ID_MAX + 1], id[SP_TRACKING_ID_MAX], text[480];
+    snprintf(typed, sizeof typed, "%.*s", (int)(len < SP_TRACKING_ID_MAX ? len : SP_TRACKING_ID_MAX), rest);
+    sp_err rv = sp_tracking_normalize(typed, id);
+    if (rv != SP_OK) {
+        snprintf(text, sizeof text,
+                 "Nomor aduan \"%s\" tidak valid: periksa kembali angka dan huruf terakhirnya. "
+                 "Format: CEK <nomor aduan>, contoh CEK 3577-12K.",
+                 typed);
+        sms_reply(r, 422, "invalid_field", text);
+        return;
+    }
+    sp_complaint_state s;
+    rv = sp_complaints_get(r->srv->p->complaints, id, 0, &s);
+    if (rv == SP_OK) {
+        sp_sms_status_reply(r->srv->p->topo, &s, text, sizeof text);
+        json_t *o = json_pack("{s:s, s:s, s:s}", "reply", text, "tracking_number", s.id, "status",
+                              sp_status_name(s.status));
+        sp_state_clear(&s);
+        sp_http_reply_json(r, 200, o);
+        return;
+    }
+    sp_state_clear(&s);
+    if (rv != SP_ERR_NOT_FOUND) {
+        sp_http_internal_error(r, rv, "complaint state");
+        return;
+    }
+    snprintf(text, sizeof text, "Aduan %s tidak ditemukan. Periksa kembali nomornya.", id);
+    sms_reply(r, 404, "not_found", text);
+}
+
+/* Texts that file nothing: "CEK <tracking>", and "INFO" or "BANTUAN" for the help. Returns 1
+ * when text was one of them (and answered). */
+static int sms_command(sp_http_req *r, const char *text) {
+    char kw[SP_SMS_KEYWORD_MAX + 1], help[480];
+    const char *rest = "";
+    size_t len = 0;
+    if (sp_sms_split(text, strlen(text), kw, &rest, &len) != SP_OK) {
+        snprintf(kw, sizeof kw, "%.*s", SP_SMS_KEYWORD_MAX, text + strspn(text, " \t\r\n"));
+        kw[strcspn(kw, " \t\r\n")] = '\0';
+        len = 0;
+    }
+    if (strcasecmp(kw, "CEK") == 0 && len) {
+        sms_check(r, rest, len);
+        return 1;
+    }
+    if (strcasecmp(kw, "CEK") == 0 || strcasecmp(kw, "INFO") == 0 || strcasecmp(kw, "BANTUAN") == 0) {
+        sp_sms_help(r->srv->p->topo, r->srv->p->self, help, sizeof help);
+        sms_reply(r, 200, NULL, help);
+        return 1;
+    }
+    return 0;
 }
 
 void sp__http_intake_sms(sp_http_req *r) {
@@ -162,6 +249,11 @@ void sp__http_intake_sms(sp_http_req *r) {
     sp_intake_req_init(&req);
     sp_err rv = sp_sms_request_parse((const char *)r->body, r->body_len,
                                      sp_http_header(r, "Content-Type"), &from, &text, &err);
+    if (rv == SP_OK && sms_command(r, text)) {
+        free(from);
+        free(text);
+        return;
+    }
     if (rv == SP_OK) rv = sp_sms_parse(&req, r->srv->p->topo, from, text, strlen(text), &err);
     if (rv == SP_OK) rv = sp_intake_check(&req, r->srv->p->topo, &err);
     free(from);

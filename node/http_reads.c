@@ -22,15 +22,24 @@ static sp_viewer viewer_of(const sp_http_req *r) {
     return v;
 }
 
-/* Load the state of complaint id; answers 404/500 and returns -1 when it cannot. */
-static int load_state(sp_http_req *r, const char *id, sp_complaint_state *s) {
+/* Load the state of complaint raw (as the client typed it: any case); answers 404 (400 for a
+ * check letter that does not match) or 500 and returns -1 when it cannot. */
+static int load_state(sp_http_req *r, const char *raw, sp_complaint_state *s) {
+    char id[SP_TRACKING_ID_MAX];
     sp_state_init(s, ""); /* cleared below on every failure, including an invalid id */
-    sp_err rv = sp_tracking_id_valid(id) ? sp_complaints_get(r->srv->p->complaints, id, 0, s)
-                                         : SP_ERR_NOT_FOUND;
+    sp_err rv = sp_tracking_normalize(raw, id);
+    if (rv == SP_ERR_REJECTED) {
+        sp_http_error(r, 400, "invalid_field",
+                      "%s: the check letter does not match; a character was probably misheard "
+                      "or mistyped",
+                      id);
+        return -1;
+    }
+    rv = rv == SP_OK ? sp_complaints_get(r->srv->p->complaints, id, 0, s) : SP_ERR_NOT_FOUND;
     if (rv == SP_OK) return 0;
     sp_state_clear(s);
     if (rv == SP_ERR_NOT_FOUND)
-        sp_http_error(r, 404, "not_found", "no complaint %s at this node", id);
+        sp_http_error(r, 404, "not_found", "no complaint %s at this node", id[0] ? id : raw);
     else
         sp_http_internal_error(r, rv, "complaint state");
     return -1;
@@ -308,8 +317,10 @@ static void o311_by_ids(sp_http_req *r, const char *ids, const char *base) {
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); arr && t;
          t = strtok_r(NULL, ",", &save)) {
         sp_complaint_state s;
+        char id[SP_TRACKING_ID_MAX];
         sp_state_init(&s, "");
-        if (sp_tracking_id_valid(t) && sp_complaints_get(r->srv->p->complaints, t, 0, &s) == SP_OK)
+        if (sp_tracking_normalize(t, id) == SP_OK &&
+            sp_complaints_get(r->srv->p->complaints, id, 0, &s) == SP_OK)
             json_array_append_new(arr, o311_request(r, &s, base));
         sp_state_clear(&s);
     }

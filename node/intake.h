@@ -16,8 +16,9 @@
  *    node responsible for the region (ComplaintFiled.content_keys, field "content-key");
  *  - confidential complaints keep title, text, location and attachment metadata only inside
  *    sealed_content (field "content"); `content` stays empty.
- * Every box is bound to the tracking id, which depends on the event's seq: build runs inside
- * the feed log's body builder (or speculatively for a predicted seq, see node/batcher.h).
+ * Every box is bound to the tracking id, which depends on the filing number the intake node
+ * gives the complaint (node/fold.h), not on the event's seq: a body can be sealed before the
+ * feed log's lock is taken and stays valid whatever seq it gets.
  *
  * Thread-safety: all functions are reentrant; a request belongs to one thread at a time.
  */
@@ -114,9 +115,17 @@ sp_err sp_sms_split(const char *text, size_t n, char keyword[SP_SMS_KEYWORD_MAX 
  * SP_ERR_NOT_FOUND with code "unknown_keyword" (then see sp_sms_help). */
 sp_err sp_sms_parse(sp_intake_req *out, const sp_topology *topo, const char *from, const char *text,
                     size_t n, sp_intake_error *err);
-/* The reply telling a sender how to write an SMS, with a few keywords of this federation.
- * Writes a NUL-terminated text into buf (cap > 0) and returns its length. */
-size_t sp_sms_help(const sp_topology *topo, char *buf, size_t cap);
+/* The replies an SMS gateway sends back. Each writes a NUL-terminated text into buf (cap > 0),
+ * cut to fit, and returns its length.
+ * help: how to write an SMS, with the keywords of the answering node self (or of its children
+ * when it has none) and how to check a complaint's status (CEK). */
+size_t sp_sms_help(const sp_topology *topo, const sp_topo_node *self, char *buf, size_t cap);
+/* The tracking number of a filed complaint and how to check it by SMS. */
+size_t sp_sms_filed_reply(const char *id, char *buf, size_t cap);
+/* A complaint's status for CEK <tracking>: status words, the agency's name where one holds it,
+ * and when it last changed in the region's time zone. Metadata only: no text of the complaint. */
+size_t sp_sms_status_reply(const sp_topology *topo, const sp_complaint_state *s, char *buf,
+                           size_t cap);
 /* The body of POST /api/v1/intake/sms: JSON {"from","text"} or a form "from=..&text=.."
  * (content_type decides; NULL means JSON). *from and *text are malloc'ed. */
 sp_err sp_sms_request_parse(const char *body, size_t n, const char *content_type, char **from,
@@ -154,12 +163,12 @@ int sp_utf8_valid(const char *p, size_t n);
 
 /* ---- the event (node/intake_build.c) ---- */
 
-/* The encoded Event{ComplaintFiled} of r as node self's event number seq, sealed as described
- * above (boxes to self and to the responsible node of r->region, with their current topology
- * sealing keys). *body is malloc'ed. *id (may be NULL) receives the tracking id.
+/* The encoded Event{ComplaintFiled} of r as node self's filing `number` (>= 1), sealed as
+ * described above (boxes to self and to the responsible node of r->region, with their current
+ * topology sealing keys). *body is malloc'ed. *id (may be NULL) receives the tracking id.
  * Errors: SP_ERR_CONFIG (self has no sealing key in the topology), SP_ERR_NOT_FOUND (no
  * responsible node), SP_ERR_TOO_BIG, SP_ERR_CRYPTO, SP_ERR_NOMEM. */
 sp_err sp_intake_build(const sp_intake_req *r, const sp_topology *topo, const sp_topo_node *self,
-                       uint64_t seq, uint8_t **body, size_t *len, char id[SP_TRACKING_ID_MAX]);
+                       uint64_t number, uint8_t **body, size_t *len, char id[SP_TRACKING_ID_MAX]);
 
 #endif

@@ -147,7 +147,7 @@ static void init_parts(filed_parts *f, const sp_intake_req *r) {
 }
 
 sp_err sp_intake_build(const sp_intake_req *r, const sp_topology *topo, const sp_topo_node *self,
-                       uint64_t seq, uint8_t **body, size_t *len, char id[SP_TRACKING_ID_MAX]) {
+                       uint64_t number, uint8_t **body, size_t *len, char id[SP_TRACKING_ID_MAX]) {
     filed_parts *f = malloc(sizeof *f);
     if (!f) return SP_ERR_NOMEM;
     init_parts(f, r);
@@ -155,7 +155,8 @@ sp_err sp_intake_build(const sp_intake_req *r, const sp_topology *topo, const sp
     const sp_topo_node *resp = sp_topology_responsible(topo, r->region);
     sp_err rv = key ? SP_OK : SP_ERR_CONFIG;
     if (rv == SP_OK && !resp) rv = SP_ERR_NOT_FOUND;
-    if (rv == SP_OK) rv = sp_tracking_id(f->id, self->id, seq);
+    if (rv == SP_OK) rv = sp_tracking_number(f->id, self->id, number);
+    f->filed.number = number;
     if (rv == SP_OK) rv = sp_content_key_new(f->ck);
     if (rv == SP_OK) rv = sp_sealer_init(&f->sealer);
     if (rv == SP_OK) rv = seal_content(f, r);

@@ -4,9 +4,11 @@
  */
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -104,25 +106,89 @@ sp_err sp_sms_parse(sp_intake_req *out, const sp_topology *topo, const char *fro
     return rv;
 }
 
-size_t sp_sms_help(const sp_topology *topo, char *buf, size_t cap) {
-    int n = snprintf(buf, cap, "Format SMS 1708: <KATA KUNCI> <aduan Anda>");
-    const char *example = NULL;
+/* Appends to buf as snprintf does, keeping *n <= cap - 1. */
+static void append(char *buf, size_t cap, size_t *n, const char *fmt, ...) {
+    if (*n + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *n, cap - *n, fmt, ap);
+    va_end(ap);
+    if (k > 0) *n = *n + (size_t)k < cap ? *n + (size_t)k : cap - 1;
+}
+
+/* Up to 6 keywords: the node's own, else (a node without any, e.g. a province whose kota
+ * have them) its children's. */
+static size_t help_keywords(const sp_topology *topo, const sp_topo_node *self,
+                            const char *out[6]) {
     size_t shown = 0;
-    for (size_t i = 0; i < sp_topology_count(topo) && n >= 0 && (size_t)n < cap; i++) {
+    for (size_t k = 0; self && k < self->n_sms_keywords && shown < 6; k++)
+        out[shown++] = self->sms_keywords[k];
+    for (size_t i = 0; self && !self->n_sms_keywords && i < sp_topology_count(topo); i++) {
         const sp_topo_node *node = sp_topology_node_at(topo, i);
-        for (size_t k = 0; k < node->n_sms_keywords && shown < 6 && (size_t)n < cap; k++, shown++) {
-            if (!example) example = node->sms_keywords[k];
-            n += snprintf(buf + n, cap - (size_t)n, "%s%s",
-                          shown ? ", " : ". Kata kunci: ", node->sms_keywords[k]);
-        }
+        for (size_t k = 0; node->parent == self && k < node->n_sms_keywords && shown < 6; k++)
+            out[shown++] = node->sms_keywords[k];
     }
-    if (example && n >= 0 && (size_t)n < cap)
-        n += snprintf(buf + n, cap - (size_t)n, ". Contoh: %s Lampu jalan di Jl. Pahlawan mati",
-                      example);
-    if (n >= 0 && (size_t)n < cap)
-        n += snprintf(buf + n, cap - (size_t)n,
-                      ". Tambahkan #anonim atau #rahasia setelah kata kunci bila perlu.");
-    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+    return shown;
+}
+
+size_t sp_sms_help(const sp_topology *topo, const sp_topo_node *self, char *buf, size_t cap) {
+    const char *kw[6];
+    size_t n = 0, shown = help_keywords(topo, self, kw);
+    buf[0] = '\0';
+    append(buf, cap, &n, "Format SMS 1708: <KATA KUNCI> <aduan Anda>");
+    for (size_t i = 0; i < shown; i++)
+        append(buf, cap, &n, "%s%s", i ? ", " : ". Kata kunci: ", kw[i]);
+    if (shown) append(buf, cap, &n, ". Contoh: %s Lampu jalan di Jl. Pahlawan mati", kw[0]);
+    append(buf, cap, &n,
+           ". Tambahkan #anonim atau #rahasia setelah kata kunci bila perlu. "
+           "Cek status: CEK <nomor aduan>.");
+    return n;
+}
+
+size_t sp_sms_filed_reply(const char *id, char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = '\0';
+    append(buf, cap, &n,
+           "Terima kasih, aduan Anda tercatat dengan nomor %s. Cek status: kirim CEK %s ke 1708.",
+           id, id);
+    return n;
+}
+
+/* What a citizen is told for each status; the agency's name follows where it says "oleh". */
+static const char *status_words(sp_status st, int *names_agency) {
+    *names_agency = 0;
+    switch (st) {
+    case SP_ST_FILED: return "diterima, menunggu verifikasi";
+    case SP_ST_VERIFIED: return "terverifikasi, menunggu diteruskan ke instansi";
+    case SP_ST_ARCHIVED: return "diarsipkan";
+    case SP_ST_DISPOSITIONED: *names_agency = 1; return "diteruskan ke";
+    case SP_ST_IN_PROGRESS: *names_agency = 1; return "sedang ditindaklanjuti oleh";
+    case SP_ST_REROUTED: return "dialihkan, menunggu diteruskan ke instansi yang berwenang";
+    case SP_ST_COMPLETED: *names_agency = 1; return "selesai ditindaklanjuti oleh";
+    case SP_ST_RESOLVED: return "selesai";
+    case SP_ST_REOPENED: return "dibuka kembali";
+    default: return "tercatat";
+    }
+}
+
+size_t sp_sms_status_reply(const sp_topology *topo, const sp_complaint_state *s, char *buf,
+                           size_t cap) {
+    int names_agency;
+    const char *words = status_words(s->status, &names_agency);
+    const sp_topo_node *agency = s->agency[0] ? sp_topology_find(topo, s->agency) : NULL;
+    static const char *const zone[] = {"WIB", "WITA", "WIT"};
+    int tz = s->tz <= SP_TZ_WIT ? (int)s->tz : 0;
+    time_t t = (time_t)(s->updated_at / 1000) + (time_t)(7 + tz) * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = 0;
+    buf[0] = '\0';
+    append(buf, cap, &n, "Aduan %s: %s", s->id, words);
+    if (names_agency)
+        append(buf, cap, &n, " %s", agency ? agency->name : s->agency[0] ? s->agency : "instansi");
+    append(buf, cap, &n, " (per %02d-%02d-%04d %02d:%02d %s).", tm.tm_mday, tm.tm_mon + 1,
+           tm.tm_year + 1900, tm.tm_hour, tm.tm_min, zone[tz]);
+    return n;
 }
 
 static sp_err sms_form(const char *body, size_t n, char **from, char **text, sp_intake_error *err) {

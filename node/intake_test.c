@@ -254,13 +254,38 @@ static void test_sms_unknown_keyword_gets_help(void **state) {
     assert_int_equal(sp_sms_parse(&r, topo, "0812345678", t, strlen(t), &e), SP_ERR_NOT_FOUND);
     assert_string_equal(e.code, "unknown_keyword");
     char help[400];
-    size_t n = sp_sms_help(topo, help, sizeof help);
+    size_t n = sp_sms_help(topo, sp_topology_find(topo, "kota-3375"), help, sizeof help);
     assert_true(n > 0 && n < sizeof help);
-    assert_non_null(strstr(help, "KotaMadiun"));
+    assert_non_null(strstr(help, "KotaPekalongan"));   /* the answering node's keywords */
+    assert_null(strstr(help, "KotaMadiun"));           /* not the federation's first ones */
     assert_non_null(strstr(help, "<KATA KUNCI>"));
+    assert_non_null(strstr(help, "CEK <nomor aduan>"));
+    n = sp_sms_help(topo, sp_topology_find(topo, "prov-35"), help, sizeof help);
+    assert_non_null(strstr(help, "JawaTimur"));
+    assert_int_equal(sp_sms_help(topo, NULL, help, 8), 7); /* cut to fit */
     assert_int_equal(sp_sms_parse(&r, topo, "", "KotaMadiun x", 12, &e), SP_ERR_INVAL);
     assert_string_equal(e.code, "missing_field");
     assert_int_equal(sp_sms_parse(&r, topo, "0812345678", "KotaMadiun \xff", 12, &e), SP_ERR_INVAL);
+}
+
+static void test_sms_replies_name_the_number_and_status(void **state) {
+    char buf[480];
+    sp_sms_filed_reply("3577-12K", buf, sizeof buf);
+    assert_non_null(strstr(buf, "3577-12K"));
+    assert_non_null(strstr(buf, "CEK 3577-12K"));
+    assert_null(strstr(buf, "http")); /* a phone gets no link to our JSON API */
+    sp_complaint_state s;
+    sp_state_init(&s, "3577-12K");
+    s.status = SP_ST_IN_PROGRESS;
+    snprintf(s.agency, sizeof s.agency, "opd-3577-pupr");
+    s.updated_at = 1764745200000ull; /* 2025-12-03 07:00 UTC = 14:00 WIB */
+    sp_sms_status_reply(topo, &s, buf, sizeof buf);
+    assert_string_equal(buf, "Aduan 3577-12K: sedang ditindaklanjuti oleh P (per 03-12-2025 14:00 WIB).");
+    s.status = SP_ST_FILED;
+    s.tz = SP_TZ_WIT;
+    sp_sms_status_reply(topo, &s, buf, sizeof buf);
+    assert_string_equal(buf, "Aduan 3577-12K: diterima, menunggu verifikasi (per 03-12-2025 16:00 WIT).");
+    sp_state_clear(&s);
 }
 
 static void test_sms_request_json_and_form(void **state) {
@@ -357,12 +382,12 @@ static int contains(const uint8_t *p, size_t n, const char *needle) {
     return 0;
 }
 
-static Simpul__V1__Event *build(const char *json, const char *intake, uint64_t seq, uint8_t **body,
+static Simpul__V1__Event *build(const char *json, const char *intake, uint64_t number, uint8_t **body,
                                 size_t *len, char id[SP_TRACKING_ID_MAX]) {
     sp_intake_req r;
     sp_intake_error e;
     assert_int_equal(parse(json, &r, &e), SP_OK);
-    assert_int_equal(sp_intake_build(&r, topo, sp_topology_find(topo, intake), seq, body, len, id),
+    assert_int_equal(sp_intake_build(&r, topo, sp_topology_find(topo, intake), number, body, len, id),
                      SP_OK);
     sp_intake_req_free(&r);
     Simpul__V1__Event *ev = simpul__v1__event__unpack(NULL, *len, *body);
@@ -400,8 +425,11 @@ static void test_build_public_seals_identity_only(void **state) {
     size_t len, n;
     snprintf(json, sizeof json, WHO_JSON, "public");
     Simpul__V1__Event *ev = build(json, "kota-3577", 42, &body, &len, id);
-    assert_string_equal(id, "3577-42");
-    assert_string_equal(ev->complaint_id, "3577-42");
+    char want[SP_TRACKING_ID_MAX];
+    assert_int_equal(sp_tracking_number(want, "kota-3577", 42), SP_OK);
+    assert_string_equal(id, want);
+    assert_string_equal(ev->complaint_id, want);
+    assert_int_equal(ev->filed->number, 42);
     assert_false(contains(body, len, "Siti") || contains(body, len, "08129999") ||
                  contains(body, len, "3577014101"));
     assert_true(contains(body, len, "Pungutan liar")); /* public: text in clear */
@@ -488,6 +516,7 @@ int main(void) {
         cmocka_unit_test(test_sms_keyword_ignores_case_and_sets_region),
         cmocka_unit_test(test_sms_unknown_keyword_gets_help),
         cmocka_unit_test(test_sms_request_json_and_form),
+        cmocka_unit_test(test_sms_replies_name_the_number_and_status),
         cmocka_unit_test(test_form_parse),
         cmocka_unit_test(test_open311_parse),
         cmocka_unit_test(test_utf8),

@@ -61,6 +61,8 @@ void sp_wbatch_free(sp_wbatch *b);
 sp_iter *sp_iter_new(sp_store *st, sp_cf cf);
 void sp_iter_seek(sp_iter *it, const void *k, size_t kn);
 void sp_iter_seek_first(sp_iter *it);
+/* The last key <= k (invalid when there is none). */
+void sp_iter_seek_for_prev(sp_iter *it, const void *k, size_t kn);
 int sp_iter_valid(const sp_iter *it);
 void sp_iter_next(sp_iter *it);
 const uint8_t *sp_iter_key(const sp_iter *it, size_t *n);

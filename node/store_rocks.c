@@ -164,6 +164,10 @@ void sp_iter_seek(sp_iter *it, const void *k, size_t kn) {
     rocksdb_iter_seek(it->it, k, kn);
 }
 
+void sp_iter_seek_for_prev(sp_iter *it, const void *k, size_t kn) {
+    rocksdb_iter_seek_for_prev(it->it, k, kn);
+}
+
 void sp_iter_seek_first(sp_iter *it) {
     rocksdb_iter_seek_to_first(it->it);
 }

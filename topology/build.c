@@ -187,6 +187,13 @@ static int keyword_ok(const char *s) {
     return 1;
 }
 
+int sp_sms_keyword_reserved(const char *s) {
+    static const char *const reserved[] = {SP_SMS_RESERVED_KEYWORDS};
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+        if (strcasecmp(s, reserved[i]) == 0) return 1;
+    return 0;
+}
+
 static sp_err fill_keywords(build *b, sp_topo_node *n, const sp__rawnode *r) {
     const sp__ynode *list = r->f[SP__NF_SMS_KEYWORDS];
     if (!list || !list->n) return SP_OK;
@@ -197,6 +204,11 @@ static sp_err fill_keywords(build *b, sp_topo_node *n, const sp__rawnode *r) {
         if (!keyword_ok(v->str))
             sp__report(b->d, 0, v, "bad SMS keyword '%s': use 2 to %d letters or digits", v->str,
                        MAX_KEYWORD_LEN);
+        else if (sp_sms_keyword_reserved(v->str))
+            sp__report(b->d, 0, v,
+                       "SMS keyword '%s' is reserved for the 1708 replies (CEK, INFO, BANTUAN, "
+                       "PUAS, TIDAK): choose another",
+                       v->str);
         if (!(kw[i] = sp__arena_strdup(&b->t->arena, v->str))) return SP_ERR_NOMEM;
     }
     n->sms_keywords = kw;

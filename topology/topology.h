@@ -111,6 +111,11 @@ const sp_topo_node *sp_topology_find(const sp_topology *t, const char *id);
  * code (e.g. SP_NODE_OPD), or NULL. */
 const sp_topo_node *sp_topology_find_by_code(const sp_topology *t, const char *code,
                                              sp_node_kind kind);
+/* Words of the 1708 SMS service that no node may take as its keyword: CEK <tracking> asks a
+ * complaint's status, INFO and BANTUAN the help, PUAS / TIDAK PUAS <tracking> give feedback. */
+#define SP_SMS_RESERVED_KEYWORDS "CEK", "INFO", "BANTUAN", "PUAS", "TIDAK"
+/* Whether s (ignoring ASCII case) is one of them. */
+int sp_sms_keyword_reserved(const char *s);
 /* The node owning this SMS keyword (compared ignoring ASCII case), or NULL. */
 const sp_topo_node *sp_topology_find_by_keyword(const sp_topology *t, const char *keyword);
 

@@ -172,6 +172,10 @@ static const diag_case diag_cases[] = {
      NATIONAL "  - {id: bpom, kind: lembaga, name: BPOM, adress: \"tcp://b:1\"}\n",
      {"case.yaml:6:5: node 'bpom' is missing required key 'address'",
       "case.yaml:6:43: unknown key 'adress' in node (did you mean 'address'?)"}},
+    {"SMS keyword reserved for the service's replies",
+     NATIONAL PROV35 "    sms_keywords: [cek]\n",
+     {"case.yaml:11:20: SMS keyword 'cek' is reserved for the 1708 replies (CEK, INFO, BANTUAN, "
+      "PUAS, TIDAK): choose another"}},
     {"SMS keyword listed twice by one node",
      NATIONAL PROV35 "    sms_keywords: [Jatim, JATIM]\n",
      {"case.yaml:11:27: SMS keyword 'JATIM' is listed twice"}},
