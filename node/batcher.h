@@ -14,9 +14,9 @@
  *  3. build   under the feed log's lock, in order: the job hands over its body for the seq it
  *             really gets (the prepared one, or rebuilt if another writer took seqs between);
  *  4. finish  once per job, with the stored envelope or the error.
- * Sealed fields are bound to the tracking id, hence to the seq: step 3 guarantees that a body
- * always matches its seq, step 2 only makes the common case fast and keeps crypto out of the
- * log's lock.
+ * A body that depends on its seq is rebuilt in step 3 when the seq changed; step 2 only makes
+ * the common case fast and keeps crypto out of the log's lock. (Intake bodies are sealed for
+ * the filing number given in step 1, so they never need rebuilding.)
  *
  * Thread-safety: submit may be called from any thread. Callbacks run on the batcher thread
  * (admit, build, finish) or a helper thread (prepare); a job belongs to the batcher from a
