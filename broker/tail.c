@@ -88,7 +88,28 @@ static sp_err replay(sp_tail *t, int *end) {
     return rv;
 }
 
-/* Wait for a live message; it tells up to which offset the log has grown. */
+/* The live event for the very next offset, as the one buffered event. */
+static sp_err take_live(sp_tail *t, const Simpul__V1__StreamEvent *e) {
+    drop_buffer(t);
+    if (!(t->buf = calloc(1, sizeof *t->buf))) return SP_ERR_NOMEM;
+    sp_stream_event *d = &t->buf[0];
+    d->offset = e->offset;
+    d->live = 1;
+    d->topic = strdup(e->topic ? e->topic : "");
+    d->envelope = malloc(e->envelope.len ? e->envelope.len : 1);
+    if (!d->topic || !d->envelope) {
+        sp_stream_event_clear(d);
+        drop_buffer(t);
+        return SP_ERR_NOMEM;
+    }
+    memcpy(d->envelope, e->envelope.data, d->len = e->envelope.len);
+    t->n = 1;
+    t->next = e->offset + 1;
+    return SP_OK;
+}
+
+/* Wait for a live message: the next event itself, or news that the log has grown further (then
+ * replay up to and including it, since PUB may have dropped what came between). */
 static sp_err wait_live(sp_tail *t, int timeout_ms) {
     nng_socket_set_ms(t->sub, NNG_OPT_RECVTIMEO, timeout_ms);
     nng_msg *m;
@@ -101,9 +122,13 @@ static sp_err wait_live(sp_tail *t, int timeout_ms) {
                                             : NULL;
     nng_msg_free(m);
     if (!e) return SP_ERR_DECODE;
-    if (e->offset >= t->next) t->wanted = e->offset; /* replay up to and including it */
+    sp_err out = SP_OK;
+    if (e->offset == t->next)
+        out = take_live(t, e);
+    else if (e->offset > t->next)
+        t->wanted = e->offset;
     simpul__v1__stream_event__free_unpacked(e, NULL);
-    return SP_OK;
+    return out;
 }
 
 sp_err sp_tail_next(sp_tail *t, int timeout_ms, sp_stream_event *ev) {

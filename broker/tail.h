@@ -2,8 +2,10 @@
  * The integrator client: every event of a node's stream whose topic starts with a prefix, from
  * an offset on, in order, with no gap and no duplicate — across dropped PUB messages and
  * reconnects. It replays from the node's replay endpoint until caught up, then follows the live
- * PUB stream; a live message is taken as "there is more from offset X": anything between the
- * last delivered offset and X is replayed first, so a dropped message is never a lost event.
+ * PUB stream. A live message for the next offset is delivered as it is; one further ahead is
+ * taken as "there is more up to offset X": anything between the last delivered offset and X is
+ * replayed first, so a dropped message is never a lost event. (With a prefix, events that do
+ * not match leave gaps in the offsets, so matching live events are mostly fetched by replay.)
  *
  *   sp_tail *t;
  *   sp_tail_open(&t, "tcp://node:7501", "tcp://node:7502", "35.77.", 1);
@@ -24,6 +26,7 @@ typedef struct {
     char *topic;        /* owned */
     uint8_t *envelope;  /* owned: an encoded Envelope (broker/envelope.h: sp_envelope_decode) */
     size_t len;
+    int live;           /* 1: taken from the live PUB message; 0: from a replay reply */
 } sp_stream_event;
 
 typedef struct sp_tail sp_tail;

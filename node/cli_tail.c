@@ -38,9 +38,9 @@ static void print_event(const sp_stream_event *ev, int as_json) {
     }
     Simpul__V1__Event *e = simpul__v1__event__unpack(NULL, env.body_len, env.body);
     if (as_json) {
-        json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:I}", "offset", (json_int_t)ev->offset, "topic",
-                              ev->topic, "origin", env.origin, "seq", (json_int_t)env.seq, "hlc",
-                              (json_int_t)env.hlc);
+        json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:I, s:s}", "offset", (json_int_t)ev->offset,
+                              "topic", ev->topic, "origin", env.origin, "seq", (json_int_t)env.seq,
+                              "hlc", (json_int_t)env.hlc, "via", ev->live ? "live" : "replay");
         json_object_set_new(j, "event", e ? sp_pb_to_json(&e->base) : json_null());
         json_dumpf(j, stdout, JSON_COMPACT);
         putchar('\n');
