@@ -30,6 +30,8 @@ struct sp_feedlog {
     uint64_t next_offset;
     uint64_t forks;
     sp_feedlog_hooks hooks;
+    sp_feedlog_tag_fn tag;
+    void *tag_arg;
 };
 
 static const char META_SELF[] = "self";
@@ -211,6 +213,13 @@ void sp_feedlog_set_hooks(sp_feedlog *log, const sp_feedlog_hooks *hooks) {
     pthread_mutex_unlock(&log->lock);
 }
 
+void sp_feedlog_set_tagger(sp_feedlog *log, sp_feedlog_tag_fn fn, void *arg) {
+    pthread_mutex_lock(&log->lock);
+    log->tag = fn;
+    log->tag_arg = arg;
+    pthread_mutex_unlock(&log->lock);
+}
+
 sp_err sp_feedlog_add_origin_key(sp_feedlog *log, const char *origin, const uint8_t pub[SP_PUBKEY_LEN]) {
     if (!sp_node_id_valid(origin)) return SP_ERR_INVAL;
     sp_key *k;
@@ -287,14 +296,13 @@ static const uint8_t *head_hash(const origin_state *o) {
     return o->staged ? o->staged_hash : o->hash;
 }
 
+/* The arrival records are written at commit (put_arrivals), once their tags are known. */
 static sp_err txn_add(txn *t, origin_state *o, const sp_envelope *env, const uint8_t hash[SP_HASH_LEN]) {
-    uint8_t key[SP_FEED_KEY_MAX], off[8], *buf;
+    uint8_t key[SP_FEED_KEY_MAX], *buf;
     size_t klen = sp_feed_key(key, env->origin, env->seq), len;
     sp_err rv = sp_envelope_encode(env, &buf, &len);
     if (rv != SP_OK) return rv;
-    sp_put_be64(off, t->next_offset);
     sp_wbatch_put(t->b, SP_CF_FEEDS, key, klen, buf, len);
-    sp_wbatch_put(t->b, SP_CF_ARRIVALS, off, 8, key, klen);
     free(buf);
     t->stored[t->n] = env;
     memcpy(t->hashes[t->n], hash, SP_HASH_LEN);
@@ -326,14 +334,37 @@ static void put_head(sp_wbatch *b, const origin_state *o) {
     }
 }
 
+/* offset -> feeds key | tag, for every envelope of the transaction. The tagger sees the whole
+ * transaction at once (an event's tag may depend on another event of the same batch). */
+static sp_err put_arrivals(sp_feedlog *log, txn *t) {
+    char (*tags)[SP_ARRIVAL_TAG_MAX] = NULL;
+    sp_err rv = SP_OK;
+    if (log->tag && t->n) {
+        if (!(tags = calloc(t->n, sizeof *tags))) return SP_ERR_NOMEM;
+        rv = log->tag(log->tag_arg, t->stored, t->n, tags);
+    }
+    for (size_t i = 0; rv == SP_OK && i < t->n; i++) {
+        uint8_t val[SP_FEED_KEY_MAX + SP_ARRIVAL_TAG_MAX], off[8];
+        size_t klen = sp_feed_key(val, t->stored[i]->origin, t->stored[i]->seq), tlen = 0;
+        if (tags) {
+            tlen = strnlen(tags[i], SP_ARRIVAL_TAG_MAX - 1);
+            memcpy(val + klen, tags[i], tlen);
+        }
+        sp_put_be64(off, t->offsets[i]);
+        sp_wbatch_put(t->b, SP_CF_ARRIVALS, off, 8, val, klen + tlen);
+    }
+    free(tags);
+    return rv;
+}
+
 /* Write the batch durably and move the heads. Called with the lock held. */
 static sp_err txn_commit(sp_feedlog *log, txn *t) {
     if (t->n == 0 && t->forks == 0) return SP_OK;
     for (size_t i = 0; i < t->ntouched; i++) put_head(t->b, t->touched[i]);
     put_meta_u64(t->b, META_HLC, log->clock.last);
     put_meta_u64(t->b, META_NEXT, t->next_offset);
-    sp_err rv = SP_OK;
-    if (log->hooks.stage && t->n)
+    sp_err rv = put_arrivals(log, t);
+    if (rv == SP_OK && log->hooks.stage && t->n)
         rv = log->hooks.stage(log->hooks.arg, t->b, t->stored, t->offsets, t->n);
     if (rv == SP_OK) rv = sp_store_write(log->st, t->b, 1);
     if (rv != SP_OK) return rv;
@@ -668,34 +699,82 @@ const char *sp_feedlog_self(const sp_feedlog *log) {
     return log->self;
 }
 
-sp_err sp_feedlog_scan_arrivals(sp_feedlog *log, uint64_t from, size_t max, sp_feedlog_visit_fn fn,
-                                void *arg) {
+/* Split an arrival record into its feeds key and its tag (NUL-terminated into tag). */
+static sp_err parse_arrival(const uint8_t *v, size_t vn, size_t *klen, char tag[SP_ARRIVAL_TAG_MAX]) {
+    if (vn < 1 + 1 + 8 || v[0] == 0 || v[0] > SP_MAX_ORIGIN || (size_t)v[0] + 9 > vn) return SP_ERR_CORRUPT;
+    *klen = (size_t)v[0] + 9;
+    size_t tlen = vn - *klen;
+    if (tlen >= SP_ARRIVAL_TAG_MAX) return SP_ERR_CORRUPT;
+    memcpy(tag, v + *klen, tlen);
+    tag[tlen] = '\0';
+    return SP_OK;
+}
+
+/* Visit one arrival record: read its envelope from feeds. */
+static sp_err visit_arrival(sp_feedlog *log, const uint8_t *k, size_t kn, const uint8_t *v,
+                            size_t vn, sp_feedlog_tagged_fn fn, void *arg, int *stop) {
+    char tag[SP_ARRIVAL_TAG_MAX];
+    size_t klen;
+    uint8_t *val;
+    size_t n;
+    sp_err rv = kn == 8 ? parse_arrival(v, vn, &klen, tag) : SP_ERR_CORRUPT;
+    if (rv == SP_OK) rv = sp_store_get(log->st, SP_CF_FEEDS, v, klen, &val, &n);
+    if (rv == SP_ERR_NOT_FOUND) rv = SP_ERR_CORRUPT;
+    if (rv != SP_OK) return rv;
+    sp_envelope env;
+    rv = sp_envelope_decode(&env, val, n) == SP_OK ? SP_OK : SP_ERR_CORRUPT;
+    free(val);
+    if (rv != SP_OK) return rv;
+    *stop = fn(arg, sp_get_be64(k), &env, tag);
+    sp_envelope_clear(&env);
+    return SP_OK;
+}
+
+sp_err sp_feedlog_scan_tagged(sp_feedlog *log, uint64_t from, size_t max, sp_feedlog_tagged_fn fn,
+                              void *arg) {
     sp_iter *it = sp_iter_new(log->st, SP_CF_ARRIVALS);
     if (!it) return SP_ERR_NOMEM;
     uint8_t start[8];
     sp_put_be64(start, from);
     sp_err rv = SP_OK;
     size_t seen = 0;
-    for (sp_iter_seek(it, start, 8); sp_iter_valid(it) && (max == 0 || seen < max); sp_iter_next(it)) {
+    int stop = 0;
+    for (sp_iter_seek(it, start, 8); !stop && sp_iter_valid(it) && (max == 0 || seen < max);
+         sp_iter_next(it), seen++) {
         size_t kn, vn;
         const uint8_t *k = sp_iter_key(it, &kn), *v = sp_iter_value(it, &vn);
-        uint8_t *val;
-        size_t n;
-        if (kn != 8 || (rv = sp_store_get(log->st, SP_CF_FEEDS, v, vn, &val, &n)) != SP_OK) {
-            if (rv == SP_OK || rv == SP_ERR_NOT_FOUND) rv = SP_ERR_CORRUPT;
-            break;
-        }
-        sp_envelope env;
-        rv = sp_envelope_decode(&env, val, n) == SP_OK ? SP_OK : SP_ERR_CORRUPT;
-        free(val);
-        if (rv != SP_OK) break;
-        int stop = fn(arg, sp_get_be64(k), &env);
-        sp_envelope_clear(&env);
-        seen++;
-        if (stop) break;
+        if ((rv = visit_arrival(log, k, kn, v, vn, fn, arg, &stop)) != SP_OK) break;
     }
     if (rv == SP_OK) rv = sp_iter_status(it);
     sp_iter_free(it);
+    return rv;
+}
+
+typedef struct {
+    sp_feedlog_visit_fn fn;
+    void *arg;
+} untagged;
+
+static int drop_tag(void *arg, uint64_t offset, const sp_envelope *env, const char *tag) {
+    const untagged *u = arg;
+    return u->fn(u->arg, offset, env);
+}
+
+sp_err sp_feedlog_scan_arrivals(sp_feedlog *log, uint64_t from, size_t max, sp_feedlog_visit_fn fn,
+                                void *arg) {
+    untagged u = {fn, arg};
+    return sp_feedlog_scan_tagged(log, from, max, drop_tag, &u);
+}
+
+sp_err sp_feedlog_arrival_tag(sp_feedlog *log, uint64_t offset, char tag[SP_ARRIVAL_TAG_MAX]) {
+    uint8_t key[8], *val;
+    size_t n, klen;
+    sp_put_be64(key, offset);
+    sp_err rv = sp_store_get(log->st, SP_CF_ARRIVALS, key, 8, &val, &n);
+    if (rv != SP_OK) return rv;
+    rv = parse_arrival(val, n, &klen, tag);
+    free(val);
+    if (rv == SP_OK && !tag[0]) rv = SP_ERR_NOT_FOUND;
     return rv;
 }
 

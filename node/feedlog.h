@@ -57,6 +57,19 @@ sp_err sp_feedlog_open(sp_feedlog **out, sp_store *st, const char *self_id, cons
 void sp_feedlog_close(sp_feedlog *log);
 void sp_feedlog_set_hooks(sp_feedlog *log, const sp_feedlog_hooks *hooks);
 
+/*
+ * A tag stored with each arrival record (the node stores the stream topic there, so that the
+ * live stream and replay give an event the same topic for ever). The tagger runs under the
+ * log's write lock, before the stage hook, once per commit with all its envelopes in commit
+ * order; it writes a NUL-terminated tag (at most SP_ARRIVAL_TAG_MAX - 1 bytes, "" for none)
+ * into tags[i]. An error aborts the commit. Without a tagger, arrivals have no tag. fn NULL
+ * removes it; arg is borrowed and must stay valid while the log may be written to.
+ */
+#define SP_ARRIVAL_TAG_MAX 160
+typedef sp_err (*sp_feedlog_tag_fn)(void *arg, const sp_envelope *const *envs, size_t n,
+                                    char (*tags)[SP_ARRIVAL_TAG_MAX]);
+void sp_feedlog_set_tagger(sp_feedlog *log, sp_feedlog_tag_fn fn, void *arg);
+
 /* Trust pub as origin's signing key (the topology provides these). The node's own key is
  * trusted on open. Replacing a different known key is refused: SP_ERR_EXISTS. */
 sp_err sp_feedlog_add_origin_key(sp_feedlog *log, const char *origin, const uint8_t pub[SP_PUBKEY_LEN]);
@@ -107,6 +120,14 @@ const char *sp_feedlog_self(const sp_feedlog *log);
 typedef int (*sp_feedlog_visit_fn)(void *arg, uint64_t offset, const sp_envelope *env);
 sp_err sp_feedlog_scan_arrivals(sp_feedlog *log, uint64_t from, size_t max, sp_feedlog_visit_fn fn,
                                 void *arg);
+/* The same with each arrival's tag ("" when it has none). */
+typedef int (*sp_feedlog_tagged_fn)(void *arg, uint64_t offset, const sp_envelope *env,
+                                    const char *tag);
+sp_err sp_feedlog_scan_tagged(sp_feedlog *log, uint64_t from, size_t max, sp_feedlog_tagged_fn fn,
+                              void *arg);
+/* The tag of the arrival at offset. SP_ERR_NOT_FOUND when there is no such arrival or it has no
+ * tag; SP_ERR_CORRUPT, SP_ERR_STORE. Takes no lock: may be called from the hooks. */
+sp_err sp_feedlog_arrival_tag(sp_feedlog *log, uint64_t offset, char tag[SP_ARRIVAL_TAG_MAX]);
 
 /* Re-verify every stored chain from seq 1: links, signatures (one per run of up to 1024), and
  * that each chain ends at the recorded head. report (optional) is told each problem found.

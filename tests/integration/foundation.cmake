@@ -14,3 +14,6 @@ set_tests_properties(daemon_start_test PROPERTIES LABELS integration TIMEOUT 120
 add_test(NAME stream_test
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/stream_test.sh $<TARGET_FILE:simpul>)
 set_tests_properties(stream_test PROPERTIES LABELS integration TIMEOUT 120)
+add_test(NAME stream_topics_test
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/stream_topics_test.py $<TARGET_FILE:simpul>)
+set_tests_properties(stream_topics_test PROPERTIES LABELS integration TIMEOUT 120)
