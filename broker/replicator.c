@@ -23,6 +23,7 @@
  * still receive the message, so that it can be counted and answered. */
 #define RECV_MAX (2 * SP_MAX_BATCH_BYTES)
 #define KNOWN_ALL UINT64_MAX /* the peer does not keep this origin: never send it */
+#define ASK_WORKERS 2        /* threads sending sp_replicator_ask requests */
 
 /* One envelope, encoded once, shared by every peer queue it sits in. */
 typedef struct {
@@ -51,6 +52,25 @@ typedef struct peer {
     sp_peer_stats stats;
 } peer;
 
+/* One sp_replicator_ask waiting for a thread. */
+typedef struct ask_job {
+    struct ask_job *next;
+    char to[SP_MAX_ORIGIN + 1];
+    char *address;
+    uint8_t *req;
+    size_t n;
+    sp_ask_done done;
+    void *arg;
+} ask_job;
+
+/* An ask thread and the socket of the request it is sending (busy), which stop closes. */
+typedef struct {
+    struct sp_replicator *r;
+    pthread_t thread;
+    nng_socket sock;
+    int busy;
+} asker;
+
 struct sp_replicator {
     sp_replicator_config cfg;
     sp_replica_store store;
@@ -65,6 +85,12 @@ struct sp_replicator {
     atomic_int stopping;
     pthread_mutex_t slock;
     sp_server_stats sstats;
+    asker askers[ASK_WORKERS];
+    int n_askers;
+    pthread_mutex_t alock; /* guards the ask queue and askers[].sock/busy */
+    pthread_cond_t awake;
+    ask_job *ahead, *atail;
+    size_t alen;
 };
 
 /* ---- queue items and peer knowledge ---- */
@@ -633,6 +659,28 @@ static nng_msg *serve_pull(sp_replicator *r, peer *p, const Simpul__V1__PullRequ
     return m;
 }
 
+/* A blob request may come from any node of the federation, not only a peer: the hook checks
+ * who signed it. The broker only carries the bytes and counts what the hook says. */
+static nng_msg *serve_blob(sp_replicator *r, const char *from, const ProtobufCBinaryData *b) {
+    if (!r->cfg.blob_serve) {
+        count_server(r, &r->sstats.malformed);
+        return error_reply(r, "unknown request");
+    }
+    uint8_t *out = NULL;
+    size_t n = 0;
+    sp_err rv = r->cfg.blob_serve(r->cfg.blob_ctx, from ? from : "", b->data, b->len, &out, &n);
+    if (rv == SP_ERR_UNKNOWN_ORIGIN) count_server(r, &r->sstats.unknown_peer);
+    if (rv == SP_ERR_DECODE) count_server(r, &r->sstats.malformed);
+    if (!out) return error_reply(r, "out of memory");
+    Simpul__V1__PeerReply rep = SIMPUL__V1__PEER_REPLY__INIT;
+    rep.from = (char *)r->cfg.self;
+    rep.blob.data = out;
+    rep.blob.len = n;
+    nng_msg *m = pack_reply(&rep);
+    free(out);
+    return m;
+}
+
 static nng_msg *serve(sp_replicator *r, const nng_msg *in) {
     size_t len = nng_msg_len(in);
     count_server(r, &r->sstats.requests);
@@ -649,7 +697,9 @@ static nng_msg *serve(sp_replicator *r, const nng_msg *in) {
     }
     peer *p = req->from ? sp_strmap_get(&r->by_id, req->from) : NULL;
     nng_msg *m;
-    if (!p) {
+    if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_BLOB) {
+        m = serve_blob(r, req->from, &req->blob);
+    } else if (!p) {
         count_server(r, &r->sstats.unknown_peer);
         sp_log_warn("replica.unknown_peer", "from=%.64s", req->from ? req->from : "-");
         m = error_reply(r, "unknown peer");
@@ -783,6 +833,195 @@ static sp_err start_peer(sp_replicator *r, peer *p) {
     return SP_OK;
 }
 
+/* ---- asking any node (sp_replicator_ask) ---- */
+
+/* A REQ socket dialing j->address for one request; published in a->sock so that stop can
+ * close it under a request in flight. */
+static sp_err ask_open(asker *a, const ask_job *j, nng_tls_config **tls) {
+    sp_replicator *r = a->r;
+    nng_socket sock;
+    nng_dialer d;
+    if (nng_req0_open(&sock) != 0) return SP_ERR_NET;
+    nng_socket_set_ms(sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, (nng_duration)r->cfg.request_timeout_ms);
+    nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, (nng_duration)r->cfg.request_timeout_ms);
+    nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, RECV_MAX);
+    sp_err e = SP_OK;
+    int rv = nng_dialer_create(&d, sock, j->address);
+    if (rv == 0 && is_tls(j->address) &&
+        (e = tls_config(tls, NNG_TLS_MODE_CLIENT, &r->cfg, j->to)) == SP_OK)
+        rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, *tls);
+    if (rv == 0 && e == SP_OK) rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+    if (rv != 0 || e != SP_OK) {
+        sp_log_warn("replica.ask_dial", "to=%s url=%s error=\"%s\"", j->to, j->address,
+                    rv ? nng_strerror(rv) : sp_strerror(e));
+        nng_close(sock);
+        return SP_ERR_CONFIG;
+    }
+    pthread_mutex_lock(&r->alock);
+    int stopping = atomic_load(&r->stopping);
+    if (!stopping) {
+        a->sock = sock;
+        a->busy = 1;
+    }
+    pthread_mutex_unlock(&r->alock);
+    if (stopping) nng_close(sock);
+    return stopping ? SP_ERR_CLOSED : SP_OK;
+}
+
+/* Close the request's socket unless stop already did. */
+static void ask_close(asker *a) {
+    pthread_mutex_lock(&a->r->alock);
+    int busy = a->busy;
+    a->busy = 0;
+    pthread_mutex_unlock(&a->r->alock);
+    if (busy) nng_close(a->sock);
+}
+
+/* Send PeerRequest{blob} and give done the reply's blob bytes (or why there are none). */
+static void ask_exchange(asker *a, const ask_job *j) {
+    sp_replicator *r = a->r;
+    Simpul__V1__PeerRequest req;
+    simpul__v1__peer_request__init(&req);
+    req.from = (char *)r->cfg.self;
+    req.kind_case = SIMPUL__V1__PEER_REQUEST__KIND_BLOB;
+    req.blob.data = j->req;
+    req.blob.len = j->n;
+    nng_msg *m;
+    size_t len = simpul__v1__peer_request__get_packed_size(&req);
+    if (nng_msg_alloc(&m, len) != 0) {
+        j->done(j->arg, SP_ERR_NOMEM, NULL, 0);
+        return;
+    }
+    simpul__v1__peer_request__pack(&req, nng_msg_body(m));
+    int rv = nng_sendmsg(a->sock, m, 0);
+    if (rv != 0) nng_msg_free(m);
+    if (rv == 0) rv = nng_recvmsg(a->sock, &m, 0);
+    if (rv != 0) {
+        sp_err e = rv == NNG_ETIMEDOUT ? SP_ERR_TIMEOUT : rv == NNG_ECLOSED ? SP_ERR_CLOSED : SP_ERR_NET;
+        j->done(j->arg, e, NULL, 0);
+        return;
+    }
+    Simpul__V1__PeerReply *rep =
+        simpul__v1__peer_reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+    nng_msg_free(m);
+    if (!rep)
+        j->done(j->arg, SP_ERR_DECODE, NULL, 0);
+    else if (rep->error && rep->error[0])
+        j->done(j->arg, SP_ERR_REJECTED, (const uint8_t *)rep->error, strlen(rep->error));
+    else
+        j->done(j->arg, SP_OK, rep->blob.data, rep->blob.len);
+    if (rep) simpul__v1__peer_reply__free_unpacked(rep, NULL);
+}
+
+static void ask_job_free(ask_job *j) {
+    if (!j) return;
+    free(j->address);
+    free(j->req);
+    free(j);
+}
+
+static ask_job *ask_take(sp_replicator *r) {
+    pthread_mutex_lock(&r->alock);
+    while (!r->ahead && !atomic_load(&r->stopping)) pthread_cond_wait(&r->awake, &r->alock);
+    ask_job *j = atomic_load(&r->stopping) ? NULL : r->ahead;
+    if (j) {
+        r->ahead = j->next;
+        if (!r->ahead) r->atail = NULL;
+        r->alen--;
+    }
+    pthread_mutex_unlock(&r->alock);
+    return j;
+}
+
+static void *ask_main(void *arg) {
+    asker *a = arg;
+    ask_job *j;
+    while ((j = ask_take(a->r))) {
+        nng_tls_config *tls = NULL;
+        sp_err rv = ask_open(a, j, &tls);
+        if (rv == SP_OK) {
+            ask_exchange(a, j);
+            ask_close(a);
+        } else {
+            j->done(j->arg, rv, NULL, 0);
+        }
+        if (tls) nng_tls_config_free(tls);
+        ask_job_free(j);
+    }
+    return NULL;
+}
+
+sp_err sp_replicator_ask(sp_replicator *r, const char *to, const char *address, const uint8_t *req,
+                         size_t n, sp_ask_done done, void *arg) {
+    if (!r || !sp_node_id_valid(to) || !address || !done || n > SP_MAX_BATCH_BYTES)
+        return SP_ERR_INVAL;
+    ask_job *j = calloc(1, sizeof *j);
+    if (j) {
+        snprintf(j->to, sizeof j->to, "%s", to);
+        j->address = strdup(address);
+        j->req = malloc(n ? n : 1);
+    }
+    if (!j || !j->address || !j->req) {
+        ask_job_free(j);
+        return SP_ERR_NOMEM;
+    }
+    memcpy(j->req, req, n);
+    j->n = n;
+    j->done = done;
+    j->arg = arg;
+    pthread_mutex_lock(&r->alock);
+    sp_err rv = atomic_load(&r->stopping) || r->n_askers == 0 ? SP_ERR_CLOSED
+                : r->alen >= SP_ASK_QUEUE                    ? SP_ERR_TOO_BIG
+                                                             : SP_OK;
+    if (rv == SP_OK) {
+        if (r->atail)
+            r->atail->next = j;
+        else
+            r->ahead = j;
+        r->atail = j;
+        r->alen++;
+        pthread_cond_signal(&r->awake);
+    }
+    pthread_mutex_unlock(&r->alock);
+    if (rv != SP_OK) ask_job_free(j);
+    return rv;
+}
+
+static sp_err start_askers(sp_replicator *r) {
+    for (; r->n_askers < ASK_WORKERS; r->n_askers++) {
+        asker *a = &r->askers[r->n_askers];
+        a->r = r;
+        if (pthread_create(&a->thread, NULL, ask_main, a) != 0) return SP_ERR_NOMEM;
+    }
+    return SP_OK;
+}
+
+/* Wake the ask threads, abort the requests in flight, answer the queued ones with CLOSED. */
+static void stop_askers(sp_replicator *r) {
+    nng_socket busy[ASK_WORKERS];
+    int nb = 0;
+    pthread_mutex_lock(&r->alock);
+    pthread_cond_broadcast(&r->awake);
+    for (int i = 0; i < r->n_askers; i++)
+        if (r->askers[i].busy) {
+            busy[nb++] = r->askers[i].sock;
+            r->askers[i].busy = 0;
+        }
+    ask_job *q = r->ahead;
+    r->ahead = r->atail = NULL;
+    r->alen = 0;
+    pthread_mutex_unlock(&r->alock);
+    for (int i = 0; i < nb; i++) nng_close(busy[i]);
+    for (int i = 0; i < r->n_askers; i++) pthread_join(r->askers[i].thread, NULL);
+    while (q) {
+        ask_job *next = q->next;
+        q->done(q->arg, SP_ERR_CLOSED, NULL, 0);
+        ask_job_free(q);
+        q = next;
+    }
+}
+
 static void apply_defaults(sp_replicator_config *c) {
     if (!c->sync_interval_ms) c->sync_interval_ms = 10000;
     if (!c->request_timeout_ms) c->request_timeout_ms = 5000;
@@ -798,12 +1037,15 @@ sp_err sp_replicator_start(sp_replicator **out, const sp_replicator_config *cfg,
     apply_defaults(&r->cfg);
     r->store = *store;
     pthread_mutex_init(&r->slock, NULL);
+    pthread_mutex_init(&r->alock, NULL);
+    pthread_cond_init(&r->awake, NULL);
     sp_err rv = (r->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *r->peers)) ? SP_OK : SP_ERR_NOMEM;
     for (size_t i = 0; rv == SP_OK && i < cfg->n_peers; i++) {
         r->peers[i].cfg = cfg->peers[i];
         rv = sp_strmap_put(&r->by_id, cfg->peers[i].id, &r->peers[i], NULL);
         r->n_peers++;
     }
+    if (rv == SP_OK) rv = start_askers(r);
     if (rv == SP_OK && cfg->listen) rv = start_listener(r);
     for (size_t i = 0; rv == SP_OK && i < r->n_peers; i++) rv = start_peer(r, &r->peers[i]);
     if (rv != SP_OK) {
@@ -836,12 +1078,15 @@ static void stop_peer(peer *p) {
 void sp_replicator_stop(sp_replicator *r) {
     if (!r) return;
     atomic_store(&r->stopping, 1);
+    stop_askers(r);
     for (size_t i = 0; i < r->n_peers; i++) stop_peer(&r->peers[i]);
     if (r->rep_open) nng_close(r->rep);
     for (int i = 0; i < r->n_workers; i++) pthread_join(r->workers[i], NULL);
     if (r->tls_server) nng_tls_config_free(r->tls_server);
     sp_strmap_free(&r->by_id, NULL);
     free(r->peers);
+    pthread_cond_destroy(&r->awake);
+    pthread_mutex_destroy(&r->alock);
     pthread_mutex_destroy(&r->slock);
     free(r);
 }

@@ -10,6 +10,10 @@
  * - Serving: a REP socket answers peers' push, sync and pull requests. Requests from a node
  *   that is not a configured peer are refused and counted; malformed and oversized messages are
  *   counted and answered with an error; the link stays up.
+ * - Asking any node: sp_replicator_ask sends one opaque blob request (attachments, see
+ *   node/blob_wire.h) straight to a node of the federation that need not be a peer, on the
+ *   replicator's own threads; the REP socket hands such requests to the blob_serve hook, which
+ *   authenticates them itself (they are not limited to peers).
  *
  * Backpressure: every peer has its own thread, socket and bounded queue. A slow or dead peer
  * only fills its own queue; when full, the queue is dropped and the peer is repaired by
@@ -56,6 +60,15 @@ typedef struct {
     uint32_t request_timeout_ms;  /* one request to a peer; default 5000 */
     size_t push_batch;            /* envelopes per message; default 1000 */
     size_t queue_limit;           /* envelopes queued per peer; default 100000 */
+    /* Serves PeerRequest.blob: req[0..n) from node `from` (unverified: any node of the
+     * federation may ask, so the hook authenticates the request itself). On return *reply is
+     * the encoded answer (malloc'ed; the replicator frees it) or NULL when out of memory. The
+     * result says how the request is counted: SP_ERR_UNKNOWN_ORIGIN (an unknown requester or a
+     * wrong signature: unknown_peer), SP_ERR_DECODE (malformed), anything else is not counted
+     * here. NULL: blob requests are refused as unknown requests. Runs on the server threads. */
+    sp_err (*blob_serve)(void *ctx, const char *from, const uint8_t *req, size_t n, uint8_t **reply,
+                         size_t *reply_len);
+    void *blob_ctx;
 } sp_replicator_config;
 
 /* Counters of one peer link. */
@@ -94,6 +107,23 @@ void sp_replicator_stop(sp_replicator *r);
 void sp_replicator_offer(sp_replicator *r, const sp_envelope *const *envs, size_t n);
 /* Ask every peer thread to run anti-entropy now. */
 void sp_replicator_sync_now(sp_replicator *r);
+
+/* The answer to one sp_replicator_ask, called exactly once on a replicator thread: SP_OK with
+ * the reply's blob bytes (borrowed for the call), SP_ERR_NET / SP_ERR_TIMEOUT (the node was not
+ * reached, or did not answer, within request_timeout_ms), SP_ERR_REJECTED (it refused the
+ * request itself: reply holds its error text, NUL-terminated), SP_ERR_DECODE (an undecodable
+ * answer), SP_ERR_CLOSED (the replicator stopped first), SP_ERR_CONFIG (bad URL or TLS files). */
+typedef void (*sp_ask_done)(void *arg, sp_err rv, const uint8_t *reply, size_t n);
+
+#define SP_ASK_QUEUE 64 /* requests waiting for an ask thread */
+
+/* Send one blob request, req[0..n) (copied), as PeerRequest.blob directly to node `to` at
+ * `address` — any node of the federation, peer or not, with the peer links' TLS settings (the
+ * server's certificate must name `to`) — and hand the answer to done. Never blocks on the
+ * network. SP_ERR_TOO_BIG when SP_ASK_QUEUE requests already wait, SP_ERR_CLOSED when stopping,
+ * SP_ERR_INVAL for a bad argument, SP_ERR_NOMEM; done is then never called. Thread-safe. */
+sp_err sp_replicator_ask(sp_replicator *r, const char *to, const char *address, const uint8_t *req,
+                         size_t n, sp_ask_done done, void *arg);
 
 /* Snapshot of the counters: *peers is a fresh array of n peers (caller frees). */
 sp_err sp_replicator_stats(sp_replicator *r, sp_peer_stats **peers, size_t *n,
