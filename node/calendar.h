@@ -18,9 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/sla.h"
+#include "node/days.h"
+#include "node/sla_policy.h"
 #include "schemas/err.h"
 #include "topology/diag.h"
+
+typedef struct sp_calendar sp_calendar;
 
 typedef enum { SP_HOLIDAY_LIBUR = 0, SP_HOLIDAY_CUTI_BERSAMA = 1 } sp_holiday_kind;
 
