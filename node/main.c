@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "node/cli.h"
-#include "schemas/err.h"
 #include "topology/topology.h"
 
 #ifndef SIMPUL_VERSION
@@ -29,17 +28,6 @@ static const char usage[] =
     "\n"
     "Run 'simpul <command> --help' for a command's options.\n"
     "Exit codes: 0 success, 1 error, 2 usage error, 3 verification found problems.\n";
-
-int sp_cli_fail(const char *what, int e) {
-    fprintf(stderr, "simpul: %s: %s\n", what, sp_strerror((sp_err)e));
-    return SP_EXIT_ERROR;
-}
-
-int sp_cli_wants_help(int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
-    return 0;
-}
 
 int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
