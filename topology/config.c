@@ -55,15 +55,6 @@ typedef struct {
     int seen[N_KEYS];
 } walk;
 
-static void report(walk *w, const sp__ynode *at, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    sp__diag_add(w->d, 0, at->src->name, at->src->idx, at->line, at->col, "%s", msg);
-}
-
 static const char *resolve(walk *w, const char *p) {
     if (p[0] == '/' || !w->box->dir[0]) return p;
     size_t n = strlen(w->box->dir) + strlen(p) + 2;
@@ -83,7 +74,7 @@ static int url_ok(const char *u) {
 static void set_value(walk *w, const key_spec *k, const sp__ynode *v) {
     char *base = (char *)&w->box->cfg;
     if (v->type != SP__Y_SCALAR) {
-        report(w, v, "'%s' must be a string, not %s", k->key, sp__ytype_name(v));
+        sp__report(w->d, 0, v, "'%s' must be a string, not %s", k->key, sp__ytype_name(v));
         return;
     }
     const char *s = v->str;
@@ -92,22 +83,22 @@ static void set_value(walk *w, const key_spec *k, const sp__ynode *v) {
     case K_UINT: {
         unsigned long n = strtoul(s, &end, 10);
         if (!*s || *end || n > UINT32_MAX || s[0] == '-')
-            report(w, v, "'%s' must be a whole number, got '%s'", k->key, s);
+            sp__report(w->d, 0, v, "'%s' must be a whole number, got '%s'", k->key, s);
         else
             *(uint32_t *)(base + k->offset) = (uint32_t)n;
         return;
     }
     case K_KEEP:
         if (strcmp(s, "all") != 0 && strcmp(s, "region") != 0)
-            report(w, v, "'keep' must be 'all' or 'region', got '%s'", s);
+            sp__report(w->d, 0, v, "'keep' must be 'all' or 'region', got '%s'", s);
         *(int *)(base + k->offset) = strcmp(s, "region") != 0;
         return;
     case K_LEVEL:
         if (strcmp(s, "debug") && strcmp(s, "info") && strcmp(s, "warn") && strcmp(s, "error"))
-            report(w, v, "'log_level' must be debug, info, warn or error, got '%s'", s);
+            sp__report(w->d, 0, v, "'log_level' must be debug, info, warn or error, got '%s'", s);
         break;
     case K_URL:
-        if (!url_ok(s)) report(w, v, "'%s' is not a valid address: '%s'", k->key, s);
+        if (!url_ok(s)) sp__report(w->d, 0, v, "'%s' is not a valid address: '%s'", k->key, s);
         break;
     case K_PATH: s = resolve(w, s); break;
     case K_STR: break;
@@ -131,9 +122,9 @@ static void walk_map(walk *w, const sp__ynode *map, const char *section) {
         size_t s = 0;
         while (!section && s < sizeof sections / sizeof *sections && strcmp(sections[s], k->str)) s++;
         if (section || s == sizeof sections / sizeof *sections)
-            report(w, k, "unknown key '%s'%s%s", k->str, section ? " in " : "", section ? section : "");
+            sp__report(w->d, 0, k, "unknown key '%s'%s%s", k->str, section ? " in " : "", section ? section : "");
         else if (v->type != SP__Y_MAP)
-            report(w, v, "'%s' must be a mapping, not %s", k->str, sp__ytype_name(v));
+            sp__report(w->d, 0, v, "'%s' must be a mapping, not %s", k->str, sp__ytype_name(v));
         else
             walk_map(w, v, sections[s]);
     }
@@ -142,13 +133,13 @@ static void walk_map(walk *w, const sp__ynode *map, const char *section) {
 static void check_required(walk *w, const sp__ynode *root) {
     for (size_t j = 0; j < N_KEYS; j++)
         if (keys[j].required && !w->seen[j])
-            report(w, root, "missing required key '%s%s%s'", keys[j].section ? keys[j].section : "",
+            sp__report(w->d, 0, root, "missing required key '%s%s%s'", keys[j].section ? keys[j].section : "",
                    keys[j].section ? "." : "", keys[j].key);
     const sp_node_config *c = &w->box->cfg;
     const char *urls[] = {c->listen_peer, c->listen_stream, c->listen_replay};
     for (size_t i = 0; i < 3; i++)
         if (urls[i] && !strncmp(urls[i], "tls+", 4) && (!c->tls_cert || !c->tls_ca))
-            report(w, root, "'%s' uses TLS: 'tls.cert' and 'tls.ca' are required", urls[i]);
+            sp__report(w->d, 0, root, "'%s' uses TLS: 'tls.cert' and 'tls.ca' are required", urls[i]);
 }
 
 static sp_err parse(config_box *box, const char *name, const char *buf, size_t len,

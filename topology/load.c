@@ -81,15 +81,6 @@ typedef struct loadctx {
     int incomplete; /* a file could not be read or parsed */
 } loadctx;
 
-void sp__report(sp__diags *d, int warning, const sp__ynode *at, const char *fmt, ...) {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    sp__diag_add(d, warning, at->src->name, at->src->idx, at->line, at->col, "%s", msg);
-}
-
 /* ---- schema of one mapping ---- */
 
 static size_t edit_distance(const char *a, const char *b) {

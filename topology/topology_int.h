@@ -63,12 +63,6 @@ struct sp_topology {
     size_t n_files;
 };
 
-/* Reports an error (warning != 0: a warning) at the position of YAML node `at`. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-void sp__report(sp__diags *d, int warning, const sp__ynode *at, const char *fmt, ...);
-
 /* Validates raw nodes and routes (borrowed) and fills the empty topology t (its arena owns
  * everything it keeps). root locates whole-topology errors; complete is 0 when some file could
  * not be parsed (then a missing national node is not worth a message). Errors go to d; returns

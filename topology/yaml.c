@@ -6,6 +6,8 @@
  */
 #include "topology/yaml.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -243,4 +245,13 @@ sp_err sp__yaml_parse(const sp__ynode **root, const sp__src *src, const char *bu
     if (rv == SP_OK && b.bad) rv = SP_ERR_CONFIG;
     if (rv == SP_OK) *root = b.root;
     return rv;
+}
+
+void sp__report(sp__diags *d, int warning, const sp__ynode *at, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sp__diag_add(d, warning, at->src->name, at->src->idx, at->line, at->col, "%s", msg);
 }

@@ -50,4 +50,10 @@ sp_err sp__yaml_parse(const sp__ynode **root, const sp__src *src, const char *bu
 /* "a string", "a sequence", "a mapping": for messages about a node of the wrong type. */
 const char *sp__ytype_name(const sp__ynode *n);
 
+/* Reports an error (warning != 0: a warning) at the position of YAML node `at`. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+void sp__report(sp__diags *d, int warning, const sp__ynode *at, const char *fmt, ...);
+
 #endif
