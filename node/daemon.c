@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "broker/log.h"
+#include "node/blob_fetch.h"
 #include "node/control.h"
 #include "node/http.h"
 #include "node/calendar.h"
@@ -160,7 +161,8 @@ static sp_err start_replication(sp_daemon *d) {
         .self = d->parts.self->id, .listen = d->cfg->listen_peer, .peers = d->peers,
         .n_peers = d->n_peers, .tls_cert_key_file = d->cfg->tls_cert, .tls_ca_file = d->cfg->tls_ca,
         .sync_interval_ms = d->cfg->sync_interval_ms, .request_timeout_ms = d->cfg->request_timeout_ms,
-        .push_batch = d->cfg->push_batch, .queue_limit = d->cfg->queue_limit};
+        .push_batch = d->cfg->push_batch, .queue_limit = d->cfg->queue_limit,
+        .blob_serve = sp_blob_serve, .blob_ctx = &d->parts}; /* attachments: node/blob_fetch.h */
     sp_feedlog_hooks hooks = {on_stage, on_committed, d};
     sp_feedlog_set_hooks(d->log, &hooks);
     return sp_replicator_start(&d->rep, &rc, &d->ops);
