@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "broker/hlc.h"
+#include "node/blob_fetch.h"
 #include "node/blobs.h"
 #include "node/http_int.h"
 #include "node/view.h"
@@ -164,19 +165,70 @@ static const Simpul__V1__Attachment *find_attachment(const Simpul__V1__Complaint
     return NULL;
 }
 
-static void send_blob(sp_http_req *r, const Simpul__V1__Attachment *a,
-                      const uint8_t sha[SP_HASH_LEN]) {
+/* A read waiting for the intake node (node/blob_fetch.h): answered on a replicator thread. */
+typedef struct {
+    sp_http_req *r;
+    char media_type[SP_INTAKE_MEDIA_MAX + 1];
+    char intake[SP_MAX_ORIGIN + 1];
+} blob_wait;
+
+static const char *media_type(const Simpul__V1__Attachment *a) {
+    return a->media_type && *a->media_type ? a->media_type : "application/octet-stream";
+}
+
+static void on_fetched(void *arg, sp_err rv, const uint8_t *blob, size_t n, const char *why) {
+    blob_wait *w = arg;
+    if (rv == SP_OK)
+        sp_http_reply(w->r, 200, w->media_type, blob, n);
+    else if (rv == SP_ERR_FORBIDDEN)
+        sp_http_error(w->r, 403, "forbidden", "the intake node %s refused: %s", w->intake, why);
+    else if (rv == SP_ERR_NOT_FOUND)
+        sp_http_error(w->r, 404, "not_found", "the intake node %s: %s", w->intake, why);
+    else /* not reached, or an answer that failed our checks (logged): try again later */
+        sp_http_error(w->r, 503, "unavailable", "the attachment could not be fetched from %s: %s",
+                      w->intake, why);
+    free(w);
+}
+
+/* Not stored here: fetch it from the intake node when this node may. On success the request
+ * belongs to the fetch (answered by on_fetched, perhaps before this returns). */
+static void fetch_blob(sp_http_req *r, const sp_complaint_state *s, const sp_complaint_events *e,
+                       const Simpul__V1__Attachment *a, const uint8_t sha[SP_HASH_LEN]) {
+    blob_wait *w = calloc(1, sizeof *w);
+    if (!w) {
+        sp_http_internal_error(r, SP_ERR_NOMEM, "attachment");
+        return;
+    }
+    w->r = r;
+    snprintf(w->media_type, sizeof w->media_type, "%s", media_type(a));
+    snprintf(w->intake, sizeof w->intake, "%s", s->intake);
+    sp_err rv = sp_blob_fetch(r->srv->p, s, e, sha, on_fetched, w);
+    if (rv == SP_OK) return;
+    free(w);
+    if (rv == SP_ERR_FORBIDDEN && sp_view_is_intake(r->srv->p, s))
+        sp_http_error(r, 404, "not_found", "the attachment is not stored at this node");
+    else if (rv == SP_ERR_FORBIDDEN)
+        sp_http_error(r, 404, "not_found",
+                      "attachments of %s are kept by its intake node %s, which gives them only "
+                      "to the nodes handling the complaint",
+                      s->id, s->intake);
+    else if (rv == SP_ERR_TOO_BIG)
+        sp_http_error(r, 503, "overloaded", "too many attachment fetches waiting; retry shortly");
+    else
+        sp_http_internal_error(r, rv, "attachment fetch");
+}
+
+static void send_blob(sp_http_req *r, const sp_complaint_state *s, const sp_complaint_events *e,
+                      const Simpul__V1__Attachment *a, const uint8_t sha[SP_HASH_LEN]) {
     uint8_t *data = NULL;
     size_t n = 0;
     sp_err rv = sp_blob_get(r->srv->p->cfg->data, sha, SP_INTAKE_ATTACH_BYTES, &data, &n);
     if (rv == SP_ERR_NOT_FOUND)
-        sp_http_error(r, 404, "not_found", "the attachment is not stored at this node");
+        fetch_blob(r, s, e, a, sha);
     else if (rv != SP_OK)
         sp_http_internal_error(r, rv, "attachment");
     else
-        sp_http_reply(r, 200,
-                      a->media_type && *a->media_type ? a->media_type : "application/octet-stream",
-                      data, n);
+        sp_http_reply(r, 200, media_type(a), data, n);
     free(data);
 }
 
@@ -204,7 +256,7 @@ void sp__http_attachment_get(sp_http_req *r) {
     else if (!a)
         sp_http_error(r, 404, "not_found", "complaint %s has no such attachment", s.id);
     else
-        send_blob(r, a, sha);
+        send_blob(r, &s, &e, a, sha); /* r may be answered and gone from here on */
     if (c) simpul__v1__complaint_content__free_unpacked(c, NULL);
     sp_view_events_free(&e);
     sp_state_clear(&s);
@@ -268,7 +320,7 @@ static void o311_content(json_t *o, sp_http_req *r, const sp_complaint_state *s,
             json_object_set_new(o, "lat", json_real(c->lat));
             json_object_set_new(o, "long", json_real(c->lon));
         }
-        if (c->n_attachments && sp_view_is_intake(r->srv->p, s)) {
+        if (c->n_attachments && sp_blob_served_here(r->srv->p, s, &e)) { /* fetched if need be */
             char url[512], hex[2 * SP_HASH_LEN + 1];
             sp_hex(c->attachments[0]->sha256.data,
                    c->attachments[0]->sha256.len == SP_HASH_LEN ? SP_HASH_LEN : 0, hex);
