@@ -15,6 +15,7 @@
 #include "broker/hlc.h"
 #include "broker/log.h"
 #include "broker/strmap.h"
+#include "broker/tls_probe.h"
 #include "schemas/simpul.pb-c.h"
 
 #define SERVER_WORKERS 2
@@ -24,6 +25,8 @@
 #define RECV_MAX (2 * SP_MAX_BATCH_BYTES)
 #define KNOWN_ALL UINT64_MAX /* the peer does not keep this origin: never send it */
 #define ASK_WORKERS 2        /* threads sending sp_replicator_ask requests */
+#define TLS_RELOG_MS (10 * 60 * 1000) /* a TLS refusal that goes on is logged again this often */
+#define TLS_PROBE_MAX_MS 3000        /* the diagnosis must not hold a peer thread (or stop) long */
 
 /* One envelope, encoded once, shared by every peer queue it sits in. */
 typedef struct {
@@ -40,7 +43,9 @@ typedef struct peer {
     pthread_t thread;
     int started;
     nng_socket sock;
+    nng_dialer dialer;
     nng_tls_config *tls;
+    uint64_t auth_seen; /* NNG's count of failed handshakes at the last look (peer thread) */
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t wake;
     qitem **queue; /* ring of queue_limit items */
@@ -49,6 +54,7 @@ typedef struct peer {
     uint64_t next_sync_ms;
     sp_strmap known; /* origin -> uint64_t *: the peer holds that origin up to this seq */
     sp_strmap pulling; /* origin -> uint64_t *: when the peer last pulled it from us (ms) */
+    uint64_t tls_logged_ms; /* when this failure streak's TLS refusal was logged, 0: not yet */
     sp_peer_stats stats;
 } peer;
 
@@ -79,6 +85,10 @@ struct sp_replicator {
     sp_strmap by_id; /* peer id -> peer * */
     nng_socket rep;
     int rep_open;
+    nng_listener listener;
+    int listen_tls;
+    _Atomic uint64_t listen_checked_ms;
+    uint64_t listen_auth_seen, listen_logged_ms; /* under slock */
     nng_tls_config *tls_server;
     pthread_t workers[SERVER_WORKERS];
     int n_workers;
@@ -254,6 +264,7 @@ static sp_err request(peer *p, Simpul__V1__PeerRequest *req, Simpul__V1__PeerRep
     pthread_mutex_lock(&p->lock);
     p->stats.last_contact_ms = sp_wall_ms();
     p->stats.connected = 1;
+    p->tls_logged_ms = 0;
     pthread_mutex_unlock(&p->lock);
     return SP_OK;
 }
@@ -485,12 +496,116 @@ static sp_err push_items(peer *p, qitem **items, size_t n) {
     return rv;
 }
 
+/* ---- TLS refusals ---- */
+
+static int is_tls(const char *url);
+
+/* The statistics scope of dialer or listener `id` (kind "dialer" or "listener") in a snapshot.
+ * Our own walk: NNG 1.5's nng_stat_find_dialer/_listener return the first endpoint of the
+ * process whatever its id. */
+static nng_stat *find_endpoint(nng_stat *s, const char *kind, int id) {
+    for (; s; s = nng_stat_next(s)) {
+        if (nng_stat_type(s) != NNG_STAT_SCOPE) continue;
+        nng_stat *c = nng_stat_child(s), *found = NULL;
+        if (strcmp(nng_stat_name(s), kind) == 0) {
+            while (c && (nng_stat_type(c) != NNG_STAT_ID || strcmp(nng_stat_name(c), "id") != 0))
+                c = nng_stat_next(c);
+            if (c && nng_stat_value(c) == (uint64_t)id) return s;
+        } else if ((found = find_endpoint(c, kind, id))) {
+            return found;
+        }
+    }
+    return NULL;
+}
+
+/* NNG's count of failed TLS handshakes of one dialer or listener: its statistic "auth"
+ * (NNG_ECRYPTO or NNG_EPEERAUTH, which is what every refused certificate gives). NNG calls
+ * nobody when a handshake fails, so this counter is the only trace it leaves. 0 when NNG keeps
+ * no statistics. */
+static uint64_t auth_errors(const char *kind, int id) {
+    nng_stat *root;
+    if (id <= 0 || nng_stats_get(&root) != 0) return 0;
+    nng_stat *ep = find_endpoint(root, kind, id);
+    nng_stat *s = ep ? nng_stat_find(ep, "auth") : NULL;
+    uint64_t v = s ? nng_stat_value(s) : 0;
+    nng_stats_free(root);
+    return v;
+}
+
+/* Why handshakes with p fail, in one sentence: NNG cannot say, so ask broker/tls_probe.h. */
+static void tls_reason(peer *p, char *out, size_t cap) {
+    sp_replicator *r = p->r;
+    sp_tls_probe_result res;
+    uint32_t t = r->cfg.request_timeout_ms < TLS_PROBE_MAX_MS ? r->cfg.request_timeout_ms : TLS_PROBE_MAX_MS;
+    sp_err rv = sp_tls_probe(p->cfg.address, r->cfg.tls_cert_key_file, r->cfg.tls_ca_file, p->cfg.id,
+                             t, &res);
+    if (rv != SP_OK)
+        snprintf(out, cap, "TLS handshake failed (NNG: crypto or peer authentication error); no "
+                 "diagnosis: %s", sp_strerror(rv));
+    else if (res.verdict == SP_TLS_PROBE_PEER_CERT)
+        snprintf(out, cap, "the certificate of %s was refused: %s", p->cfg.id, res.reason);
+    else if (res.verdict == SP_TLS_PROBE_OUR_CERT)
+        snprintf(out, cap, "%s %s", p->cfg.id, res.reason);
+    else
+        snprintf(out, cap, "TLS handshake failed (NNG: crypto or peer authentication error); %s",
+                 res.reason);
+}
+
+/* After a failed request: did TLS handshakes with p fail meanwhile? Count them, and say why at
+ * the start of a failure streak and every TLS_RELOG_MS while it lasts. Returns how many failed
+ * since the last look. Peer thread only. */
+static uint64_t check_tls_refusals(peer *p) {
+    if (!is_tls(p->cfg.address)) return 0;
+    uint64_t seen = auth_errors("dialer", nng_dialer_id(p->dialer));
+    uint64_t n = seen > p->auth_seen ? seen - p->auth_seen : 0;
+    p->auth_seen = seen;
+    if (n == 0) return 0;
+    uint64_t now = sp_wall_ms();
+    pthread_mutex_lock(&p->lock);
+    p->stats.tls_refused += n;
+    uint64_t total = p->stats.tls_refused;
+    int quiet = p->tls_logged_ms && now < p->tls_logged_ms + TLS_RELOG_MS;
+    if (!quiet) p->tls_logged_ms = now;
+    pthread_mutex_unlock(&p->lock);
+    if (quiet || atomic_load(&p->r->stopping)) return n;
+    char reason[512];
+    tls_reason(p, reason, sizeof reason);
+    sp_log_warn("replica.tls_refused", "peer=%s address=%s handshakes=%llu reason=\"%s\"", p->cfg.id,
+                p->cfg.address, (unsigned long long)total, reason);
+    return n;
+}
+
+/* The serving side: handshakes of dialing nodes that failed. NNG does not say which node, nor
+ * whose certificate was refused, so the line says so; the dialing node logs the reason. At most
+ * one look per second, whichever thread asks. */
+static void check_listener_tls(sp_replicator *r) {
+    uint64_t now = sp_wall_ms(), last = atomic_load(&r->listen_checked_ms);
+    if (!r->listen_tls || now < last + 1000 ||
+        !atomic_compare_exchange_strong(&r->listen_checked_ms, &last, now))
+        return;
+    uint64_t seen = auth_errors("listener", nng_listener_id(r->listener));
+    pthread_mutex_lock(&r->slock);
+    uint64_t n = seen > r->listen_auth_seen ? seen - r->listen_auth_seen : 0;
+    r->listen_auth_seen = seen;
+    r->sstats.tls_refused += n;
+    uint64_t total = r->sstats.tls_refused;
+    int log = n && (!r->listen_logged_ms || now >= r->listen_logged_ms + TLS_RELOG_MS);
+    if (log) r->listen_logged_ms = now;
+    pthread_mutex_unlock(&r->slock);
+    if (log)
+        sp_log_warn("replica.tls_refused", "listen=%s handshakes=%llu reason=\"TLS handshakes of "
+                    "dialing nodes failed (NNG: crypto or peer authentication error): their "
+                    "certificate was refused here, or they refused ours; NNG does not say which "
+                    "node, the dialing node's log says why\"", r->cfg.listen, (unsigned long long)total);
+}
+
 /* After a failure: forget the queue (the store has it all), sync when back, back off. */
 static void peer_failed(peer *p, sp_err why, unsigned *backoff_ms) {
+    uint64_t refused = check_tls_refusals(p);
     pthread_mutex_lock(&p->lock);
     if (p->stats.connected || p->stats.failures == 0)
         sp_log_warn("replica.peer_down", "peer=%s address=%s error=%s", p->cfg.id, p->cfg.address,
-                    sp_errname(why));
+                    refused ? "TLS_REFUSED" : sp_errname(why));
     p->stats.connected = 0;
     p->stats.failures++;
     queue_drop(p);
@@ -512,6 +627,7 @@ static void *peer_main(void *arg) {
     while (items && !atomic_load(&r->stopping)) {
         int sync_due;
         size_t n = take_work(p, items, &sync_due);
+        check_listener_tls(r);
         sp_err rv = SP_OK;
         if (sync_due && !atomic_load(&r->stopping)) rv = peer_sync(p);
         if (rv == SP_OK && n > 0) rv = push_items(p, items, n);
@@ -777,7 +893,7 @@ static sp_err tls_config(nng_tls_config **out, nng_tls_mode mode, const sp_repli
 }
 
 static sp_err start_listener(sp_replicator *r) {
-    nng_listener l;
+    nng_listener l = NNG_LISTENER_INITIALIZER;
     int rv = nng_rep0_open(&r->rep);
     if (rv != 0) return SP_ERR_NET;
     r->rep_open = 1;
@@ -786,10 +902,12 @@ static sp_err start_listener(sp_replicator *r) {
         sp_log_error("replica.listen", "url=%s error=\"%s\"", r->cfg.listen, nng_strerror(rv));
         return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? SP_ERR_CONFIG : SP_ERR_NET;
     }
+    r->listener = l;
     if (is_tls(r->cfg.listen)) {
         sp_err e = tls_config(&r->tls_server, NNG_TLS_MODE_SERVER, &r->cfg, NULL);
         if (e != SP_OK) return e;
         nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, r->tls_server);
+        r->listen_tls = 1;
     }
     if ((rv = nng_listener_start(l, 0)) != 0) {
         sp_log_error("replica.listen", "url=%s error=\"%s\"", r->cfg.listen, nng_strerror(rv));
@@ -801,7 +919,7 @@ static sp_err start_listener(sp_replicator *r) {
 }
 
 static sp_err start_peer(sp_replicator *r, peer *p) {
-    nng_dialer d;
+    nng_dialer d = NNG_DIALER_INITIALIZER;
     p->r = r;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
@@ -817,6 +935,7 @@ static sp_err start_peer(sp_replicator *r, peer *p) {
     nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 5000);
     nng_socket_set_size(p->sock, NNG_OPT_RECVMAXSZ, RECV_MAX);
     int rv = nng_dialer_create(&d, p->sock, p->cfg.address);
+    p->dialer = d;
     if (rv == 0 && is_tls(p->cfg.address)) {
         sp_err e = tls_config(&p->tls, NNG_TLS_MODE_CLIENT, &r->cfg, p->cfg.id);
         if (e != SP_OK) return e;
@@ -1093,6 +1212,7 @@ void sp_replicator_stop(sp_replicator *r) {
 
 sp_err sp_replicator_stats(sp_replicator *r, sp_peer_stats **peers, size_t *n,
                            sp_server_stats *server) {
+    check_listener_tls(r);
     sp_vv_entry *vv;
     size_t nvv;
     sp_err rv = r->store.heads(r->store.ctx, &vv, &nvv);

@@ -15,6 +15,11 @@
  *   replicator's own threads; the REP socket hands such requests to the blob_serve hook, which
  *   authenticates them itself (they are not limited to peers).
  *
+ * TLS refusals: NNG retries a refused handshake by itself and tells nobody, so a peer whose
+ * certificate is refused would only show as timeouts. Each peer thread reads NNG's count of
+ * failed handshakes after a failure; when it grew, it logs replica.tls_refused with the reason
+ * (broker/tls_probe.h finds it) and counts it in sp_peer_stats.tls_refused.
+ *
  * Backpressure: every peer has its own thread, socket and bounded queue. A slow or dead peer
  * only fills its own queue; when full, the queue is dropped and the peer is repaired by
  * anti-entropy from the store later. Offering never blocks on the network.
@@ -83,6 +88,8 @@ typedef struct {
     uint64_t queued, queue_dropped;
     uint64_t sync_rounds, failures;
     uint64_t rejects[SP_ERR__COUNT]; /* envelopes from this peer rejected, by reason */
+    uint64_t tls_refused;          /* TLS handshakes with the peer that failed (a certificate
+                                      refused, by us or by it: see the replica.tls_refused log) */
 } sp_peer_stats;
 
 /* Counters of the serving side. */
@@ -91,6 +98,7 @@ typedef struct {
     uint64_t unknown_peer;   /* requests from a node that is not our peer */
     uint64_t malformed;      /* undecodable requests */
     uint64_t oversized;      /* requests over SP_MAX_BATCH_BYTES (larger ones NNG drops) */
+    uint64_t tls_refused;    /* TLS handshakes of dialing nodes that failed */
 } sp_server_stats;
 
 typedef struct sp_replicator sp_replicator;

@@ -9,9 +9,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -326,6 +328,86 @@ static void test_scoped_node_keeps_only_its_origins(void **state) {
     teardown_all();
 }
 
+/* ---- what an operator reads: the log, captured from stderr ---- */
+
+typedef struct {
+    char path[300];
+    int saved; /* the real stderr */
+} log_capture;
+
+static log_capture *capturing; /* released by the teardown if a test fails while capturing */
+
+/* stderr into DIR/../<name>.log until release_log (a failed test leaves the file behind). */
+static void capture_log(log_capture *c, const char *dir, const char *name) {
+    snprintf(c->path, sizeof c->path, "%s/../%s.log", dir, name);
+    int fd = open(c->path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    c->saved = dup(2);
+    assert_true(c->saved >= 0 && dup2(fd, 2) == 2);
+    close(fd);
+    sp_log_set_level(SP_LOG_WARN);
+    capturing = c;
+}
+
+static void release_log(log_capture *c) {
+    capturing = NULL;
+    sp_log_set_level(SP_LOG_ERROR);
+    fflush(stderr);
+    dup2(c->saved, 2);
+    close(c->saved);
+    unlink(c->path);
+}
+
+/* The first captured line containing every one of the NULL-terminated needles, waiting up to
+ * 10 s for it; "" when none came. */
+static const char *log_line(log_capture *c, char *buf, size_t cap, ...) {
+    for (int tries = 0; tries < 100; tries++, sp_test_sleep_ms(100)) {
+        FILE *f = fopen(c->path, "r");
+        while (f && fgets(buf, (int)cap, f)) {
+            va_list ap;
+            va_start(ap, cap);
+            const char *needle;
+            int all = 1;
+            while ((needle = va_arg(ap, const char *))) all = all && strstr(buf, needle);
+            va_end(ap);
+            if (all) {
+                fclose(f);
+                return buf;
+            }
+        }
+        if (f) fclose(f);
+    }
+    buf[0] = '\0';
+    return buf;
+}
+
+/* After a failed assertion too: the real stderr back, the nodes stopped (the log file stays
+ * for reading). */
+static int teardown_capture(void **state) {
+    if (capturing) {
+        fflush(stderr);
+        dup2(capturing->saved, 2);
+        close(capturing->saved);
+        fprintf(stderr, "log kept in %s\n", capturing->path);
+        capturing = NULL;
+        sp_log_set_level(SP_LOG_ERROR);
+    }
+    teardown_all();
+    return 0;
+}
+
+static uint64_t tls_refused_of(tnode *t, const char *peer_id) {
+    sp_peer_stats *ps;
+    size_t np;
+    uint64_t v = 0;
+    assert_int_equal(sp_replicator_stats(t->rep, &ps, &np, NULL), SP_OK);
+    for (size_t i = 0; i < np; i++)
+        if (strcmp(ps[i].id, peer_id) == 0) v = ps[i].tls_refused;
+    free(ps);
+    return v;
+}
+
 static void test_tls_link_works_and_unknown_certificate_is_refused(void **state) {
     tnode *k = add_node("kota-3577"), *p = add_node("prov-35"), *rogue = add_node("kota-3578");
     use_tls(k, "federation", "kota-3577");
@@ -334,13 +416,24 @@ static void test_tls_link_works_and_unknown_certificate_is_refused(void **state)
     link_nodes(k, p);
     rogue->peers[rogue->n_peers++] = (sp_peer_config){p->id, p->url};
     p->peers[p->n_peers++] = (sp_peer_config){rogue->id, rogue->url};
+    log_capture log;
+    capture_log(&log, p->dir, "tls-unknown-ca");
     start_node(k);
     start_node(p);
     start_node(rogue);
     author(k, 50);
     author(rogue, 5);
     assert_true(wait_head(p, "kota-3577", 50));
-    sp_test_sleep_ms(1500);
+    /* The province refuses the rogue's certificate, and its log says so and why, not just that
+     * requests time out; the rogue, which trusts another CA, says the same of the province's. */
+    char line[1024];
+    log_line(&log, line, sizeof line, "msg=replica.tls_refused", "peer=kota-3578", NULL);
+    assert_non_null(strstr(line, "the certificate of kota-3578 was refused: not signed by the federation CA"));
+    log_line(&log, line, sizeof line, "msg=replica.tls_refused", "peer=prov-35", NULL);
+    assert_non_null(strstr(line, "the certificate of prov-35 was refused: not signed by the federation CA"));
+    assert_true(tls_refused_of(p, "kota-3578") > 0);
+    assert_int_equal(tls_refused_of(p, "kota-3577"), 0);
+    release_log(&log);
     assert_int_equal(sp_feedlog_head(p->log, "kota-3578", NULL), 0);
     sp_peer_stats *ps;
     size_t np;
@@ -348,6 +441,24 @@ static void test_tls_link_works_and_unknown_certificate_is_refused(void **state)
     assert_int_equal(ps[0].connected, 0);
     assert_int_equal(ps[0].last_contact_ms, 0);
     free(ps);
+    teardown_all();
+}
+
+static void test_tls_certificate_for_another_node_is_refused_by_name(void **state) {
+    tnode *p = add_node("prov-35"), *impostor = add_node("kota-3579");
+    use_tls(p, "federation", "prov-35");
+    use_tls(impostor, "federation", "kota-3580"); /* our CA, but issued to another node */
+    link_nodes(p, impostor);
+    log_capture log;
+    capture_log(&log, p->dir, "tls-wrong-name");
+    start_node(p);
+    start_node(impostor);
+    char line[1024];
+    log_line(&log, line, sizeof line, "msg=replica.tls_refused", "peer=kota-3579", NULL);
+    assert_non_null(strstr(line, "the certificate of kota-3579 was refused: issued to another name than kota-3579"));
+    assert_non_null(strstr(line, "CN=kota-3580"));
+    assert_true(tls_refused_of(p, "kota-3579") > 0);
+    release_log(&log);
     teardown_all();
 }
 
@@ -359,7 +470,10 @@ int main(void) {
         cmocka_unit_test(test_new_empty_node_catches_up),
         cmocka_unit_test(test_hostile_peer_is_counted_while_honest_traffic_flows),
         cmocka_unit_test(test_scoped_node_keeps_only_its_origins),
-        cmocka_unit_test(test_tls_link_works_and_unknown_certificate_is_refused),
+        cmocka_unit_test_teardown(test_tls_link_works_and_unknown_certificate_is_refused,
+                                  teardown_capture),
+        cmocka_unit_test_teardown(test_tls_certificate_for_another_node_is_refused_by_name,
+                                  teardown_capture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
