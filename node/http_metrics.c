@@ -165,12 +165,17 @@ static void peer_metrics(FILE *f, const sp_daemon_parts *p) {
     for (size_t i = 0; i < n; i++)
         fprintf(f, "simpul_peer_last_contact_seconds{peer=\"%s\"} %.3f\n", ps[i].id,
                 ps[i].last_contact_ms ? (double)(now - ps[i].last_contact_ms) / 1000.0 : -1.0);
-    help(f, "simpul_peer_rejects_total", "counter", "Envelopes from the peer rejected, by reason.");
-    for (size_t i = 0; i < n; i++)
+    help(f, "simpul_peer_rejects_total", "counter",
+         "Envelopes from the peer rejected, by reason; TLS_REFUSED: failed TLS handshakes.");
+    for (size_t i = 0; i < n; i++) {
         for (int e = 0; e < SP_ERR__COUNT; e++)
             if (ps[i].rejects[e])
                 fprintf(f, "simpul_peer_rejects_total{peer=\"%s\",reason=\"%s\"} %llu\n", ps[i].id,
                         sp_errname((sp_err)e), (unsigned long long)ps[i].rejects[e]);
+        if (ps[i].tls_refused)
+            fprintf(f, "simpul_peer_rejects_total{peer=\"%s\",reason=\"TLS_REFUSED\"} %llu\n",
+                    ps[i].id, (unsigned long long)ps[i].tls_refused);
+    }
     help(f, "simpul_peer_server_requests_total", "counter",
          "Requests served to peers, by outcome.");
     fprintf(f, "simpul_peer_server_requests_total{outcome=\"all\"} %llu\n",
@@ -181,6 +186,9 @@ static void peer_metrics(FILE *f, const sp_daemon_parts *p) {
             (unsigned long long)ss.malformed);
     fprintf(f, "simpul_peer_server_requests_total{outcome=\"oversized\"} %llu\n",
             (unsigned long long)ss.oversized);
+    help(f, "simpul_peer_server_tls_refused_total", "counter",
+         "TLS handshakes of dialing nodes that failed (NNG does not say which node).");
+    fprintf(f, "simpul_peer_server_tls_refused_total %llu\n", (unsigned long long)ss.tls_refused);
     free(ps);
 }
 

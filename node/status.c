@@ -2,10 +2,14 @@
 
 #include <stdlib.h>
 
-static json_t *rejects_json(const uint64_t *rejects) {
+/* Envelopes rejected by reason, and the peer's refused TLS handshakes as TLS_REFUSED: both
+ * are what this node would not take from the peer, and `simpul status` sums them. */
+static json_t *rejects_json(const sp_peer_stats *s) {
     json_t *o = json_object();
     for (int e = 0; e < SP_ERR__COUNT; e++)
-        if (rejects[e]) json_object_set_new(o, sp_errname((sp_err)e), json_integer((json_int_t)rejects[e]));
+        if (s->rejects[e])
+            json_object_set_new(o, sp_errname((sp_err)e), json_integer((json_int_t)s->rejects[e]));
+    if (s->tls_refused) json_object_set_new(o, "TLS_REFUSED", json_integer((json_int_t)s->tls_refused));
     return o;
 }
 
@@ -20,7 +24,7 @@ static json_t *peer_json(const sp_peer_stats *s) {
                           (json_int_t)s->queued, "queue_dropped", (json_int_t)s->queue_dropped,
                           "sync_rounds", (json_int_t)s->sync_rounds, "failures",
                           (json_int_t)s->failures);
-    if (o) json_object_set_new(o, "rejects", rejects_json(s->rejects));
+    if (o) json_object_set_new(o, "rejects", rejects_json(s));
     return o;
 }
 
@@ -59,10 +63,12 @@ json_t *sp_status_json(const sp_daemon_parts *p) {
         for (size_t i = 0; i < np; i++) json_array_append_new(arr, peer_json(&ps[i]));
         json_object_set_new(o, "peers", arr);
         json_object_set_new(o, "server",
-                            json_pack("{s:I, s:I, s:I, s:I}", "requests", (json_int_t)ss.requests,
-                                      "unknown_peer", (json_int_t)ss.unknown_peer, "malformed",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I}", "requests",
+                                      (json_int_t)ss.requests, "unknown_peer",
+                                      (json_int_t)ss.unknown_peer, "malformed",
                                       (json_int_t)ss.malformed, "oversized",
-                                      (json_int_t)ss.oversized));
+                                      (json_int_t)ss.oversized, "tls_refused",
+                                      (json_int_t)ss.tls_refused));
         free(ps);
     }
     return o;
