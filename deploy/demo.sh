@@ -78,6 +78,9 @@ echo "   web, confidential:  $CONF"
 SMS=$(post "$PEKALONGAN/api/v1/intake/sms" -H 'Content-Type: application/json' \
   -d '{"from":"+6281299998888","text":"PekalonganKota Sampah menumpuk di Pasar Banjarsari"}')
 echo "   SMS 1708:           $(field id <<<"$SMS")  reply: \"$(field reply <<<"$SMS")\""
+CEK=$(post "$PEKALONGAN/api/v1/intake/sms" -H 'Content-Type: application/json' \
+  -d "{\"from\":\"+6281299998888\",\"text\":\"cek $(field id <<<"$SMS")\"}")
+echo "   SMS CEK <number>:   reply: \"$(field reply <<<"$CEK")\""
 SMS2=$(post "$SOLOK/api/v1/intake/sms" -d 'from=081277776666&text=KOTASOLOKAduan+%23rahasia+Pegawai+meminta+uang+rokok' \
   -H 'Content-Type: application/x-www-form-urlencoded')
 echo "   SMS, #rahasia:      $(field id <<<"$SMS2")  (Kota Solok, confidential)"
