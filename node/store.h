@@ -4,7 +4,8 @@
  *
  * Column families:
  *   feeds       origin-key | seq (u64 BE)  -> encoded envelope      append-only
- *   arrivals    offset (u64 BE)            -> origin-key | seq      local arrival order
+ *   arrivals    offset (u64 BE)            -> origin-key | seq      local arrival order, then
+ *                                             [| tag]               the stream topic (feedlog.h)
  *   meta        text key                   -> value                 heads, clock, cursors
  *   forks       origin-key | seq | hash    -> encoded envelope      equivocation evidence
  *   complaints  complaint id               -> derived state         rebuildable from feeds
