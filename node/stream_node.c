@@ -106,12 +106,16 @@ static void format_topic(const topic_facts *f, const char *region, char out[SP_M
 /* The region for f: its own (a filing), a filing in the same batch, or the stored one. */
 static sp_err region_for(const sp_daemon_parts *parts, const topic_facts *f,
                          const sp_strmap *batch_filings, char region[SP_REGION_MAX + 1]) {
-    const char *in_batch = batch_filings ? sp_strmap_get(batch_filings, f->id) : NULL;
+    const char *known = NULL;
     region[0] = '\0';
     if (!f->id[0]) return SP_OK;
-    if (f->kind == SP_EV_FILED) return snprintf(region, SP_REGION_MAX + 1, "%s", f->region), SP_OK;
-    if (in_batch) return snprintf(region, SP_REGION_MAX + 1, "%s", in_batch), SP_OK;
-    return stored_region(parts->complaints, f->id, region);
+    if (f->kind == SP_EV_FILED)
+        known = f->region;
+    else if (batch_filings)
+        known = sp_strmap_get(batch_filings, f->id);
+    if (!known) return stored_region(parts->complaints, f->id, region);
+    snprintf(region, SP_REGION_MAX + 1, "%s", known);
+    return SP_OK;
 }
 
 sp_err sp_stream_topic(const sp_daemon_parts *parts, const sp_envelope *env,
