@@ -39,7 +39,8 @@ static sp_err split_url(const char *url, char host[256], char port[16]) {
     if (strncmp(url, "tls+tcp", 7) != 0 || !p) return SP_ERR_CONFIG;
     p += 3;
     const char *colon = strrchr(p, ':');
-    if (!colon || colon == p || strlen(colon + 1) == 0 || strlen(colon + 1) >= 16) return SP_ERR_CONFIG;
+    if (!colon || colon == p || strlen(colon + 1) == 0 || strlen(colon + 1) >= 16)
+        return SP_ERR_CONFIG;
     size_t hlen = (size_t)(colon - p);
     if (p[0] == '[' && hlen >= 2 && p[hlen - 1] == ']') p++, hlen -= 2;
     if (hlen == 0 || hlen >= 256) return SP_ERR_CONFIG;
@@ -68,7 +69,8 @@ static int connect_with_timeout(const struct addrinfo *ai, uint32_t timeout_ms) 
             goto fail;
         }
     }
-    if (fcntl(fd, F_SETFL, flags) != 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+    if (fcntl(fd, F_SETFL, flags) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
         goto fail;
     return fd;
@@ -147,7 +149,9 @@ static void describe_refusal(const verify_note *n, const char *peer, char *out, 
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-    case X509_V_ERR_CERT_SIGNATURE_FAILURE: what = "not signed by the federation CA"; break;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+        what = "not signed by the federation CA";
+        break;
     case X509_V_ERR_CERT_HAS_EXPIRED:
         snprintf(buf, sizeof buf, "expired (not after %s)", n->not_after);
         what = buf;
@@ -160,7 +164,9 @@ static void describe_refusal(const verify_note *n, const char *peer, char *out, 
         snprintf(buf, sizeof buf, "issued to another name than %s", peer);
         what = buf;
         break;
-    default: what = "refused"; break;
+    default:
+        what = "refused";
+        break;
     }
     snprintf(out, cap, "%s (subject %s; OpenSSL: %s)", what, n->subject[0] ? n->subject : "-",
              X509_verify_cert_error_string(n->err));
@@ -185,8 +191,10 @@ static int is_certificate_alert(int alert) {
     case SSL_AD_CERTIFICATE_UNKNOWN:
     case SSL_AD_UNKNOWN_CA:
     case SSL_AD_ACCESS_DENIED:
-    case 116: /* certificate_required (TLS 1.3) */ return 1;
-    default: return 0;
+    case 116: /* certificate_required (TLS 1.3) */
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -206,7 +214,8 @@ static void judge_peer_side(SSL *ssl, int connected, sp_tls_probe_result *out) {
                  alert >= 0 ? SSL_alert_desc_string_long(alert) : "");
     } else {
         out->verdict = SP_TLS_PROBE_OK;
-        snprintf(out->reason, sizeof out->reason, "a TLS handshake with the same certificates succeeds now");
+        snprintf(out->reason, sizeof out->reason,
+                 "a TLS handshake with the same certificates succeeds now");
     }
 }
 

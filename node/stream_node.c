@@ -14,10 +14,10 @@ _Static_assert(SP_MAX_TOPIC <= SP_ARRIVAL_TAG_MAX, "a topic fits in an arrival t
 /* What the topic takes from one event (see stream_node.h for the rule). */
 typedef struct {
     sp_ev_kind kind;
-    int is_event;                       /* an Event at all (else type "other") */
-    char id[SP_TRACKING_ID_MAX];        /* its complaint, "" when none */
-    char region[SP_REGION_MAX + 1];     /* a filing the fold accepts: its region */
-    char agency[SP_MAX_ORIGIN + 1];     /* "" when none */
+    int is_event;                   /* an Event at all (else type "other") */
+    char id[SP_TRACKING_ID_MAX];    /* its complaint, "" when none */
+    char region[SP_REGION_MAX + 1]; /* a filing the fold accepts: its region */
+    char agency[SP_MAX_ORIGIN + 1]; /* "" when none */
 } topic_facts;
 
 /* A topic part must not contain the separator, nor be the "unknown" mark. */
@@ -29,11 +29,14 @@ static int part_ok(const char *s) {
 static const char *agency_of(const sp_fold_event *ev) {
     switch (ev->kind) {
     case SP_EV_DISPOSITIONED:
-    case SP_EV_ESCALATED: return ev->agency;
+    case SP_EV_ESCALATED:
+        return ev->agency;
     case SP_EV_FOLLOW_UP:
     case SP_EV_COMPLETED:
-    case SP_EV_REROUTED: return ev->origin;
-    default: return "";
+    case SP_EV_REROUTED:
+        return ev->origin;
+    default:
+        return "";
     }
 }
 
@@ -146,7 +149,8 @@ static sp_err tag_topics(void *arg, const sp_envelope *const *envs, size_t n,
     sp_strmap filings = {0};
     topic_facts *f = calloc(n ? n : 1, sizeof *f);
     sp_err rv = f ? SP_OK : SP_ERR_NOMEM;
-    for (size_t i = 0; rv == SP_OK && i < n; i++) rv = facts_of(parts->fold, envs[i], &f[i]);
+    for (size_t i = 0; rv == SP_OK && i < n; i++)
+        rv = facts_of(parts->fold, envs[i], &f[i]);
     if (rv == SP_OK) rv = index_filings(f, n, &filings);
     for (size_t i = 0; rv == SP_OK && i < n; i++) {
         char region[SP_REGION_MAX + 1];
@@ -173,8 +177,10 @@ static int visit_arrival(void *arg, uint64_t offset, const sp_envelope *env, con
     char topic[SP_MAX_TOPIC];
     uint8_t *buf;
     size_t len;
-    if (tag[0]) snprintf(topic, sizeof topic, "%s", tag);
-    else if ((c->rv = sp_stream_topic(c->parts, env, topic)) != SP_OK) return 1;
+    if (tag[0])
+        snprintf(topic, sizeof topic, "%s", tag);
+    else if ((c->rv = sp_stream_topic(c->parts, env, topic)) != SP_OK)
+        return 1;
     if ((c->rv = sp_envelope_encode(env, &buf, &len)) != SP_OK) return 1;
     int stop = c->fn(c->arg, offset, topic, buf, len);
     free(buf);

@@ -47,8 +47,13 @@ static node *node_new(void) {
     snprintf(rep, sizeof rep, "inproc://stream-node-rep-%d", count++);
     n->cfg.listen_stream = pub;
     n->cfg.listen_replay = rep;
-    n->parts = (sp_daemon_parts){.cfg = &n->cfg, .topo = fx.topo, .store = n->st, .log = n->log,
-                                 .sign_key = n->key, .complaints = n->c, .fold = &fx.ctx};
+    n->parts = (sp_daemon_parts){.cfg = &n->cfg,
+                                 .topo = fx.topo,
+                                 .store = n->st,
+                                 .log = n->log,
+                                 .sign_key = n->key,
+                                 .complaints = n->c,
+                                 .fold = &fx.ctx};
     n->parts.self = sp_topology_find(fx.topo, "kota-3577");
     assert_int_equal(sp_node_stream_start(&n->stream, &n->parts), SP_OK);
     return n;
@@ -88,7 +93,8 @@ static void author(node *n, const sp_fold_event *ev, size_t count) {
         assert_int_equal(sp_test_encode_event(&ev[i], &bodies[i], &lens[i]), 0);
     assert_int_equal(sp_feedlog_author(n->log, (const uint8_t *const *)bodies, lens, count, NULL),
                      SP_OK);
-    for (size_t i = 0; i < count; i++) free(bodies[i]);
+    for (size_t i = 0; i < count; i++)
+        free(bodies[i]);
 }
 
 static void assert_tag(node *n, uint64_t offset, const char *want) {
