@@ -82,6 +82,9 @@ typedef struct {
     const char *agency;   /* holder (assigned agency, else responsible node); NULL: any */
     int overdue_only;     /* only complaints overdue at now_ms */
     uint64_t now_ms;
+    const char *category;  /* "infrastruktur" matches it and "infrastruktur/..."; NULL: any */
+    uint32_t channel_mask; /* bit (1u << simpul.v1.Channel) per wanted channel; 0: any */
+    uint64_t filed_from, filed_to; /* filed_at within [from, to] (unix ms); 0: no bound */
 } sp_complaint_filter;
 
 #define SP_CURSOR_MAX 200

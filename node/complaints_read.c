@@ -55,8 +55,17 @@ static int region_matches(const char *region, const char *want) {
     return strncmp(region, want, n) == 0 && (region[n] == '\0' || region[n] == '.');
 }
 
+/* "infrastruktur" matches itself and its subcategories, not "infrastrukturx". */
+static int category_matches(const char *category, const char *want) {
+    size_t n = strlen(want);
+    return strncmp(category, want, n) == 0 && (category[n] == '\0' || category[n] == '/');
+}
+
 static int matches(const sp_complaint_filter *f, const sp_complaint_state *s) {
     if (s->status == SP_ST_NONE) return 0;
+    if (f->category && !category_matches(s->category, f->category)) return 0;
+    if (f->channel_mask && (s->channel >= 32 || !((f->channel_mask >> s->channel) & 1u))) return 0;
+    if (s->filed_at < f->filed_from || (f->filed_to && s->filed_at > f->filed_to)) return 0;
     if (f->status_mask && !((f->status_mask >> s->status) & 1u)) return 0;
     if (f->region && !region_matches(s->region, f->region)) return 0;
     if (f->agency && strcmp(sp_fold_holder(s), f->agency) != 0) return 0;

@@ -512,6 +512,67 @@ static void test_lists_and_stats(void **state) {
     db_free(d);
 }
 
+/* Four complaints filed in Kota Madiun on Monday 2 June 2025, dispositioned to Dinas PUPR
+ * unless said: one followed up (web), two never answered (SMS; the second in
+ * kesehatan/puskesmas), one left unverified (app). */
+static db *four_complaints(uint64_t t, char ids[4][SP_TRACKING_ID_MAX]) {
+    db *d = db_new("cmp-four");
+    sp_fold_event ev[32];
+    uint64_t seq = 0;
+    size_t n = 0, at[4];
+    const sp_status to[4] = {SP_ST_IN_PROGRESS, SP_ST_DISPOSITIONED, SP_ST_DISPOSITIONED,
+                             SP_ST_FILED};
+    const uint32_t channel[4] = {1, 3, 3, 2}; /* web, sms, sms, app */
+    for (int i = 0; i < 4; i++) {
+        at[i] = n;
+        n = scripted(ev, n, &seq, "kota-3577", "35.77", "kota-3577", "opd-3577-pupr", to[i], t,
+                     ids[i]);
+        ev[at[i]].channel = channel[i];
+    }
+    ev[at[2]].category = "kesehatan/puskesmas";
+    commit(d, ev, n);
+    return d;
+}
+
+static void test_lists_filter_by_category_and_channel(void **state) {
+    char ids[4][SP_TRACKING_ID_MAX];
+    db *d = four_complaints(sp_test_wib(2025, 6, 2, 9, 0), ids);
+    sp_complaint_page pg;
+    sp_complaint_filter f = {.channel_mask = 1u << 3};
+    assert_int_equal(sp_complaints_list(d->c, &f, NULL, 10, &pg), SP_OK);
+    assert_int_equal(pg.n, 2);
+    sp_complaint_page_free(&pg);
+    f = (sp_complaint_filter){.channel_mask = 1u << 1 | 1u << 2, .region = "35"};
+    assert_int_equal(sp_complaints_list(d->c, &f, NULL, 10, &pg), SP_OK);
+    assert_int_equal(pg.n, 2);
+    sp_complaint_page_free(&pg);
+    /* A category matches itself and its subcategories, not another word it starts. */
+    f = (sp_complaint_filter){.category = "kesehatan"};
+    assert_int_equal(sp_complaints_list(d->c, &f, NULL, 10, &pg), SP_OK);
+    assert_int_equal(pg.n, 1);
+    assert_string_equal(pg.v[0].id, ids[2]);
+    sp_complaint_page_free(&pg);
+    f = (sp_complaint_filter){.category = "kes"};
+    assert_int_equal(sp_complaints_list(d->c, &f, NULL, 10, &pg), SP_OK);
+    assert_int_equal(pg.n, 0);
+    sp_complaint_page_free(&pg);
+    f = (sp_complaint_filter){.category = "kesehatan", .channel_mask = 1u << 1};
+    assert_int_equal(sp_complaints_list(d->c, &f, NULL, 10, &pg), SP_OK);
+    assert_int_equal(pg.n, 0);
+    sp_complaint_page_free(&pg);
+    /* Filing time bounds (Open311's start_date and end_date). */
+    uint64_t t = sp_test_wib(2025, 6, 2, 9, 0);
+    f = (sp_complaint_filter){.filed_from = t, .filed_to = t};
+    assert_int_equal(sp_complaints_list(d->c, &f, NULL, 10, &pg), SP_OK);
+    assert_int_equal(pg.n, 4);
+    sp_complaint_page_free(&pg);
+    f = (sp_complaint_filter){.filed_from = t + 1};
+    assert_int_equal(sp_complaints_list(d->c, &f, NULL, 10, &pg), SP_OK);
+    assert_int_equal(pg.n, 0);
+    sp_complaint_page_free(&pg);
+    db_free(d);
+}
+
 static void on_progress(void *arg, const char *phase, uint64_t done, uint64_t total) {
     (*(int *)arg)++;
 }
@@ -618,6 +679,7 @@ int main(void) {
         cmocka_unit_test(test_feed_log_hook_across_nodes),
         cmocka_unit_test(test_non_complaint_bodies_are_skipped),
         cmocka_unit_test(test_lists_and_stats),
+        cmocka_unit_test(test_lists_filter_by_category_and_channel),
         cmocka_unit_test(test_rebuild_wipes_stale_records),
         cmocka_unit_test(test_filing_numbers_resume_and_legacy_ids_resolve),
     };

@@ -233,6 +233,57 @@ int sp_http_query(const sp_http_req *r, const char *key, char *out, size_t cap) 
     return rv;
 }
 
+static int name_in(const char *name, const char *const *list) {
+    for (; *list; list++)
+        if (strcmp(name, *list) == 0) return 1;
+    return 0;
+}
+
+/* The allowed names as "a, b, c" into buf (the error message lists them); cut when too long. */
+static void join_names(const char *const *list, char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = '\0';
+    for (; *list && n < cap; list++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", *list);
+}
+
+/* The first pair that is not allowed or repeats an earlier name, or NULL; *why says which. */
+static const char *first_bad(const sp_form_pair *p, size_t n, const char *const *allowed,
+                             const char **why) {
+    for (size_t i = 0; i < n; i++) {
+        *why = "is not a parameter of this route";
+        if (!name_in(p[i].key, allowed)) return p[i].key;
+        *why = "is given more than once";
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p[i].key, p[j].key) == 0) return p[i].key;
+    }
+    return NULL;
+}
+
+int sp_http_query_only(sp_http_req *r, const char *const *allowed) {
+    sp_form_pair *p;
+    size_t n;
+    sp_err rv = sp_form_parse(r->query, strlen(r->query), &p, &n);
+    if (rv == SP_ERR_NOMEM) {
+        sp_http_internal_error(r, rv, "query");
+        return -1;
+    }
+    if (rv != SP_OK) {
+        sp_http_error(r, 400, "invalid_field", "the query string is not valid (%s)",
+                      rv == SP_ERR_TOO_BIG ? "too many parameters" : "bad %-escape or UTF-8");
+        return -1;
+    }
+    const char *why = "", *bad = first_bad(p, n, allowed, &why);
+    if (bad) {
+        char names[256];
+        join_names(allowed, names, sizeof names);
+        sp_http_error(r, 400, "invalid_field", "query parameter '%.64s' %s (this route takes: %s)",
+                      bad, why, names);
+    }
+    sp_form_free(p, n);
+    return bad ? -1 : 0;
+}
+
 int sp_http_authenticate(sp_http_req *r, int required) {
     const char *auth = sp_http_header(r, "Authorization");
     r->has_token = 0;

@@ -161,6 +161,11 @@ const char *sp_http_header(const sp_http_req *r, const char *name);
 /* The first query parameter named key, decoded into out (NUL-terminated). 1 when present, 0
  * when absent, -1 when malformed or too long for cap. */
 int sp_http_query(const sp_http_req *r, const char *key, char *out, size_t cap);
+/* Refuse query parameters the route does not take: allowed is the route's names, NULL-ended.
+ * Returns 0 when every parameter is allowed and given once; else answers 400 invalid_field
+ * naming the first one that is unknown, repeated or undecodable, and returns -1. A route that
+ * takes parameters calls this first, so that a filter it lacks is an error, never ignored. */
+int sp_http_query_only(sp_http_req *r, const char *const *allowed);
 /* Check the Authorization header. Returns 0 (r->has_token tells whether a valid token came),
  * or -1 after answering 401 (a token was given but is unknown or revoked, or one is required
  * and missing). */

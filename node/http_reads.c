@@ -68,6 +68,18 @@ void sp__http_complaint_get(sp_http_req *r) {
 
 /* ---- lists ---- */
 
+/* Answer 400 naming a parameter and what it takes; returns -1 for the caller to pass on. */
+static int bad_param(sp_http_req *r, const char *name, const char *rule) {
+    sp_http_error(r, 400, "invalid_field", "bad parameter '%s': %s", name, rule);
+    return -1;
+}
+
+/* Read parameter name into buf[cap] ("" when absent); answers 400 when it is too long. */
+static int read_param(sp_http_req *r, const char *name, char *buf, size_t cap) {
+    buf[0] = '\0';
+    return sp_http_query(r, name, buf, cap) < 0 ? bad_param(r, name, "too long or malformed") : 0;
+}
+
 /* "filed,verified" -> mask; -1 on an unknown name. */
 static long status_mask(const char *list) {
     long mask = 0;
@@ -81,34 +93,87 @@ static long status_mask(const char *list) {
     return mask;
 }
 
+/* "sms,web" -> mask of simpul.v1.Channel bits; -1 on an unknown name. */
+static long channel_mask(const char *list) {
+    long mask = 0;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        uint32_t ch;
+        if (sp_channel_parse(t, &ch) != SP_OK) return -1;
+        mask |= 1L << ch;
+    }
+    return mask;
+}
+
+#define CHANNELS "web, app, sms, whatsapp, social, call-center, open311"
+
+/* A category as intake spells them: a-z 0-9 - segments joined by '/'. */
+static int category_ok(const char *c) {
+    size_t n = strlen(c);
+    if (!n || c[0] == '/' || c[n - 1] == '/' || strstr(c, "//")) return 0;
+    return strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789-/") == n;
+}
+
+/* A whole decimal number in [lo, hi], else -1. */
+static long number_in(const char *s, long lo, long hi) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *s && !*end && v >= lo && v <= hi ? v : -1;
+}
+
+static const char *const list_names[] = {"status",  "region", "agency", "category", "channel",
+                                         "overdue", "limit",  "cursor", NULL};
+
 typedef struct {
-    char status[256], region[SP_REGION_MAX + 1], agency[SP_MAX_ORIGIN + 1], overdue[8], limit[8],
-        cursor[SP_CURSOR_MAX];
+    char status[256], region[SP_REGION_MAX + 1], agency[SP_MAX_ORIGIN + 1],
+        category[SP_CATEGORY_MAX + 1], channel[128], overdue[8], limit[8], cursor[SP_CURSOR_MAX];
 } list_params;
 
-/* Parse the list parameters into f; answers 400 and returns -1 when one is malformed. */
+static int list_read(sp_http_req *r, list_params *q) {
+    if (sp_http_query_only(r, list_names) != 0) return -1;
+    return read_param(r, "status", q->status, sizeof q->status) ||
+                   read_param(r, "region", q->region, sizeof q->region) ||
+                   read_param(r, "agency", q->agency, sizeof q->agency) ||
+                   read_param(r, "category", q->category, sizeof q->category) ||
+                   read_param(r, "channel", q->channel, sizeof q->channel) ||
+                   read_param(r, "overdue", q->overdue, sizeof q->overdue) ||
+                   read_param(r, "limit", q->limit, sizeof q->limit) ||
+                   read_param(r, "cursor", q->cursor, sizeof q->cursor)
+               ? -1
+               : 0;
+}
+
+/* Parse the list parameters into f; answers 400 naming the first bad one and returns -1. */
 static int list_filter(sp_http_req *r, list_params *q, sp_complaint_filter *f, size_t *limit) {
     memset(f, 0, sizeof *f);
-    int bad = sp_http_query(r, "status", q->status, sizeof q->status) < 0 ||
-              sp_http_query(r, "region", q->region, sizeof q->region) < 0 ||
-              sp_http_query(r, "agency", q->agency, sizeof q->agency) < 0 ||
-              sp_http_query(r, "overdue", q->overdue, sizeof q->overdue) < 0 ||
-              sp_http_query(r, "limit", q->limit, sizeof q->limit) < 0 ||
-              sp_http_query(r, "cursor", q->cursor, sizeof q->cursor) < 0;
-    long mask = q->status[0] ? status_mask(q->status) : 0;
-    long lim = q->limit[0] ? strtol(q->limit, NULL, 10) : LIST_DEFAULT;
-    if (bad || mask < 0 || lim < 1 || lim > LIST_MAX || strchr(q->region, '/') ||
-        strchr(q->agency, '/')) {
-        sp_http_error(
-            r, 400, "invalid_field",
-            "bad parameters: status=<status>[,<status>...] "
-            "region=<code> agency=<node id> overdue=true limit=1..%d cursor=<next_cursor>",
-            LIST_MAX);
-        return -1;
+    if (list_read(r, q) != 0) return -1;
+    long status = q->status[0] ? status_mask(q->status) : 0;
+    long channel = q->channel[0] ? channel_mask(q->channel) : 0;
+    long lim = q->limit[0] ? number_in(q->limit, 1, LIST_MAX) : LIST_DEFAULT;
+    if (status < 0)
+        return bad_param(r, "status",
+                         "comma-separated statuses: filed, verified, archived, "
+                         "dispositioned, in-progress, rerouted, completed, resolved, "
+                         "reopened");
+    if (strchr(q->region, '/')) return bad_param(r, "region", "a region code (35 or 35.77)");
+    if (strchr(q->agency, '/')) return bad_param(r, "agency", "a node id");
+    if (q->category[0] && !category_ok(q->category))
+        return bad_param(r, "category", "a category (a-z 0-9 - segments joined by /)");
+    if (channel < 0) return bad_param(r, "channel", "comma-separated channels: " CHANNELS);
+    if (q->overdue[0] && strcmp(q->overdue, "true") && strcmp(q->overdue, "1") &&
+        strcmp(q->overdue, "false") && strcmp(q->overdue, "0"))
+        return bad_param(r, "overdue", "true or false");
+    if (lim < 0) {
+        char rule[32];
+        snprintf(rule, sizeof rule, "a number from 1 to %d", LIST_MAX);
+        return bad_param(r, "limit", rule);
     }
-    f->status_mask = (uint32_t)mask;
+    f->status_mask = (uint32_t)status;
     f->region = q->region[0] ? q->region : NULL;
     f->agency = q->agency[0] ? q->agency : NULL;
+    f->category = q->category[0] ? q->category : NULL;
+    f->channel_mask = (uint32_t)channel;
     f->overdue_only = strcmp(q->overdue, "true") == 0 || strcmp(q->overdue, "1") == 0;
     f->now_ms = sp_wall_ms();
     *limit = (size_t)lim;
@@ -392,36 +457,54 @@ static int o311_date(const char *s, uint64_t *out) {
     return 0;
 }
 
+static const char *const o311_names[] = {"jurisdiction_id",
+                                         "service_request_id",
+                                         "service_code",
+                                         "status",
+                                         "start_date",
+                                         "end_date",
+                                         NULL};
+
 typedef struct {
     char ids[O311_IDS_MAX * SP_TRACKING_ID_MAX], code[SP_CATEGORY_MAX + 1], status[16], start[40],
-        end[40];
+        end[40], region[SP_REGION_MAX + 1];
     uint64_t from, to;
 } o311_params;
 
+static int o311_read(sp_http_req *r, o311_params *q) {
+    return sp_http_query_only(r, o311_names) != 0 ||
+                   read_param(r, "jurisdiction_id", q->region, sizeof q->region) ||
+                   read_param(r, "service_request_id", q->ids, sizeof q->ids) ||
+                   read_param(r, "service_code", q->code, sizeof q->code) ||
+                   read_param(r, "status", q->status, sizeof q->status) ||
+                   read_param(r, "start_date", q->start, sizeof q->start) ||
+                   read_param(r, "end_date", q->end, sizeof q->end)
+               ? -1
+               : 0;
+}
+
 static int o311_query(sp_http_req *r, o311_params *q) {
     memset(q, 0, sizeof *q);
-    if (sp_http_query(r, "service_request_id", q->ids, sizeof q->ids) < 0 ||
-        sp_http_query(r, "service_code", q->code, sizeof q->code) < 0 ||
-        sp_http_query(r, "status", q->status, sizeof q->status) < 0 ||
-        sp_http_query(r, "start_date", q->start, sizeof q->start) < 0 ||
-        sp_http_query(r, "end_date", q->end, sizeof q->end) < 0 || o311_date(q->start, &q->from) ||
-        o311_date(q->end, &q->to) ||
-        (q->status[0] && strcmp(q->status, "open") && strcmp(q->status, "closed"))) {
-        sp_http_error(r, 400, "invalid_field",
-                      "bad parameters: service_request_id, service_code, "
-                      "status=open|closed, start_date and end_date as ISO 8601");
-        return -1;
-    }
+    if (o311_read(r, q) != 0) return -1;
+    if (strchr(q->region, '/')) return bad_param(r, "jurisdiction_id", "a region code");
+    if (q->code[0] && !category_ok(q->code)) return bad_param(r, "service_code", "a service code");
+    if (q->status[0] && strcmp(q->status, "open") && strcmp(q->status, "closed"))
+        return bad_param(r, "status", "open or closed");
+    if (o311_date(q->start, &q->from)) return bad_param(r, "start_date", "ISO 8601");
+    if (o311_date(q->end, &q->to)) return bad_param(r, "end_date", "ISO 8601");
     if (!q->from) q->from = sp_wall_ms() - 90ull * 86400000; /* the spec's default window */
     return 0;
 }
 
-static int o311_keep(const o311_params *q, const sp_complaint_state *s) {
-    size_t n = strlen(q->code);
-    if (n && (strncmp(s->category, q->code, n) != 0 || (s->category[n] && s->category[n] != '/')))
-        return 0;
-    if (q->status[0] && o311_closed(s->status) != (strcmp(q->status, "closed") == 0)) return 0;
-    return s->filed_at >= q->from && (!q->to || s->filed_at <= q->to);
+/* The list filter of the parameters: the store filters before it counts the 1,000. */
+static sp_complaint_filter o311_filter(const o311_params *q) {
+    sp_complaint_filter f = {.now_ms = sp_wall_ms(), .filed_from = q->from, .filed_to = q->to};
+    f.region = q->region[0] ? q->region : NULL;
+    f.category = q->code[0] ? q->code : NULL;
+    int closed = strcmp(q->status, "closed") == 0;
+    for (int st = SP_ST_FILED; q->status[0] && st < SP_ST__COUNT; st++)
+        if (o311_closed((sp_status)st) == closed) f.status_mask |= 1u << st;
+    return f;
 }
 
 void sp__http_o311_list(sp_http_req *r) {
@@ -433,7 +516,7 @@ void sp__http_o311_list(sp_http_req *r) {
         o311_by_ids(r, q.ids, base);
         return;
     }
-    sp_complaint_filter f = {.now_ms = sp_wall_ms()};
+    sp_complaint_filter f = o311_filter(&q);
     sp_complaint_page pg;
     sp_err rv = sp_complaints_list(r->srv->p->complaints, &f, NULL, O311_MAX, &pg);
     if (rv != SP_OK) {
@@ -442,7 +525,7 @@ void sp__http_o311_list(sp_http_req *r) {
     }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < pg.n; i++)
-        if (o311_keep(&q, &pg.v[i])) json_array_append_new(arr, o311_request(r, &pg.v[i], base));
+        json_array_append_new(arr, o311_request(r, &pg.v[i], base));
     sp_complaint_page_free(&pg);
     sp_http_reply_json(r, 200, arr);
 }

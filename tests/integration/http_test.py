@@ -310,6 +310,47 @@ def test_lists_and_stats():
           and re.search(r'simpul_http_rejects_total\{reason="bad_json"\} [1-9]', m), m[:2000])
 
 
+# ---- query parameters: every route that takes some filters by each one or refuses it ----
+
+def ids_of(node, path):
+    s, b, _ = req(node, "GET", path)
+    items = b.get("items", []) if isinstance(b, dict) else b if isinstance(b, list) else []
+    return s, {x.get("id") or x.get("service_request_id") for x in items}, b
+
+
+def refused(node, path, name, open311=False):
+    s, b, _ = req(node, "GET", path)
+    text = (b[0].get("description", "") if open311 and isinstance(b, list) and b else
+            b.get("message", "") if isinstance(b, dict) else "")
+    ok = s == 400 and "'%s'" % name in text and (open311 or b.get("error") == "invalid_field")
+    check("%s -> 400 naming %s" % (path, name), ok, (s, b))
+
+
+def test_query_parameters():
+    general = file_web(category="umum")["id"]
+    pju = file_web(channel="app")["id"]
+    s, got, b = ids_of("kota-3577", "/api/v1/complaints?category=umum&limit=200")
+    check("list ?category=umum: only umum", s == 200 and general in got and pju not in got
+          and all(x["category"] == "umum" for x in b["items"]), b)
+    s, got, b = ids_of("kota-3577", "/api/v1/complaints?category=infrastruktur&limit=200")
+    check("list ?category=infrastruktur covers infrastruktur/pju", s == 200 and pju in got and general not in got, b)
+    s, got, b = ids_of("kota-3577", "/api/v1/complaints?category=infra&limit=200")
+    check("list ?category matches whole segments only", s == 200 and not got, b)
+    s, got, b = ids_of("kota-3577", "/api/v1/complaints?channel=app&limit=200")
+    check("list ?channel=app", s == 200 and pju in got and general not in got, b)
+    s, got, b = ids_of("kota-3577", "/api/v1/complaints?channel=sms,app&region=35.77&limit=200")
+    check("list ?channel=sms,app with a region", s == 200 and pju in got and general not in got, b)
+    for q, name in (("category=Umum", "category"), ("channel=fax", "channel"), ("colour=red", "colour"),
+                    ("status=filed&status=verified", "status"), ("overdue=yes", "overdue"), ("limit=5x", "limit")):
+        refused("kota-3577", "/api/v1/complaints?" + q, name)
+    s, got, b = ids_of("kota-3577", "/open311/v2/requests.json?service_code=umum&jurisdiction_id=35.77")
+    check("Open311 list ?service_code=umum (jurisdiction_id accepted)", s == 200 and general in got and pju not in got, b)
+    s, got, b = ids_of("kota-3577", "/open311/v2/requests.json?jurisdiction_id=33")
+    check("Open311 list ?jurisdiction_id=33: none of Madiun's", s == 200 and general not in got and pju not in got, b)
+    refused("kota-3577", "/open311/v2/requests.json?service_code=umum&category=x", "category", open311=True)
+    refused("kota-3577", "/open311/v2/requests.json?status=pending", "status", open311=True)
+
+
 def test_token_revocation():
     tok = token("kota-3577", "temp-admin", "admin-koordinator")
     cid = file_web()["id"]
@@ -353,6 +394,7 @@ def main():
         test_open311()
         test_errors()
         test_lists_and_stats()
+        test_query_parameters()
         test_token_revocation()
         test_restart_keeps_everything(resolved, confidential)
     finally:
