@@ -104,6 +104,9 @@ sp_err sp_complaints_list(sp_complaints *c, const sp_complaint_filter *f, const 
                           size_t limit, sp_complaint_page *out);
 void sp_complaint_page_free(sp_complaint_page *p); /* accepts NULL */
 
+/* In the statistics reads, scope is a region code, a node id, or one of their channel slices
+ * (sp_stats_scope). */
+
 /* Sum of the dated rows of one scope with from_ymd <= day <= to_ymd (YYYYMMDD). */
 sp_err sp_complaints_stats_sum(sp_complaints *c, sp_scope_kind kind, const char *scope,
                                uint32_t from_ymd, uint32_t to_ymd, sp_stats *out);

@@ -185,7 +185,7 @@ static sp_err scan_rows(sp_complaints *c, sp_scope_kind kind, const char *scope,
         const uint8_t *k = sp_iter_key(it, &kn), *v = sp_iter_value(it, &vn);
         if (kn != lo_n || memcmp(k, lo, plen) != 0) break;
         sp_scope_kind kk;
-        char sc[SP_MAX_ORIGIN + 1];
+        char sc[SP_STATS_SCOPE_MAX + 1];
         uint32_t ymd;
         sp_stats row;
         if ((rv = sp_stats_key_parse(k, kn, &kk, sc, &ymd)) != SP_OK) break;

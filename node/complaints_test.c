@@ -573,6 +573,39 @@ static void test_lists_filter_by_category_and_channel(void **state) {
     db_free(d);
 }
 
+/* Every statistics row also exists per intake channel, so that a channel filter reads rows. */
+static void test_stats_per_channel_slice(void **state) {
+    char ids[4][SP_TRACKING_ID_MAX], scope[SP_STATS_SCOPE_MAX + 1];
+    uint64_t t = sp_test_wib(2025, 6, 2, 9, 0);
+    db *d = four_complaints(t, ids);
+    sp_stats sum, g;
+    int64_t overdue;
+    assert_int_equal(sp_stats_scope(scope, "35.77", 3), SP_OK);
+    assert_string_equal(scope, "35.77#3");
+    assert_int_equal(sp_complaints_stats_sum(d->c, SP_SCOPE_REGION, scope, 1, 99991231, &sum),
+                     SP_OK);
+    assert_int_equal(sum.v[SP_STAT_FILED], 2);
+    assert_int_equal(sum.v[SP_STAT_FIRST_RESPONSE], 0);
+    assert_int_equal(
+        sp_complaints_stats_now(d->c, SP_SCOPE_REGION, scope, t + 12 * DAY, &g, &overdue), SP_OK);
+    assert_int_equal(g.v[SP_STAT_ST_DISPOSITIONED], 2);
+    assert_int_equal(overdue, 2);
+    assert_int_equal(sp_stats_scope(scope, "opd-3577-pupr", 1), SP_OK);
+    assert_int_equal(sp_complaints_stats_sum(d->c, SP_SCOPE_AGENCY, scope, 1, 99991231, &sum),
+                     SP_OK);
+    assert_int_equal(sum.v[SP_STAT_FIRST_RESPONSE], 1);
+    assert_int_equal(sum.v[SP_STAT_FIRST_RESPONSE_IN_SLA], 1);
+    assert_int_equal(sp_stats_scope(scope, "", 2), SP_OK); /* national, app */
+    assert_int_equal(sp_complaints_stats_sum(d->c, SP_SCOPE_REGION, scope, 1, 99991231, &sum),
+                     SP_OK);
+    assert_int_equal(sum.v[SP_STAT_FILED], 1);
+    assert_int_equal(sp_complaints_stats_sum(d->c, SP_SCOPE_REGION, "", 1, 99991231, &sum), SP_OK);
+    assert_int_equal(sum.v[SP_STAT_FILED], 4); /* the plain rows still count every channel */
+    assert_int_equal(sp_stats_scope(scope, "35.77", 8), SP_ERR_INVAL); /* no such channel */
+    assert_int_equal(sp_stats_scope(scope, "35#7", 1), SP_ERR_INVAL);  /* not a base scope */
+    db_free(d);
+}
+
 static void on_progress(void *arg, const char *phase, uint64_t done, uint64_t total) {
     (*(int *)arg)++;
 }
@@ -680,6 +713,7 @@ int main(void) {
         cmocka_unit_test(test_non_complaint_bodies_are_skipped),
         cmocka_unit_test(test_lists_and_stats),
         cmocka_unit_test(test_lists_filter_by_category_and_channel),
+        cmocka_unit_test(test_stats_per_channel_slice),
         cmocka_unit_test(test_rebuild_wipes_stale_records),
         cmocka_unit_test(test_filing_numbers_resume_and_legacy_ids_resolve),
     };

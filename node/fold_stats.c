@@ -23,9 +23,20 @@ const char *sp_stat_name(sp_stat s) {
     return (unsigned)s < SP_STAT__COUNT ? names[s] : "?";
 }
 
+sp_err sp_stats_scope(char *out, const char *base, uint32_t channel) {
+    size_t n = strlen(base);
+    if (n > SP_MAX_ORIGIN || strpbrk(base, "/#") || channel >= SP_STATS_CHANNELS)
+        return SP_ERR_INVAL;
+    if (!channel)
+        snprintf(out, SP_STATS_SCOPE_MAX + 1, "%s", base);
+    else
+        snprintf(out, SP_STATS_SCOPE_MAX + 1, "%s#%u", base, (unsigned)channel);
+    return SP_OK;
+}
+
 size_t sp_stats_key(char *key, sp_scope_kind kind, const char *scope, uint32_t ymd) {
     size_t n = strlen(scope);
-    if (n > SP_MAX_ORIGIN || strchr(scope, '/') || ymd > 99999999u) return 0;
+    if (n > SP_STATS_SCOPE_MAX || strchr(scope, '/') || ymd > 99999999u) return 0;
     return (size_t)snprintf(key, SP_STATS_KEY_MAX, "%c%s/%08u", (char)kind, scope, (unsigned)ymd);
 }
 
@@ -34,7 +45,7 @@ sp_err sp_stats_key_parse(const uint8_t *k, size_t n, sp_scope_kind *kind, char 
     if (n < 10 || (k[0] != SP_SCOPE_REGION && k[0] != SP_SCOPE_AGENCY) || k[n - 9] != '/')
         return SP_ERR_CORRUPT;
     size_t sn = n - 10;
-    if (sn > SP_MAX_ORIGIN) return SP_ERR_CORRUPT;
+    if (sn > SP_STATS_SCOPE_MAX) return SP_ERR_CORRUPT;
     uint32_t d = 0;
     for (size_t i = n - 8; i < n; i++) {
         if (k[i] < '0' || k[i] > '9') return SP_ERR_CORRUPT;
@@ -230,6 +241,16 @@ static sp_err apply_scope(sp_stats_acc *acc, const items *it, sp_scope_kind kind
     return SP_OK;
 }
 
+/* The plain rows of scope base, and its slice of the complaint's channel when it has one. */
+static sp_err apply_sliced(sp_stats_acc *acc, const items *it, sp_scope_kind kind, const char *base,
+                           uint32_t channel, int sign) {
+    char scope[SP_STATS_SCOPE_MAX + 1];
+    sp_err rv = apply_scope(acc, it, kind, base, sign);
+    if (rv == SP_OK && channel && sp_stats_scope(scope, base, channel) == SP_OK)
+        rv = apply_scope(acc, it, kind, scope, sign);
+    return rv;
+}
+
 sp_err sp_stats_contribute(sp_stats_acc *acc, const sp_complaint_state *s, int sign) {
     if (s->status == SP_ST_NONE || (unsigned)s->status >= SP_ST__COUNT) return SP_OK;
     items it = {.tz = s->tz};
@@ -238,11 +259,12 @@ sp_err sp_stats_contribute(sp_stats_acc *acc, const sp_complaint_state *s, int s
     size_t rn = strlen(s->region);
     if (rn >= 2) memcpy(prov, s->region, 2);
     if (rn >= 5 && s->region[2] == '.') memcpy(regency, s->region, 5);
-    sp_err rv = apply_scope(acc, &it, SP_SCOPE_REGION, "", sign);
-    if (rv == SP_OK && prov[0]) rv = apply_scope(acc, &it, SP_SCOPE_REGION, prov, sign);
-    if (rv == SP_OK && regency[0]) rv = apply_scope(acc, &it, SP_SCOPE_REGION, regency, sign);
+    uint32_t ch = s->channel < SP_STATS_CHANNELS ? s->channel : 0; /* unknown: plain rows only */
+    sp_err rv = apply_sliced(acc, &it, SP_SCOPE_REGION, "", ch, sign);
+    if (rv == SP_OK && prov[0]) rv = apply_sliced(acc, &it, SP_SCOPE_REGION, prov, ch, sign);
+    if (rv == SP_OK && regency[0]) rv = apply_sliced(acc, &it, SP_SCOPE_REGION, regency, ch, sign);
     const char *holder = sp_fold_holder(s);
-    if (rv == SP_OK && holder[0]) rv = apply_scope(acc, &it, SP_SCOPE_AGENCY, holder, sign);
+    if (rv == SP_OK && holder[0]) rv = apply_sliced(acc, &it, SP_SCOPE_AGENCY, holder, ch, sign);
     return rv;
 }
 

@@ -13,8 +13,14 @@
  * (subtract the old state's contribution, add the new one) and `simpul rebuild` gets the same
  * numbers by adding every final state once. Rows that sum to zero are deleted, never stored.
  *
+ * Each of those scopes also has a slice per intake channel (the complaint's simpul.v1.Channel,
+ * 1..7), so that a filter by channel reads rows too instead of every complaint: the slice's
+ * scope is the scope + '#' + the channel's number ("35.77#3" is Kota Madiun's SMS complaints).
+ * A complaint of channel 0 or of a channel this version does not know is in the plain rows
+ * only.
+ *
  * Row keys are text: kind ('R' region, 'A' agency) + scope + '/' + YYYYMMDD ("00000000" for
- * the gauges), e.g. "R35.77/20250331", "Akemenkes/00000000". Scopes never contain '/'.
+ * the gauges), e.g. "R35.77/20250331", "Akemenkes#1/00000000". Scopes never contain '/'.
  * Values are sparse varints (sp_stats_encode). Thread-safety: an accumulator belongs to one
  * thread; everything else is pure.
  */
@@ -86,11 +92,19 @@ extern const uint64_t sp_stats_resp_bounds_ms[10];
 
 typedef enum { SP_SCOPE_REGION = 'R', SP_SCOPE_AGENCY = 'A' } sp_scope_kind;
 
-#define SP_STATS_KEY_MAX (1 + SP_MAX_ORIGIN + 1 + 8 + 1)
+/* Channels with their own slice: simpul.v1.Channel values 1 .. SP_STATS_CHANNELS - 1. */
+#define SP_STATS_CHANNELS 8
+/* A scope, possibly sliced: a region code or node id, then "#<channel>". */
+#define SP_STATS_SCOPE_MAX (SP_MAX_ORIGIN + 2)
+#define SP_STATS_KEY_MAX (1 + SP_STATS_SCOPE_MAX + 1 + 8 + 1)
+/* The scope of base's slice of one channel ("35.77" 3 -> "35.77#3") into
+ * out[SP_STATS_SCOPE_MAX + 1]; channel 0 gives base itself (every channel). SP_ERR_INVAL when
+ * base is too long or has '/' or '#', or the channel has no slice. Pure. */
+sp_err sp_stats_scope(char *out, const char *base, uint32_t channel);
 /* Write the row key (NUL-terminated) into key[SP_STATS_KEY_MAX]; returns its length, or 0 when
- * scope is too long or contains '/'. ymd 0 is the gauge row. */
+ * scope (plain or sliced) is too long or contains '/'. ymd 0 is the gauge row. */
 size_t sp_stats_key(char *key, sp_scope_kind kind, const char *scope, uint32_t ymd);
-/* Split a row key; SP_ERR_CORRUPT when malformed. scope holds SP_MAX_ORIGIN + 1 bytes. */
+/* Split a row key; SP_ERR_CORRUPT when malformed. scope holds SP_STATS_SCOPE_MAX + 1 bytes. */
 sp_err sp_stats_key_parse(const uint8_t *k, size_t n, sp_scope_kind *kind, char *scope,
                           uint32_t *ymd);
 

@@ -11,6 +11,11 @@
  * parent minus its children, shown as one "other" row; the shares and means are derived from
  * the counters after that subtraction, which is why this file derives them itself.
  *
+ * A channel filter reads the channel's slice of the same rows (node/fold_stats.h), so it costs
+ * what the unfiltered page costs. There is no category filter: the rows have no category
+ * dimension (a category tree per scope would multiply them), and computing it from the
+ * complaints would make the cost grow with their number.
+ *
  * The page and the endpoint are public, like /api/v1/stats: counts only, never a complaint's
  * content or a reporter. Times are UTC on the wire; the page shows them in WIB/WITA/WIT.
  * Requests run concurrently on NNG's threads: everything here only reads (the stats, the
@@ -334,7 +339,15 @@ typedef struct {
     const scope *sc;
     const window *w;
     uint64_t now;
+    uint32_t channel; /* simpul.v1.Channel of the filter; 0: every channel */
 } build_ctx;
+
+/* The figures of a region code or node id, in the channel slice the request asked for. */
+static sp_err load_scope(const build_ctx *b, sp_scope_kind kind, const char *base, figures *f) {
+    char key[SP_STATS_SCOPE_MAX + 1];
+    sp_err rv = sp_stats_scope(key, base, b->channel);
+    return rv == SP_OK ? load_figures(b->p->complaints, kind, key, b->w, b->now, f) : rv;
+}
 
 static int is_region_child(const scope *sc, const sp_topo_node *n) {
     if (sc->type == SC_NATIONAL) return n->kind == SP_NODE_PROVINCE;
@@ -366,9 +379,8 @@ static sp_err add_row(const build_ctx *b, const sp_topo_node *n, int as_agency, 
                       figures *rest) {
     figures f;
     char param[SCOPE_PARAM_MAX];
-    sp_err rv = as_agency
-                    ? load_figures(b->p->complaints, SP_SCOPE_AGENCY, n->id, b->w, b->now, &f)
-                    : load_figures(b->p->complaints, SP_SCOPE_REGION, n->code, b->w, b->now, &f);
+    sp_err rv = as_agency ? load_scope(b, SP_SCOPE_AGENCY, n->id, &f)
+                          : load_scope(b, SP_SCOPE_REGION, n->code, &f);
     if (rv != SP_OK) return rv;
     if (as_agency)
         snprintf(param, sizeof param, "agency:%s", n->id);
@@ -475,9 +487,8 @@ static sp_err build(const build_ctx *b, json_t *out) {
     json_t *regions = json_array(), *agencies = json_array();
     sp_err rv = sum && regions && agencies ? SP_OK : SP_ERR_NOMEM;
     if (rv == SP_OK)
-        rv = load_figures(b->p->complaints,
-                          b->sc->type == SC_AGENCY ? SP_SCOPE_AGENCY : SP_SCOPE_REGION, b->sc->key,
-                          b->w, b->now, sum);
+        rv = load_scope(b, b->sc->type == SC_AGENCY ? SP_SCOPE_AGENCY : SP_SCOPE_REGION, b->sc->key,
+                        sum);
     if (rv == SP_OK) rv = put(out, "summary", figures_json(sum, b->w->weeks));
     if (rv == SP_OK) rv = region_rows(b, sum, regions);
     if (rv == SP_OK) rv = agency_rows(b, agencies);
@@ -490,43 +501,56 @@ static sp_err build(const build_ctx *b, json_t *out) {
     return rv;
 }
 
-/* scope= and weeks=; answers 400/404 and returns -1 when they are not usable. */
-static int dashboard_params(sp_http_req *r, scope *sc, int *weeks) {
-    char s[SCOPE_PARAM_MAX] = "", w[8] = "";
-    int known = -1;
+static const char *const dashboard_names[] = {"scope", "weeks", "channel", NULL};
+
+typedef struct {
+    scope sc;
+    int weeks;
+    uint32_t channel; /* 0: every channel */
+} dash_params;
+
+static int dash_error(sp_http_req *r, const char *name, const char *rule) {
+    sp_http_error(r, 400, "invalid_field", "bad parameter '%s': %s", name, rule);
+    return -1;
+}
+
+/* scope=, weeks= and channel=; answers 400/404 and returns -1 when they are not usable. */
+static int dashboard_params(sp_http_req *r, dash_params *d) {
+    char s[SCOPE_PARAM_MAX] = "", w[8] = "", ch[16] = "";
+    if (sp_http_query_only(r, dashboard_names) != 0) return -1;
+    if (sp_http_query(r, "scope", s, sizeof s) < 0)
+        return dash_error(r, "scope", "national|province:<NN>|region:<NN.NN>|agency:<node id>");
+    char *end = w;
     long n = WEEKS_DEFAULT;
-    if (sp_http_query(r, "scope", s, sizeof s) >= 0 &&
-        sp_http_query(r, "weeks", w, sizeof w) >= 0) {
-        char *end = w;
-        if (w[0]) n = strtol(w, &end, 10);
-        known = *end || n < 1 || n > WEEKS_MAX ? -1 : parse_scope(r->srv->p->topo, s, sc);
-    }
-    if (known < 0) {
-        sp_http_error(r, 400, "invalid_field",
-                      "scope=national|province:<NN>|region:<NN.NN>|agency:<node id> and "
-                      "weeks=1..%d",
-                      WEEKS_MAX);
-        return -1;
-    }
+    int got = sp_http_query(r, "weeks", w, sizeof w);
+    if (got > 0 && w[0]) n = strtol(w, &end, 10);
+    if (got < 0 || *end || n < 1 || n > WEEKS_MAX) return dash_error(r, "weeks", "1..52");
+    d->channel = 0;
+    if (sp_http_query(r, "channel", ch, sizeof ch) < 0 ||
+        (ch[0] && sp_channel_parse(ch, &d->channel) != SP_OK))
+        return dash_error(r, "channel", "web, app, sms, whatsapp, social, call-center or open311");
+    int known = parse_scope(r->srv->p->topo, s, &d->sc);
+    if (known < 0)
+        return dash_error(r, "scope", "national|province:<NN>|region:<NN.NN>|agency:<node id>");
     if (!known) {
         sp_http_error(r, 404, "not_found", "this federation has no %s", s);
         return -1;
     }
-    *weeks = (int)n;
+    d->weeks = (int)n;
     return 0;
 }
 
 void sp__http_dashboard(sp_http_req *r) {
-    scope sc;
-    int weeks;
-    if (dashboard_params(r, &sc, &weeks) != 0) return;
+    dash_params q;
+    if (dashboard_params(r, &q) != 0) return;
     const sp_daemon_parts *p = r->srv->p;
     uint64_t now = sp_wall_ms();
-    window w = window_at(now, sc.tz, weeks);
-    build_ctx b = {p, &sc, &w, now};
-    json_t *out = json_pack("{s:s, s:s, s:o, s:o, s:o}", "node", p->self->id, "node_name",
+    window w = window_at(now, q.sc.tz, q.weeks);
+    build_ctx b = {p, &q.sc, &w, now, q.channel};
+    json_t *out = json_pack("{s:s, s:s, s:o, s:o, s:s?, s:o}", "node", p->self->id, "node_name",
                             p->self->name ? p->self->name : "", "at", sp_http_time_json(now),
-                            "scope", scope_json(p->topo, &sc), "weeks", weeks_json(&w));
+                            "scope", scope_json(p->topo, &q.sc), "channel",
+                            q.channel ? sp_channel_name(q.channel) : NULL, "weeks", weeks_json(&w));
     sp_err rv = out ? build(&b, out) : SP_ERR_NOMEM;
     if (rv != SP_OK) {
         json_decref(out);

@@ -340,31 +340,49 @@ static json_t *stats_json(const sp_stats *st, int gauges) {
     return o;
 }
 
+static const char *const stats_names[] = {"region", "agency", "channel", NULL};
+
+typedef struct {
+    char region[SP_REGION_MAX + 1], agency[SP_MAX_ORIGIN + 1], channel[16];
+    char scope[SP_STATS_SCOPE_MAX + 1]; /* the stats scope: the region or agency, sliced */
+} stats_params;
+
+/* region=, agency=, channel=; answers 400 naming the bad one and returns -1. */
+static int stats_query(sp_http_req *r, stats_params *q) {
+    uint32_t ch = 0;
+    if (sp_http_query_only(r, stats_names) != 0 ||
+        read_param(r, "region", q->region, sizeof q->region) ||
+        read_param(r, "agency", q->agency, sizeof q->agency) ||
+        read_param(r, "channel", q->channel, sizeof q->channel))
+        return -1;
+    if (q->region[0] && q->agency[0])
+        return bad_param(r, "agency", "give at most one of region=<code> or agency=<node id>");
+    if (q->channel[0] && sp_channel_parse(q->channel, &ch) != SP_OK)
+        return bad_param(r, "channel", "one channel: " CHANNELS);
+    if (sp_stats_scope(q->scope, q->agency[0] ? q->agency : q->region, ch) != SP_OK)
+        return bad_param(r, q->agency[0] ? "agency" : "region", "a node id or a region code");
+    return 0;
+}
+
 void sp__http_stats(sp_http_req *r) {
-    char region[SP_REGION_MAX + 1] = "", agency[SP_MAX_ORIGIN + 1] = "";
-    if (sp_http_query(r, "region", region, sizeof region) < 0 ||
-        sp_http_query(r, "agency", agency, sizeof agency) < 0 || (region[0] && agency[0]) ||
-        strchr(region, '/') || strchr(agency, '/')) {
-        sp_http_error(r, 400, "invalid_field",
-                      "give at most one of region=<code> or agency=<node id>");
-        return;
-    }
-    sp_scope_kind kind = agency[0] ? SP_SCOPE_AGENCY : SP_SCOPE_REGION;
-    const char *scope = agency[0] ? agency : region;
+    stats_params q;
+    if (stats_query(r, &q) != 0) return;
+    sp_scope_kind kind = q.agency[0] ? SP_SCOPE_AGENCY : SP_SCOPE_REGION;
     sp_stats now, total;
     int64_t overdue = 0;
     uint64_t t = sp_wall_ms();
-    sp_err rv = sp_complaints_stats_now(r->srv->p->complaints, kind, scope, t, &now, &overdue);
+    sp_err rv = sp_complaints_stats_now(r->srv->p->complaints, kind, q.scope, t, &now, &overdue);
     if (rv == SP_OK)
-        rv = sp_complaints_stats_sum(r->srv->p->complaints, kind, scope, 1, 99991231, &total);
+        rv = sp_complaints_stats_sum(r->srv->p->complaints, kind, q.scope, 1, 99991231, &total);
     if (rv != SP_OK) {
         sp_http_internal_error(r, rv, "statistics");
         return;
     }
-    json_t *out = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:o}", "node", r->srv->p->self->id,
-                            "scope", agency[0] ? "agency" : "region", "code", scope, "at",
-                            sp_http_time_json(t), "status", stats_json(&now, 1), "overdue",
-                            (json_int_t)overdue, "totals", stats_json(&total, 0));
+    json_t *out = json_pack(
+        "{s:s, s:s, s:s, s:s?, s:o, s:o, s:I, s:o}", "node", r->srv->p->self->id, "scope",
+        q.agency[0] ? "agency" : "region", "code", q.agency[0] ? q.agency : q.region, "channel",
+        q.channel[0] ? q.channel : NULL, "at", sp_http_time_json(t), "status",
+        stats_json(&now, 1), "overdue", (json_int_t)overdue, "totals", stats_json(&total, 0));
     sp_http_reply_json(r, 200, out);
 }
 

@@ -1,6 +1,7 @@
 /*
  * Simpul's monitoring dashboard: fetches GET /api/v1/dashboard for the scope named in the URL
- * hash (#national, #province:35, #region:35.77, #agency:kemenkes) and draws it with the DOM
+ * hash (#national, #province:35, #region:35.77, #agency:kemenkes; "&channel=sms" keeps only the
+ * complaints of one intake channel, through every drill-down) and draws it with the DOM
  * and inline SVG only: no framework, no CDN, works offline. Data is inserted as text, never as
  * HTML. Stable ids and data-* attributes (row-<scope>, data-field, data-value) let tests and
  * scripts read the rendered figures.
@@ -21,6 +22,8 @@
     le_5d: '≤ 5 hari', le_7d: '≤ 7 hari', le_14d: '≤ 14 hari', le_30d: '≤ 30 hari',
     gt_30d: '> 30 hari'
   };
+  var CHANNELS = { web: 'Web', app: 'Aplikasi', sms: 'SMS 1708', whatsapp: 'WhatsApp', social: 'Media sosial',
+                   'call-center': 'Call center', open311: 'Open311' };
   var nf = new Intl.NumberFormat('id-ID');
   var nf1 = new Intl.NumberFormat('id-ID', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
@@ -235,7 +238,7 @@
       th.appendChild(el('span', { class: 'other' }, otherLabel));
       return th;
     }
-    th.appendChild(el('a', { href: '#' + r.scope }, r.scope.indexOf('agency:') === 0 ? holderName(r) : r.name));
+    th.appendChild(el('a', { href: hashOf(r.scope) }, r.scope.indexOf('agency:') === 0 ? holderName(r) : r.name));
     var meta = el('span', { class: 'tag' }, (r.code ? r.code + ' · ' : '') + (KIND[r.kind] || r.kind) + ' · ' + r.timezone);
     th.appendChild(meta);
     return th;
@@ -344,7 +347,7 @@
     d.scope.path.forEach(function (p, i) {
       var last = i === d.scope.path.length - 1;
       var name = p.scope === 'national' ? 'Nasional' : p.name;
-      ol.appendChild(el('li', null, last ? el('span', { 'aria-current': 'page' }, name) : el('a', { href: '#' + p.scope }, name)));
+      ol.appendChild(el('li', null, last ? el('span', { 'aria-current': 'page' }, name) : el('a', { href: hashOf(p.scope) }, name)));
     });
   }
 
@@ -359,7 +362,7 @@
     $('scope-title').textContent = scopeTitle(d);
     var s = d.scope, kind = s.type === 'agency' ? 'Aduan yang dipegang instansi ini' : 'Aduan di wilayah ini';
     $('scope-sub').textContent = kind + ' · ' + (KIND[s.kind] || 'Wilayah') + (s.type === 'agency' ? ' · ' + s.id : '') +
-      ' · zona waktu ' + s.timezone;
+      ' · zona waktu ' + s.timezone + (d.channel ? ' · hanya kanal ' + (CHANNELS[d.channel] || d.channel) : '');
     renderCards(d.summary);
     var chart = $('trend-chart');
     clear(chart);
@@ -434,8 +437,9 @@
     $('node-name').textContent = '· ' + d.node_name + ' (' + d.node + ')';
     $('updated').textContent = 'Diperbarui ' + fmtTime(d.at, d.scope.timezone, true);
     $('updated').setAttribute('data-at', d.at);
-    $('raw-link').setAttribute('href', apiUrl(d.scope.param));
-    $('raw-link').textContent = '/api/v1/dashboard?scope=' + d.scope.param;
+    $('raw-link').setAttribute('href', apiUrl(d.scope.param, d.channel));
+    $('raw-link').textContent = '/api/v1/dashboard?scope=' + d.scope.param + (d.channel ? '&channel=' + d.channel : '');
+    $('channel').value = d.channel || '';
     document.title = scopeTitle(d) + ' — Dasbor SP4N-LAPOR! (Simpul)';
     renderCrumbs(d);
     renderSummary(d);
@@ -446,12 +450,24 @@
 
   /* ---- loading ---- */
 
-  function currentScope() {
-    var h = decodeURIComponent(location.hash.replace(/^#/, ''));
-    return /^(national|province:\d\d|region:\d\d(\.\d\d)?|agency:[A-Za-z0-9._-]+)$/.test(h) ? h : 'national';
+  /* The hash: "<scope>" or "<scope>&channel=<channel>". */
+  function hashParts() {
+    var h = decodeURIComponent(location.hash.replace(/^#/, '')).split('&channel=');
+    var scope = /^(national|province:\d\d|region:\d\d(\.\d\d)?|agency:[A-Za-z0-9._-]+)$/.test(h[0]) ? h[0] : 'national';
+    return { scope: scope, channel: Object.prototype.hasOwnProperty.call(CHANNELS, h[1] || '') ? h[1] : '' };
   }
 
-  function apiUrl(scope) { return '../api/v1/dashboard?scope=' + encodeURIComponent(scope) + '&weeks=12'; }
+  function currentScope() { return hashParts().scope; }
+
+  function currentChannel() { return hashParts().channel; }
+
+  /* The link to another scope keeps the channel filter. */
+  function hashOf(scope) { return '#' + scope + (currentChannel() ? '&channel=' + currentChannel() : ''); }
+
+  function apiUrl(scope, channel) {
+    return '../api/v1/dashboard?scope=' + encodeURIComponent(scope) + '&weeks=12' +
+      (channel ? '&channel=' + encodeURIComponent(channel) : '');
+  }
 
   function setStatus(text, isError) {
     var s = $('status');
@@ -465,7 +481,7 @@
     state.loading = true;
     var scope = currentScope();
     if (scopeChanged) setStatus('Memuat data…');
-    fetch(apiUrl(scope), { headers: { Accept: 'application/json' }, cache: 'no-store' })
+    fetch(apiUrl(scope, currentChannel()), { headers: { Accept: 'application/json' }, cache: 'no-store' })
       .then(function (res) {
         return res.json().then(function (body) {
           if (!res.ok) throw new Error(body && body.message ? body.message : 'HTTP ' + res.status);
@@ -478,6 +494,7 @@
         setStatus('');
         document.body.setAttribute('data-state', 'ready');
         document.body.setAttribute('data-scope', d.scope.param);
+        document.body.setAttribute('data-channel', d.channel || '');
         if (scopeChanged) $('main').focus({ preventScroll: true });
       })
       .catch(function (e) {
@@ -489,6 +506,12 @@
 
   function start() {
     $('refresh').addEventListener('click', function () { load(false); });
+    var sel = $('channel');
+    Object.keys(CHANNELS).forEach(function (c) { sel.appendChild(el('option', { value: c }, CHANNELS[c])); });
+    sel.value = currentChannel();
+    sel.addEventListener('change', function () {
+      location.hash = currentScope() + (sel.value ? '&channel=' + sel.value : '');
+    });
     $('toggle-empty').addEventListener('click', function () { state.showEmpty = !state.showEmpty; render(state.data); });
     window.addEventListener('hashchange', function () { state.sort = {}; load(true); });
     var resizing = null; /* the chart is drawn for the width it has: redraw after a resize */

@@ -13,6 +13,10 @@ agency. Then national is restarted with its clock 30 days ahead (SIMPUL_CLOCK_OF
 sla_test does) so that the unverified ones are overdue: checked within the SLA timer's first
 30 s, before national would escalate anything.
 
+Then a seventh complaint, filed through the app in Kota Madiun, is dispositioned to Dinas PUPR:
+a channel filter shows it alone. Unknown parameters (and category, which the dashboard cannot
+filter by) are refused.
+
 The browser mode checks the DOM after the page's JavaScript ran (ids and data-* attributes)
 and that a screenshot is a real picture. It exits 77 (CTest skip) when chromium is absent.
 SIMPUL_DASHBOARD_SCREENSHOT=FILE keeps a copy of the screenshot.
@@ -72,8 +76,8 @@ def file(node, region, category="infrastruktur/pju"):
     return b["id"]
 
 
-def dashboard(scope="national", node="national", weeks=None):
-    q = "?scope=" + scope + ("&weeks=%d" % weeks if weeks else "")
+def dashboard(scope="national", node="national", weeks=None, channel=None):
+    q = "?scope=" + scope + ("&weeks=%d" % weeks if weeks else "") + ("&channel=" + channel if channel else "")
     s, b, _ = req(node, "GET", "/api/v1/dashboard" + q)
     return b if s == 200 else {}
 
@@ -229,6 +233,42 @@ def test_overdue_after_deadlines():
     check("overdue agrees with /api/v1/stats", st["overdue"] == 2, st)
 
 
+def file_by_app():
+    """A seventh complaint, through the app in Kota Madiun, dispositioned to Dinas PUPR and left
+    unanswered (national's clock is 30 days ahead by now: its respond deadline has passed)."""
+    s, b, _ = req("kota-3577", "POST", "/api/v1/complaints", {"body": "Aduan uji dasbor lewat aplikasi",
+                  "category": "infrastruktur/pju", "region": "35.77", "channel": "app"})
+    check("an app complaint filed in Kota Madiun", s == 201, (s, b))
+    act("kota-3577", b["id"], TOK["madiun"], {"action": "verify", "note": "lengkap"})
+    act("kota-3577", b["id"], TOK["madiun"], {"action": "disposition", "by_rule": True})
+    check("national sees it dispositioned, nobody answering",
+          wait_for(lambda: status_at("national", b["id"]) == "dispositioned"))
+    return b["id"]
+
+
+def test_channel_filter():
+    d = dashboard(channel="app")
+    check("channel=app: the filter is named in the answer", d.get("channel") == "app", d.get("channel"))
+    expect("channel=app: only the app complaint", d.get("summary", {}), filed=1, in_progress=1, first_response=0)
+    expect("channel=app: in Jawa Timur, not in Jawa Tengah", {k: v["filed"] for k, v in rows(d).items()},
+           **{"province:33": 0, "province:35": 1})
+    expect("channel=app: held by Dinas PUPR", rows(dashboard("region:35.77", channel="app"), "agencies")
+           .get("agency:opd-3577-pupr", {}), filed=1, in_progress=1)
+    expect("channel=web: the six web complaints", dashboard(channel="web").get("summary", {}), filed=6,
+           first_response=2, followed_up_in_sla_pct=100.0)
+    expect("channel=sms: none", dashboard("province:35", channel="sms").get("summary", {}), filed=0,
+           followed_up_in_sla_pct=None)
+    s, st, _ = req("national", "GET", "/api/v1/stats?region=35.77&channel=app")
+    check("/api/v1/stats?channel=app", s == 200 and st.get("channel") == "app" and st["totals"]["filed"] == 1, st)
+    for q, name in (("category=kesehatan", "category"), ("scope=national&colour=red", "colour"),
+                    ("channel=fax", "channel"), ("weeks=4&weeks=5", "weeks")):
+        s, b, _ = req("national", "GET", "/api/v1/dashboard?" + q)
+        check("dashboard?%s -> 400 naming %s" % (q, name), s == 400 and b.get("error") == "invalid_field"
+              and "'%s'" % name in b.get("message", ""), (s, b))
+    s, b, _ = req("national", "GET", "/api/v1/stats?category=kesehatan")
+    check("stats?category -> 400 naming it", s == 400 and "'category'" in b.get("message", ""), (s, b))
+
+
 # ---- the page in a browser ----
 
 class Dom(html.parser.HTMLParser):
@@ -313,6 +353,17 @@ def test_browser_drill_down():
           and val(dom, "row-agency-opd-3577-pupr", "completed") == "1", list(dom.cells))
 
 
+def test_browser_channel():
+    dom = render("#province:35&channel=sms")
+    text = " ".join(dom.text)
+    check("channel filter from the address: SMS only, none filed", dom.body.get("data-channel") == "sms"
+          and dom.ids.get("sum-filed", {}).get("data-value") == "0" and "hanya kanal SMS 1708" in text,
+          (dom.body, dom.ids.get("sum-filed")))
+    dom = render("#national&channel=web")
+    check("channel=web: the six web complaints", dom.ids.get("sum-filed", {}).get("data-value") == "6"
+          and "channel" in dom.ids, dom.ids.get("sum-filed"))
+
+
 def test_screenshot():
     png = os.path.join(T, "dashboard.png")
     chromium("http://127.0.0.1:%d/dashboard/" % PORTS["national"], "--screenshot=" + png, "--window-size=1280,900")
@@ -335,6 +386,7 @@ def main():
             clock_ahead("national", 30)
             test_browser_national()
             test_browser_drill_down()
+            test_browser_channel()
             test_screenshot()
         else:
             test_national_counts()
@@ -343,6 +395,8 @@ def main():
             test_errors()
             test_assets()
             test_overdue_after_deadlines()
+            file_by_app()
+            test_channel_filter()
     finally:
         if T:
             subprocess.run([FED, "down", T], env=ENV, stdout=subprocess.DEVNULL)

@@ -343,6 +343,15 @@ def test_query_parameters():
     for q, name in (("category=Umum", "category"), ("channel=fax", "channel"), ("colour=red", "colour"),
                     ("status=filed&status=verified", "status"), ("overdue=yes", "overdue"), ("limit=5x", "limit")):
         refused("kota-3577", "/api/v1/complaints?" + q, name)
+    s, b, _ = req("kota-3577", "GET", "/api/v1/stats?region=35.77&channel=app")
+    s2, all_, _ = req("kota-3577", "GET", "/api/v1/stats?region=35.77")
+    check("stats ?channel=app: a slice of the region's counters", s == 200 and b.get("channel") == "app"
+          and 1 <= b["totals"]["filed"] < all_["totals"]["filed"], (b, all_))
+    refused("kota-3577", "/api/v1/stats?category=kesehatan", "category")
+    refused("kota-3577", "/api/v1/stats?channel=fax", "channel")
+    s, b, _ = req("kota-3577", "GET", "/api/v1/dashboard?scope=region:35.77&channel=app")
+    check("dashboard ?channel=app", s == 200 and b.get("channel") == "app" and b["summary"]["filed"] >= 1, b)
+    refused("kota-3577", "/api/v1/dashboard?category=kesehatan", "category")
     s, got, b = ids_of("kota-3577", "/open311/v2/requests.json?service_code=umum&jurisdiction_id=35.77")
     check("Open311 list ?service_code=umum (jurisdiction_id accepted)", s == 200 and general in got and pju not in got, b)
     s, got, b = ids_of("kota-3577", "/open311/v2/requests.json?jurisdiction_id=33")
