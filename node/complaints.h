@@ -118,6 +118,15 @@ sp_err sp_complaints_stats_days(sp_complaints *c, sp_scope_kind kind, const char
  * overdue at now_ms. */
 sp_err sp_complaints_stats_now(sp_complaints *c, sp_scope_kind kind, const char *scope,
                                uint64_t now_ms, sp_stats *gauges, int64_t *overdue);
+typedef struct {
+    sp_stats gauges;            /* complaints per status (ST_*) */
+    int64_t overdue;            /* open complaints past their active deadline */
+    int64_t unanswered_overdue; /* of those, dispositioned ones past their respond deadline
+                                   with no first response yet */
+} sp_stats_current;
+/* The same picture with the unanswered ones too, into out. SP_ERR_STORE, SP_ERR_CORRUPT. */
+sp_err sp_complaints_stats_current(sp_complaints *c, sp_scope_kind kind, const char *scope,
+                                   uint64_t now_ms, sp_stats_current *out);
 
 /* ---- rebuild ---- */
 

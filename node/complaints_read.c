@@ -216,24 +216,32 @@ sp_err sp_complaints_stats_days(sp_complaints *c, sp_scope_kind kind, const char
 
 typedef struct {
     uint64_t now;
-    int64_t overdue;
+    sp_stats_current *out;
 } overdue_ctx;
 
 static int add_overdue(void *arg, uint32_t ymd, const sp_stats *row) {
     overdue_ctx *o = arg;
-    o->overdue += sp_stats_overdue(row, ymd, o->now);
+    o->out->overdue += sp_stats_overdue(row, ymd, o->now);
+    o->out->unanswered_overdue += sp_stats_unanswered_overdue(row, ymd, o->now);
     return 0;
+}
+
+sp_err sp_complaints_stats_current(sp_complaints *c, sp_scope_kind kind, const char *scope,
+                                   uint64_t now_ms, sp_stats_current *out) {
+    memset(out, 0, sizeof *out);
+    sp_err rv = scan_rows(c, kind, scope, 0, 0, sum_row, &out->gauges);
+    if (rv != SP_OK) return rv;
+    /* No deadline after today's date in the easternmost zone can have passed. */
+    overdue_ctx o = {now_ms, out};
+    return scan_rows(c, kind, scope, 1, sp_day_ymd(sp_local_day(now_ms, SP_TZ_WIT)), add_overdue,
+                     &o);
 }
 
 sp_err sp_complaints_stats_now(sp_complaints *c, sp_scope_kind kind, const char *scope,
                                uint64_t now_ms, sp_stats *gauges, int64_t *overdue) {
-    memset(gauges, 0, sizeof *gauges);
-    *overdue = 0;
-    sp_err rv = scan_rows(c, kind, scope, 0, 0, sum_row, gauges);
-    if (rv != SP_OK) return rv;
-    /* No deadline after today's date in the easternmost zone can have passed. */
-    overdue_ctx o = {now_ms, 0};
-    rv = scan_rows(c, kind, scope, 1, sp_day_ymd(sp_local_day(now_ms, SP_TZ_WIT)), add_overdue, &o);
-    if (rv == SP_OK) *overdue = o.overdue;
+    sp_stats_current cur;
+    sp_err rv = sp_complaints_stats_current(c, kind, scope, now_ms, &cur);
+    *gauges = cur.gauges;
+    *overdue = rv == SP_OK ? cur.overdue : 0;
     return rv;
 }

@@ -606,6 +606,39 @@ static void test_stats_per_channel_slice(void **state) {
     db_free(d);
 }
 
+/* "Followed up within SLA" counts the first responses that were due: the answers, late or not,
+ * and the dispositioned complaints nobody answered by their respond deadline (regression: it
+ * counted only the answers, and read 100 % with unanswered complaints overdue). */
+static void test_missed_first_responses_count_once_due(void **state) {
+    char ids[4][SP_TRACKING_ID_MAX], scope[SP_STATS_SCOPE_MAX + 1];
+    uint64_t t = sp_test_wib(2025, 6, 2, 9, 0);
+    db *d = four_complaints(t, ids);
+    sp_stats_current cur;
+    /* Tuesday 10 June: the responses are due by Wednesday 11 June (6 and 9 June are off). */
+    assert_int_equal(sp_complaints_stats_current(d->c, SP_SCOPE_REGION, "", t + 8 * DAY, &cur),
+                     SP_OK);
+    assert_int_equal(cur.unanswered_overdue, 0);
+    assert_int_equal(cur.overdue, 1); /* the unverified one */
+    /* Saturday 14 June: the two dispositioned ones missed it; the one in triage owes none. */
+    assert_int_equal(sp_complaints_stats_current(d->c, SP_SCOPE_REGION, "", t + 12 * DAY, &cur),
+                     SP_OK);
+    assert_int_equal(cur.unanswered_overdue, 2);
+    assert_int_equal(cur.overdue, 3);
+    assert_int_equal(
+        sp_complaints_stats_current(d->c, SP_SCOPE_AGENCY, "opd-3577-pupr", t + 12 * DAY, &cur),
+        SP_OK);
+    assert_int_equal(cur.unanswered_overdue, 2);
+    assert_int_equal(sp_stats_scope(scope, "35.77", 3), SP_OK); /* both came by SMS */
+    assert_int_equal(sp_complaints_stats_current(d->c, SP_SCOPE_REGION, scope, t + 12 * DAY, &cur),
+                     SP_OK);
+    assert_int_equal(cur.unanswered_overdue, 2);
+    assert_int_equal(sp_stats_scope(scope, "35.77", 1), SP_OK); /* the web one was answered */
+    assert_int_equal(sp_complaints_stats_current(d->c, SP_SCOPE_REGION, scope, t + 12 * DAY, &cur),
+                     SP_OK);
+    assert_int_equal(cur.unanswered_overdue, 0);
+    db_free(d);
+}
+
 static void on_progress(void *arg, const char *phase, uint64_t done, uint64_t total) {
     (*(int *)arg)++;
 }
@@ -714,6 +747,7 @@ int main(void) {
         cmocka_unit_test(test_lists_and_stats),
         cmocka_unit_test(test_lists_filter_by_category_and_channel),
         cmocka_unit_test(test_stats_per_channel_slice),
+        cmocka_unit_test(test_missed_first_responses_count_once_due),
         cmocka_unit_test(test_rebuild_wipes_stale_records),
         cmocka_unit_test(test_filing_numbers_resume_and_legacy_ids_resolve),
     };

@@ -116,13 +116,23 @@ void sp_stats_add(sp_stats *dst, const sp_stats *src, int sign) {
     for (int i = 0; i < SP_STAT__COUNT; i++) dst->v[i] += sign * src->v[i];
 }
 
-int64_t sp_stats_overdue(const sp_stats *row, uint32_t ymd, uint64_t now_ms) {
+/* The deadlines of a row (counters first, first + 1, first + 2 for WIB, WITA, WIT) that have
+ * passed at now: exact, because deadlines fall at the end of a local day. */
+static int64_t passed(const sp_stats *row, uint32_t ymd, uint64_t now_ms, sp_stat first) {
     if (ymd == 0) return 0;
     int32_t day = sp_days_from_civil((int)(ymd / 10000), (int)(ymd / 100 % 100), (int)(ymd % 100));
     int64_t n = 0;
     for (int tz = 0; tz < 3; tz++)
-        if (now_ms > sp_end_of_local_day(day, (sp_timezone)tz)) n += row->v[SP_STAT_DUE_WIB + tz];
+        if (now_ms > sp_end_of_local_day(day, (sp_timezone)tz)) n += row->v[first + tz];
     return n;
+}
+
+int64_t sp_stats_overdue(const sp_stats *row, uint32_t ymd, uint64_t now_ms) {
+    return passed(row, ymd, now_ms, SP_STAT_DUE_WIB);
+}
+
+int64_t sp_stats_unanswered_overdue(const sp_stats *row, uint32_t ymd, uint64_t now_ms) {
+    return passed(row, ymd, now_ms, SP_STAT_DUE_RESPOND_WIB);
 }
 
 /* ---- the accumulator ---- */
@@ -225,8 +235,12 @@ static void collect(items *it, const sp_complaint_state *s) {
     if (s->reopens) add_at(it, s->reopened_at, SP_STAT_REOPENED, 1);
     if (s->escalations) add_at(it, s->escalated_at, SP_STAT_ESCALATED, 1);
     if (s->reroutes) add_at(it, s->rerouted_at, SP_STAT_REROUTED, 1);
+    int tz = s->tz <= SP_TZ_WIT ? s->tz : 0;
     uint64_t due = sp_fold_active_deadline(s);
-    if (due) add_at(it, due, (sp_stat)(SP_STAT_DUE_WIB + (s->tz <= SP_TZ_WIT ? s->tz : 0)), 1);
+    if (due) add_at(it, due, (sp_stat)(SP_STAT_DUE_WIB + tz), 1);
+    /* Nobody answered yet: once the respond deadline passes, a missed first response. */
+    if (s->status == SP_ST_DISPOSITIONED && !s->first_response_at && s->respond_due)
+        add_at(it, s->respond_due, (sp_stat)(SP_STAT_DUE_RESPOND_WIB + tz), 1);
 }
 
 static sp_err apply_scope(sp_stats_acc *acc, const items *it, sp_scope_kind kind,

@@ -19,6 +19,11 @@
  * A complaint of channel 0 or of a channel this version does not know is in the plain rows
  * only.
  *
+ * Besides the active deadline, a complaint that waits for its first response (dispositioned,
+ * nobody answered yet) puts its respond deadline on the row of that date (DUE_RESPOND_*): the
+ * complaints past it at now are the missed first responses that the "followed up within SLA"
+ * share counts along with the late answers.
+ *
  * Row keys are text: kind ('R' region, 'A' agency) + scope + '/' + YYYYMMDD ("00000000" for
  * the gauges), e.g. "R35.77/20250331", "Akemenkes#1/00000000". Scopes never contain '/'.
  * Values are sparse varints (sp_stats_encode). Thread-safety: an accumulator belongs to one
@@ -72,7 +77,10 @@
     XX(ST_REOPENED, "status_reopened")                                                            \
     XX(DUE_WIB, "due_wib")                                                                        \
     XX(DUE_WITA, "due_wita")                                                                      \
-    XX(DUE_WIT, "due_wit")
+    XX(DUE_WIT, "due_wit")                                                                        \
+    XX(DUE_RESPOND_WIB, "due_respond_wib")                                                        \
+    XX(DUE_RESPOND_WITA, "due_respond_wita")                                                      \
+    XX(DUE_RESPOND_WIT, "due_respond_wit")
 
 typedef enum {
 #define XX(name, text) SP_STAT_##name,
@@ -118,6 +126,9 @@ void sp_stats_add(sp_stats *dst, const sp_stats *src, int sign);
 
 /* How many of a row's deadlines (DUE_*) have passed at now: the row's overdue count. */
 int64_t sp_stats_overdue(const sp_stats *row, uint32_t ymd, uint64_t now_ms);
+/* How many of a row's respond deadlines (DUE_RESPOND_*) have passed at now: complaints still
+ * without a first response after their respond deadline (a subset of the overdue ones). */
+int64_t sp_stats_unanswered_overdue(const sp_stats *row, uint32_t ymd, uint64_t now_ms);
 
 /* An accumulator of row deltas. */
 typedef struct sp_stats_acc sp_stats_acc;

@@ -44,9 +44,10 @@ typedef struct {
 } window;
 
 typedef struct {
-    sp_stats total;  /* every dated row summed: the counters since the beginning */
-    sp_stats gauges; /* complaints per status now */
-    int64_t overdue; /* open complaints past their active deadline now */
+    sp_stats total;             /* every dated row summed: the counters since the beginning */
+    sp_stats gauges;            /* complaints per status now */
+    int64_t overdue;            /* open complaints past their active deadline now */
+    int64_t unanswered_overdue; /* dispositioned, past the respond deadline, never answered */
     int64_t filed[WEEKS_MAX], completed[WEEKS_MAX];
 } figures;
 
@@ -77,7 +78,11 @@ static int add_day(void *arg, uint32_t ymd, const sp_stats *row) {
 static sp_err load_figures(sp_complaints *c, sp_scope_kind kind, const char *scope, const window *w,
                            uint64_t now, figures *f) {
     memset(f, 0, sizeof *f);
-    sp_err rv = sp_complaints_stats_now(c, kind, scope, now, &f->gauges, &f->overdue);
+    sp_stats_current cur;
+    sp_err rv = sp_complaints_stats_current(c, kind, scope, now, &cur);
+    f->gauges = cur.gauges;
+    f->overdue = cur.overdue;
+    f->unanswered_overdue = cur.unanswered_overdue;
     day_ctx d = {f, w};
     if (rv == SP_OK) rv = sp_complaints_stats_days(c, kind, scope, 1, 99991231, add_day, &d);
     return rv;
@@ -87,6 +92,7 @@ static void figures_sub(figures *dst, const figures *src) {
     sp_stats_add(&dst->total, &src->total, -1);
     sp_stats_add(&dst->gauges, &src->gauges, -1);
     dst->overdue -= src->overdue;
+    dst->unanswered_overdue -= src->unanswered_overdue;
     for (int i = 0; i < WEEKS_MAX; i++) {
         dst->filed[i] -= src->filed[i];
         dst->completed[i] -= src->completed[i];
@@ -157,16 +163,17 @@ static int64_t open_count(const sp_stats *g) {
 static json_t *counters_json(const figures *f) {
     const int64_t *t = f->total.v;
     return json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "filed",
-        (json_int_t)t[SP_STAT_FILED], "in_progress", (json_int_t)open_count(&f->gauges),
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        "filed", (json_int_t)t[SP_STAT_FILED], "in_progress", (json_int_t)open_count(&f->gauges),
         "completed", (json_int_t)t[SP_STAT_COMPLETED], "completed_in_sla",
         (json_int_t)t[SP_STAT_COMPLETED_IN_SLA], "resolved", (json_int_t)t[SP_STAT_RESOLVED],
         "archived", (json_int_t)t[SP_STAT_ARCHIVED], "overdue", (json_int_t)f->overdue, "verified",
         (json_int_t)t[SP_STAT_VERIFIED], "first_response", (json_int_t)t[SP_STAT_FIRST_RESPONSE],
-        "first_response_in_sla", (json_int_t)t[SP_STAT_FIRST_RESPONSE_IN_SLA], "escalated",
-        (json_int_t)t[SP_STAT_ESCALATED], "reopened", (json_int_t)t[SP_STAT_REOPENED], "feedback",
-        (json_int_t)t[SP_STAT_FEEDBACK], "satisfied", (json_int_t)t[SP_STAT_SATISFIED], "rated",
-        (json_int_t)t[SP_STAT_RATED], "rating_sum", (json_int_t)t[SP_STAT_RATING_SUM]);
+        "first_response_in_sla", (json_int_t)t[SP_STAT_FIRST_RESPONSE_IN_SLA], "unanswered_overdue",
+        (json_int_t)f->unanswered_overdue, "escalated", (json_int_t)t[SP_STAT_ESCALATED],
+        "reopened", (json_int_t)t[SP_STAT_REOPENED], "feedback", (json_int_t)t[SP_STAT_FEEDBACK],
+        "satisfied", (json_int_t)t[SP_STAT_SATISFIED], "rated", (json_int_t)t[SP_STAT_RATED],
+        "rating_sum", (json_int_t)t[SP_STAT_RATING_SUM]);
 }
 
 /* A row: counters, derived shares and means, status breakdown, trend. NULL on OOM. */
@@ -175,8 +182,11 @@ static json_t *figures_json(const figures *f, int weeks) {
     json_t *o = counters_json(f);
     if (!o) return NULL;
     int64_t resp = t[SP_STAT_FIRST_RESPONSE], rated = t[SP_STAT_RATED];
+    /* Of the first responses that were due: the answered ones, and those nobody answered by
+     * their deadline (missed, not merely not yet counted). */
+    int64_t due = resp + f->unanswered_overdue;
     int bad = json_object_set_new(o, "followed_up_in_sla_pct",
-                                  percent(t[SP_STAT_FIRST_RESPONSE_IN_SLA], resp)) ||
+                                  percent(t[SP_STAT_FIRST_RESPONSE_IN_SLA], due)) ||
               json_object_set_new(o, "completed_in_sla_pct",
                                   percent(t[SP_STAT_COMPLETED_IN_SLA], t[SP_STAT_COMPLETED])) ||
               json_object_set_new(o, "response_mean_ms",

@@ -368,10 +368,10 @@ void sp__http_stats(sp_http_req *r) {
     stats_params q;
     if (stats_query(r, &q) != 0) return;
     sp_scope_kind kind = q.agency[0] ? SP_SCOPE_AGENCY : SP_SCOPE_REGION;
-    sp_stats now, total;
-    int64_t overdue = 0;
+    sp_stats_current now;
+    sp_stats total;
     uint64_t t = sp_wall_ms();
-    sp_err rv = sp_complaints_stats_now(r->srv->p->complaints, kind, q.scope, t, &now, &overdue);
+    sp_err rv = sp_complaints_stats_current(r->srv->p->complaints, kind, q.scope, t, &now);
     if (rv == SP_OK)
         rv = sp_complaints_stats_sum(r->srv->p->complaints, kind, q.scope, 1, 99991231, &total);
     if (rv != SP_OK) {
@@ -379,10 +379,11 @@ void sp__http_stats(sp_http_req *r) {
         return;
     }
     json_t *out = json_pack(
-        "{s:s, s:s, s:s, s:s?, s:o, s:o, s:I, s:o}", "node", r->srv->p->self->id, "scope",
+        "{s:s, s:s, s:s, s:s?, s:o, s:o, s:I, s:I, s:o}", "node", r->srv->p->self->id, "scope",
         q.agency[0] ? "agency" : "region", "code", q.agency[0] ? q.agency : q.region, "channel",
         q.channel[0] ? q.channel : NULL, "at", sp_http_time_json(t), "status",
-        stats_json(&now, 1), "overdue", (json_int_t)overdue, "totals", stats_json(&total, 0));
+        stats_json(&now.gauges, 1), "overdue", (json_int_t)now.overdue, "unanswered_overdue",
+        (json_int_t)now.unanswered_overdue, "totals", stats_json(&total, 0));
     sp_http_reply_json(r, 200, out);
 }
 

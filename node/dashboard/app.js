@@ -175,6 +175,15 @@
 
   /* ---- figures ---- */
 
+  /* The first responses that were due: the answered ones, late or not, and those nobody gave
+   * by the respond deadline (the share's denominator, docs/dashboard.md). */
+  function responsesDue(r) { return (r.first_response || 0) + (r.unanswered_overdue || 0); }
+
+  function missedTitle(r) {
+    return fmtInt(r.first_response_in_sla) + ' tepat waktu dari ' + fmtInt(r.first_response) + ' tanggapan pertama; ' +
+      fmtInt(r.unanswered_overdue) + ' aduan terdisposisi belum ditanggapi melewati tenggat';
+  }
+
   function openTitle(o) {
     return 'Baru ' + o.filed + ', terverifikasi ' + o.verified + ', didisposisikan ' + o.dispositioned +
       ', ditindaklanjuti ' + o.in_progress + ', dialihkan ' + o.rerouted + ', banding ' + o.reopened;
@@ -189,9 +198,13 @@
     { key: 'followed_up_in_sla', label: 'Ditindaklanjuti ≤ SLA', hint: 'followed up in SLA',
       value: function (r) { return r.followed_up_in_sla_pct === null ? -1 : r.followed_up_in_sla_pct; },
       cell: function (r) {
-        return [fmtPct(r.followed_up_in_sla_pct), el('small', null, fmtInt(r.first_response_in_sla) + '/' + fmtInt(r.first_response))];
+        return [fmtPct(r.followed_up_in_sla_pct), el('small', null, fmtInt(r.first_response_in_sla) + '/' + fmtInt(responsesDue(r)))];
       },
-      attrs: function (r) { return { 'data-count': r.first_response_in_sla, 'data-pct': r.followed_up_in_sla_pct }; } },
+      title: function (r) { return missedTitle(r); },
+      attrs: function (r) {
+        return { 'data-count': r.first_response_in_sla, 'data-pct': r.followed_up_in_sla_pct, 'data-due': responsesDue(r),
+                 'data-unanswered': r.unanswered_overdue };
+      } },
     { key: 'completed', label: 'Selesai', hint: 'completed', value: function (r) { return r.completed; },
       cell: function (r) { return [fmtInt(r.completed), el('small', null, 'tuntas ' + fmtInt(r.resolved))]; },
       attrs: function (r) { return { 'data-resolved': r.resolved }; } },
@@ -313,7 +326,10 @@
     { key: 'in_progress', label: 'Dalam proses', hint: 'in progress', main: function (s) { return fmtInt(s.in_progress); } },
     { key: 'followed_up_in_sla', label: 'Ditindaklanjuti ≤ SLA', hint: 'followed up in SLA',
       main: function (s) { return fmtPct(s.followed_up_in_sla_pct); },
-      sub: function (s) { return fmtInt(s.first_response_in_sla) + ' dari ' + fmtInt(s.first_response) + ' tanggapan pertama'; },
+      sub: function (s) {
+        return fmtInt(s.first_response_in_sla) + ' dari ' + fmtInt(responsesDue(s)) + ' yang jatuh tempo' +
+          (s.unanswered_overdue > 0 ? ' (' + fmtInt(s.unanswered_overdue) + ' belum ditanggapi)' : '');
+      },
       value: function (s) { return s.first_response_in_sla; } },
     { key: 'completed', label: 'Selesai', hint: 'completed', main: function (s) { return fmtInt(s.completed); },
       sub: function (s) { return 'tuntas ' + fmtInt(s.resolved) + ' · tepat waktu ' + fmtPct(s.completed_in_sla_pct); } },

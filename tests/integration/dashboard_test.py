@@ -13,9 +13,10 @@ agency. Then national is restarted with its clock 30 days ahead (SIMPUL_CLOCK_OF
 sla_test does) so that the unverified ones are overdue: checked within the SLA timer's first
 30 s, before national would escalate anything.
 
-Then a seventh complaint, filed through the app in Kota Madiun, is dispositioned to Dinas PUPR:
-a channel filter shows it alone. Unknown parameters (and category, which the dashboard cannot
-filter by) are refused.
+Then a seventh complaint, filed through the app in Kota Madiun, is dispositioned to Dinas PUPR
+and left unanswered: 30 days ahead its respond deadline has passed, so "followed up within SLA"
+counts it as missed (2 of 3 first responses due came in time), and a channel filter shows it
+alone. Unknown parameters (and category, which the dashboard cannot filter by) are refused.
 
 The browser mode checks the DOM after the page's JavaScript ran (ids and data-* attributes)
 and that a screenshot is a real picture. It exits 77 (CTest skip) when chromium is absent.
@@ -269,6 +270,22 @@ def test_channel_filter():
     check("stats?category -> 400 naming it", s == 400 and "'category'" in b.get("message", ""), (s, b))
 
 
+def test_missed_first_responses():
+    d = dashboard()
+    expect("30 days later the unanswered one is a missed first response, not left out", d["summary"],
+           filed=7, first_response=2, first_response_in_sla=2, unanswered_overdue=1, followed_up_in_sla_pct=66.7)
+    check("... and it is overdue too", d["summary"]["overdue"] >= 1, d["summary"])
+    expect("... in Jawa Timur's row", rows(d)["province:35"], unanswered_overdue=1, followed_up_in_sla_pct=66.7)
+    expect("... at Dinas PUPR, which holds it", rows(dashboard("region:35.77"), "agencies")["agency:opd-3577-pupr"],
+           first_response=2, unanswered_overdue=1, followed_up_in_sla_pct=66.7)
+    expect("... and in the app channel, its only complaint", dashboard(channel="app").get("summary", {}),
+           unanswered_overdue=1, followed_up_in_sla_pct=0.0)
+    expect("Kota Madiun today: nothing is due yet, so 100 %", dashboard("region:35.77", node="kota-3577")["summary"],
+           unanswered_overdue=0, followed_up_in_sla_pct=100.0)
+    s, st, _ = req("national", "GET", "/api/v1/stats?region=35.77")
+    check("/api/v1/stats counts the unanswered one too", s == 200 and st.get("unanswered_overdue") == 1, st)
+
+
 # ---- the page in a browser ----
 
 class Dom(html.parser.HTMLParser):
@@ -397,6 +414,7 @@ def main():
             test_overdue_after_deadlines()
             file_by_app()
             test_channel_filter()
+            test_missed_first_responses()
     finally:
         if T:
             subprocess.run([FED, "down", T], env=ENV, stdout=subprocess.DEVNULL)
