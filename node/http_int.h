@@ -128,6 +128,13 @@ void sp__http_dashboard(sp_http_req *r);
 void sp__http_dashboard_page(sp_http_req *r);
 void sp__http_dashboard_asset(sp_http_req *r);
 
+/* Serve one request: route it, read its body from conn, answer it through aio. NNG's server
+ * calls this for every request, with aio begun (nng_aio_begin); once aio finishes with 0 its
+ * output 0 is the nng_http_res, which the caller owns. req and conn are borrowed until then.
+ * conn NULL: the body is req's data (nng_http_req_copy_data) instead of being read; tests and
+ * fuzz targets drive the real routing and handlers in memory this way. */
+void sp__http_serve(sp_http *h, nng_aio *aio, nng_http_req *req, nng_http_conn *conn);
+
 /* The route table and its size (for metrics). */
 const sp_http_route *sp__http_routes(size_t *n);
 /* Index of a status in the metrics table. */
