@@ -173,10 +173,20 @@ static json_t *error_body(const sp_http_req *r, int status, const char *code, co
     return json_pack("{s:s, s:s}", "error", code, "message", msg);
 }
 
+/* Messages quote the request (ids, paths), which may hold any bytes, and may be cut inside a
+ * character; jansson refuses strings that are not UTF-8, which made the client's error a 500
+ * "out of memory". Such a message keeps its ASCII only. */
+static void ascii_unless_utf8(char *msg) {
+    if (sp_utf8_valid(msg, strlen(msg))) return;
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p >= 0x80) *p = '?';
+}
+
 static void error_ex(sp_http_req *r, int status, const char *code, const char *hname,
                      const char *hval, const char *fmt, va_list ap) {
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    ascii_unless_utf8(msg);
     sp_http_count_reject(r->srv, code);
     sp_log_debug("http.error", "route=%s status=%d code=%s message=\"%s\"",
                  r->route ? r->route->name : "-", status, code, msg);
