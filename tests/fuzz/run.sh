@@ -13,7 +13,7 @@
 # SP_WERROR is off in this build only: clang's -Wformat-nonliteral flags vsnprintf wrappers
 # that gcc accepts, and the gcc builds keep -Werror.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,11p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,14p' "$0"; exit 2; }
 target=$1 secs=$2
 shift 2
 root=$(cd "$(dirname "$0")/../.." && pwd)
