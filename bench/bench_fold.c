@@ -4,7 +4,7 @@
  *
  *   bench_fold [--events N] [--batch B] [--late PCT] [--dir DIR] [--seed S] [--keep]
  *
- * 1. generate N events of plausible lifecycles (node/fold_testutil.h: reroutes, escalations,
+ * 1. generate N events of plausible lifecycles (node/lifecycle/fold_testutil.h: reroutes, escalations,
  *    auto-completions, appeals, comments) over the test federation (3 time zones), numbered
  *    per origin in hlc order; PCT % of them arrive late (moved 1..2000 positions back in the
  *    delivery order, like replication lag), so the incremental path also re-folds;
@@ -24,8 +24,8 @@
 #include <time.h>
 
 #include "bench/bench_util.h"
-#include "node/complaints.h"
-#include "node/fold_testutil.h"
+#include "node/lifecycle/complaints.h"
+#include "node/lifecycle/fold_testutil.h"
 #include "tests/unit/testutil.h"
 
 static void die(const char *what, sp_err rv) {
@@ -244,7 +244,7 @@ int main(int argc, char **argv) {
     printf("bench_fold: generated %zu events of %zu complaints in %.1f s (seed %llu)\n", w.n,
            w.stories, sp_bench_now_s() - tg, (unsigned long long)o.seed);
     sp_store *st;
-    sp_err rv = sp_store_open(&st, dir);
+    sp_err rv = sp_store_open(&st, dir, SP_NODE_CFS);
     if (rv != SP_OK) die(dir, rv);
 
     incr_result inc;

@@ -18,10 +18,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/log.h"
 #include "bench/bench_util.h"
+#include "broker/feedlog.h"
 #include "broker/hlc.h"
-#include "broker/log.h"
-#include "node/feedlog.h"
 #include "tests/unit/testutil.h"
 
 #define BODY_LEN 160 /* a typical event body: a short complaint action */
@@ -38,7 +38,7 @@ static void subdir(char *out, const char *base, const char *name, int round) {
 static double bench_author(const char *dir, const sp_key *key, size_t events, size_t batch) {
     sp_store *st;
     sp_feedlog *log;
-    sp_err rv = sp_store_open(&st, dir);
+    sp_err rv = sp_store_open(&st, dir, NULL);
     if (rv == SP_OK) rv = sp_feedlog_open(&log, st, "kota-3577", key);
     if (rv != SP_OK) die("open author", rv);
     uint8_t body[BODY_LEN] = {0};
@@ -79,7 +79,7 @@ static sp_envelope *make_feeds(sp_key **keys, size_t origins, size_t per_origin)
 
 static sp_feedlog *open_receiver(const char *dir, sp_store **st, sp_key **keys, size_t origins) {
     sp_feedlog *log;
-    sp_err rv = sp_store_open(st, dir);
+    sp_err rv = sp_store_open(st, dir, NULL);
     if (rv == SP_OK) rv = sp_feedlog_open(&log, *st, "national", NULL);
     if (rv != SP_OK) die("open ingest", rv);
     for (size_t o = 0; o < origins; o++) {

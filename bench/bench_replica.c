@@ -35,10 +35,10 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "base/log.h"
 #include "bench/bench_util.h"
 #include "broker/hlc.h"
-#include "broker/log.h"
-#include "node/replica_store.h"
+#include "broker/replica_store.h"
 #include "tests/unit/testutil.h"
 
 #define BODY_LEN 160      /* a typical event body, as in bench_log */
@@ -253,7 +253,7 @@ static void node_open(bnode *b, const char *base, const char *id, const char *sc
     if (port < 0) die("free port", SP_ERR_NET);
     snprintf(b->url, sizeof b->url, "tcp://127.0.0.1:%d", port);
     check(sp_key_generate(&b->key, SP_KEY_ED25519), "node key");
-    check(sp_store_open(&b->st, b->dir), b->dir);
+    check(sp_store_open(&b->st, b->dir, NULL), b->dir);
     check(sp_feedlog_open(&b->log, b->st, b->id, b->key), "feedlog open");
     sp_feedlog_hooks hooks = {NULL, on_committed, b};
     sp_feedlog_set_hooks(b->log, &hooks);

@@ -18,10 +18,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/log.h"
 #include "bench/bench_util.h"
-#include "broker/log.h"
-#include "node/feedlog.h"
-#include "node/seal.h"
+#include "broker/feedlog.h"
+#include "node/intake/seal.h"
 #include "tests/unit/testutil.h"
 
 static const char identity[] = "\x0a\x0bSiti Aminah\x12\x0c" "081234567890\x22\x10" "3577014101900001";
@@ -158,7 +158,7 @@ static double bench_intake(const keys *k, const char *base, int privacy, long co
     snprintf(dir, sizeof dir, "%s/intake-%d", base, privacy);
     sp_store *st;
     sp_feedlog *log;
-    if (sp_store_open(&st, dir) != SP_OK || sp_feedlog_open(&log, st, "kota-3577", k->sign) != SP_OK)
+    if (sp_store_open(&st, dir, NULL) != SP_OK || sp_feedlog_open(&log, st, "kota-3577", k->sign) != SP_OK)
         exit(1);
     static sp_sealer sealers[2][100];
     prep_job job = {k, sealers[0]};

@@ -1,7 +1,7 @@
 /*
  * What every benchmark program needs: a monotonic clock, medians of repeated rounds, and the
  * limit every write path is compared against — RocksDB's own synced batch rate, measured in
- * the same run through node/store.h.
+ * the same run through broker/store.h.
  */
 #ifndef SP_BENCH_UTIL_H
 #define SP_BENCH_UTIL_H
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "node/store.h"
+#include "broker/store.h"
 
 static inline double sp_bench_now_s(void) {
     struct timespec ts;
@@ -35,7 +35,7 @@ static inline double sp_bench_median(double *v, int n) {
 static inline double sp_bench_raw_synced(const char *dir, size_t events, size_t batch,
                                          size_t value_len) {
     sp_store *st = NULL; /* set only when the open succeeds */
-    sp_err rv = sp_store_open(&st, dir);
+    sp_err rv = sp_store_open(&st, dir, NULL);
     uint8_t *value = calloc(1, value_len ? value_len : 1), key[8];
     if (rv == SP_OK && !value) rv = SP_ERR_NOMEM;
     double t0 = sp_bench_now_s();

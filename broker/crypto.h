@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "schemas/err.h"
+#include "base/err.h"
 
 #define SP_HASH_LEN 32
 #define SP_PUBKEY_LEN 32
@@ -49,7 +49,7 @@ typedef struct {
     size_t n;
 } sp_bytes;
 
-/* ---- sealing primitives (node/seal.h builds the sealed-box format on them) ---- */
+/* ---- sealing primitives (node/intake/seal.h builds the sealed-box format on them) ---- */
 
 #define SP_AEAD_KEY_LEN 32
 #define SP_AEAD_NONCE_LEN 12

@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "broker/crypto.h"
-#include "schemas/err.h"
 
 #define SP_MAX_ORIGIN 64                       /* bytes of a node id */
 #define SP_MAX_BODY (256 * 1024)               /* one event body */

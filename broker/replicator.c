@@ -12,9 +12,9 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 
+#include "base/log.h"
+#include "base/strmap.h"
 #include "broker/hlc.h"
-#include "broker/log.h"
-#include "broker/strmap.h"
 #include "broker/tls_probe.h"
 #include "schemas/simpul.pb-c.h"
 

@@ -11,7 +11,7 @@
  *   that is not a configured peer are refused and counted; malformed and oversized messages are
  *   counted and answered with an error; the link stays up.
  * - Asking any node: sp_replicator_ask sends one opaque blob request (attachments, see
- *   node/blob_wire.h) straight to a node of the federation that need not be a peer, on the
+ *   node/intake/blob_wire.h) straight to a node of the federation that need not be a peer, on the
  *   replicator's own threads; the REP socket hands such requests to the blob_serve hook, which
  *   authenticates them itself (they are not limited to peers).
  *
@@ -30,8 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "broker/envelope.h"
-#include "schemas/err.h"
 
 /* The narrow interface to the node's log. All functions may be called from several threads. */
 typedef struct {

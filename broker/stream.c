@@ -9,7 +9,7 @@
 #include <nng/protocol/pubsub0/pub.h>
 #include <nng/protocol/reqrep0/rep.h>
 
-#include "broker/log.h"
+#include "base/log.h"
 #include "schemas/simpul.pb-c.h"
 
 struct sp_stream {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "schemas/err.h"
+#include "base/err.h"
 
 #define SP_MAX_TOPIC 160
 #define SP_REPLAY_MAX 1000      /* events in one replay reply */

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "schemas/err.h"
+#include "base/err.h"
 
 typedef struct {
     uint64_t offset;

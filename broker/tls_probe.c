@@ -15,7 +15,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "broker/log.h"
+#include "base/log.h"
 
 /* The first verification failure of the peer's chain, as the verify callback saw it. */
 typedef struct {

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "schemas/err.h"
+#include "base/err.h"
 
 typedef enum {
     SP_TLS_PROBE_OK,          /* the handshake succeeds (now): the failure was transient */

@@ -5,14 +5,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "broker/log.h"
-#include "node/blob_fetch.h"
-#include "node/control.h"
-#include "node/http.h"
-#include "node/calendar.h"
-#include "node/replica_store.h"
-#include "node/sla_timer.h"
-#include "node/stream_node.h"
+#include "base/log.h"
+#include "broker/replica_store.h"
+#include "node/app/blob_fetch.h"
+#include "node/app/control.h"
+#include "node/app/sla_timer.h"
+#include "node/app/stream_node.h"
+#include "node/http/http.h"
+#include "node/lifecycle/calendar.h"
 
 #define MAX_PEERS 1024
 
@@ -105,7 +105,7 @@ static sp_err load_calendar(sp_daemon *d) {
 }
 
 static sp_err open_log(sp_daemon *d) {
-    sp_err rv = sp_store_open(&d->store, d->cfg->data);
+    sp_err rv = sp_store_open(&d->store, d->cfg->data, SP_NODE_CFS);
     if (rv == SP_ERR_LOCKED)
         sp_log_error("daemon.store", "data=%s detail=\"locked: is another simpul running on it?\"", d->cfg->data);
     if (rv != SP_OK) return rv;
@@ -162,7 +162,7 @@ static sp_err start_replication(sp_daemon *d) {
         .n_peers = d->n_peers, .tls_cert_key_file = d->cfg->tls_cert, .tls_ca_file = d->cfg->tls_ca,
         .sync_interval_ms = d->cfg->sync_interval_ms, .request_timeout_ms = d->cfg->request_timeout_ms,
         .push_batch = d->cfg->push_batch, .queue_limit = d->cfg->queue_limit,
-        .blob_serve = sp_blob_serve, .blob_ctx = &d->parts}; /* attachments: node/blob_fetch.h */
+        .blob_serve = sp_blob_serve, .blob_ctx = &d->parts}; /* attachments: node/app/blob_fetch.h */
     sp_feedlog_hooks hooks = {on_stage, on_committed, d};
     sp_feedlog_set_hooks(d->log, &hooks);
     return sp_replicator_start(&d->rep, &rc, &d->ops);

@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "schemas/err.h"
-#include "topology/diag.h"
+#include "base/diag.h"
+#include "base/err.h"
 
 /* Kinds of node. The order is the hierarchy's, top first; SP_NODE__COUNT is not a kind. */
 typedef enum {

@@ -11,11 +11,11 @@
 #ifndef SP_TOPOLOGY_INT_H
 #define SP_TOPOLOGY_INT_H
 
-#include "topology/arena.h"
-#include "topology/diag.h"
-#include "topology/strmap.h"
+#include "base/arena.h"
+#include "base/diag.h"
+#include "base/idmap.h"
+#include "base/yaml.h"
 #include "topology/topology.h"
-#include "topology/yaml.h"
 
 /* Fields of a node mapping, in the order the docs list them. */
 typedef enum {

@@ -1,5 +1,5 @@
 /*
- * Fuzz target for the attachment fetch's wire format (node/blob_wire.h): a BlobRequest as an
+ * Fuzz target for the attachment fetch's wire format (node/intake/blob_wire.h): a BlobRequest as an
  * intake node receives it from any node of the federation, and a BlobReply as the asking node
  * receives it. Any bytes must give a request, a reply or an error: never a crash, a leak or
  * undefined behaviour, and never bytes that do not hash to the name asked for.
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/blob_wire.h"
+#include "node/intake/blob_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

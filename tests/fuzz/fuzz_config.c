@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "topology/config.h"
+#include "node/app/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "node/actions.h"
-#include "node/intake.h"
+#include "node/intake/actions.h"
+#include "node/intake/intake.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,8 +17,8 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
-#include "node/blob_wire.h"
-#include "node/intake.h"
+#include "node/intake/blob_wire.h"
+#include "node/intake/intake.h"
 #include "schemas/simpul.pb-c.h"
 
 typedef struct {

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/feedlog.h"
+#include "broker/feedlog.h"
 #include "tests/unit/testutil.h"
 
 static char dir[256];
@@ -29,7 +29,7 @@ static uint64_t rng;
 static void child_author(int ackfd) {
     sp_store *st;
     sp_feedlog *log;
-    if (sp_store_open(&st, dir) != SP_OK || sp_feedlog_open(&log, st, "kota-3577", key) != SP_OK)
+    if (sp_store_open(&st, dir, NULL) != SP_OK || sp_feedlog_open(&log, st, "kota-3577", key) != SP_OK)
         _exit(3);
     uint64_t state = rng ^ (uint64_t)getpid();
     for (;;) {
@@ -80,7 +80,7 @@ static void test_sigkill_loses_no_acknowledged_event(void **state) {
         if (acked > total_acked) total_acked = acked;
         sp_store *st;
         sp_feedlog *log;
-        assert_int_equal(sp_store_open(&st, dir), SP_OK);
+        assert_int_equal(sp_store_open(&st, dir, NULL), SP_OK);
         assert_int_equal(sp_feedlog_open(&log, st, "kota-3577", key), SP_OK);
         uint64_t head = sp_feedlog_head(log, "kota-3577", NULL);
         size_t chains, envs, problems;

@@ -20,9 +20,9 @@
 #include <stdint.h>
 
 #include "node/daemon.h"
-#include "node/fold.h"
-#include "node/http.h"
-#include "node/tokens.h"
+#include "node/http/http.h"
+#include "node/http/tokens.h"
+#include "node/lifecycle/fold.h"
 
 typedef struct {
     char dir[256]; /* the temporary folder: keys/, data/, node.yaml, topology.yaml */

@@ -25,7 +25,7 @@
 #include <nng/supplemental/http/http.h>
 
 #include "broker/crypto.h"
-#include "node/http_int.h"
+#include "node/http/http_int.h"
 #include "tests/integration/node_fixture.h"
 
 /* ---- loopback TCP ---- */

@@ -18,9 +18,9 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "base/log.h"
 #include "broker/hlc.h"
-#include "broker/log.h"
-#include "node/replica_store.h"
+#include "broker/replica_store.h"
 #include "schemas/simpul.pb-c.h"
 #include "tests/unit/testutil.h"
 
@@ -91,7 +91,7 @@ static void use_tls(tnode *t, const char *ca, const char *cert_id) {
 }
 
 static void start_node(tnode *t) {
-    assert_int_equal(sp_store_open(&t->st, t->dir), SP_OK);
+    assert_int_equal(sp_store_open(&t->st, t->dir, NULL), SP_OK);
     assert_int_equal(sp_feedlog_open(&t->log, t->st, t->id, t->key), SP_OK);
     for (size_t i = 0; i < n_nodes; i++) { /* every node trusts every other's key */
         uint8_t pub[SP_PUBKEY_LEN];

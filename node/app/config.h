@@ -1,0 +1,45 @@
+/*
+ * A node's configuration file (YAML, see docs/operations.md): which node this is, where its
+ * topology, data and keys are, what it listens on. Errors are reported like the topology's,
+ * as "file:line:col: message", all of them in one run. Relative paths are resolved against the
+ * configuration file's folder.
+ */
+#ifndef SP_CONFIG_H
+#define SP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/diag.h"
+#include "base/err.h"
+
+typedef struct {
+    const char *path;            /* the configuration file itself */
+    const char *node;            /* this node's id in the topology (required) */
+    const char *topology;        /* topology file (required) */
+    const char *data;            /* data directory (required) */
+    const char *keys;            /* folder with node.key and seal.key (required) */
+    const char *calendar;        /* holiday calendar (optional) */
+    const char *listen_peer;     /* NNG URL for peers (required) */
+    const char *listen_stream;   /* NNG URL of the integrator PUB stream (optional) */
+    const char *listen_replay;   /* NNG URL of the replay REP endpoint (optional) */
+    const char *listen_http;     /* http://host:port (optional) */
+    const char *tls_cert;        /* PEM: this node's certificate and key (tls+tcp) */
+    const char *tls_ca;          /* PEM: certificates trusted for peers (tls+tcp) */
+    int keep_all;                /* replication.keep: all (1) or region (0) */
+    uint32_t sync_interval_ms;   /* replication.sync_interval_ms */
+    uint32_t request_timeout_ms; /* replication.request_timeout_ms */
+    uint32_t push_batch;         /* replication.push_batch */
+    uint32_t queue_limit;        /* replication.queue_limit */
+    const char *log_level;       /* debug | info | warn | error */
+} sp_node_config;
+
+/* Load path. On SP_OK *out is a new configuration (sp_node_config_free). SP_ERR_CONFIG with
+ * every problem in diags, SP_ERR_IO when unreadable, SP_ERR_NOMEM. */
+sp_err sp_node_config_load(sp_node_config **out, const char *path, sp_diag_list *diags);
+/* Same from a buffer reported as `name`; relative paths stay relative. */
+sp_err sp_node_config_load_buffer(sp_node_config **out, const char *name, const char *buf,
+                                  size_t len, sp_diag_list *diags);
+void sp_node_config_free(sp_node_config *c);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * simpul tail: follow a node's integrator stream (replay, then live; no gap, no duplicate).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "broker/envelope.h"
+#include "broker/tail.h"
+#include "node/app/pbjson.h"
+#include "node/cli/cli.h"
+#include "schemas/simpul.pb-c.h"
+
+static const char tail_usage[] =
+    "usage: simpul tail --stream URL --replay URL [--prefix P] [--from OFFSET] [--count N]\n"
+    "                   [--json] [--idle-exit MS]\n"
+    "\n"
+    "Print every event of the node's stream whose topic starts with P (topics are\n"
+    "<province>.<regency>.<agency>.<type>, e.g. 35.77.opd-3577-pupr.follow-up), from OFFSET on\n"
+    "(default 1: everything), then follow new ones. Stops after N events, after MS without any,\n"
+    "or on Ctrl-C; the last line on stderr says the offset to resume from.\n";
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) {
+    stop = sig;
+}
+
+static void print_event(const sp_stream_event *ev, int as_json) {
+    sp_envelope env;
+    if (sp_envelope_decode(&env, ev->envelope, ev->len) != SP_OK) {
+        printf("%" PRIu64 " %s <undecodable envelope>\n", ev->offset, ev->topic);
+        return;
+    }
+    Simpul__V1__Event *e = simpul__v1__event__unpack(NULL, env.body_len, env.body);
+    if (as_json) {
+        json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:I, s:s}", "offset", (json_int_t)ev->offset,
+                              "topic", ev->topic, "origin", env.origin, "seq", (json_int_t)env.seq,
+                              "hlc", (json_int_t)env.hlc, "via", ev->live ? "live" : "replay");
+        json_object_set_new(j, "event", e ? sp_pb_to_json(&e->base) : json_null());
+        json_dumpf(j, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(j);
+    } else {
+        printf("%8" PRIu64 "  %-40s %-16s seq=%-6" PRIu64 " %s\n", ev->offset, ev->topic, env.origin,
+               env.seq, e && e->complaint_id[0] ? e->complaint_id : "-");
+    }
+    if (e) simpul__v1__event__free_unpacked(e, NULL);
+    sp_envelope_clear(&env);
+    fflush(stdout);
+}
+
+typedef struct {
+    const char *stream, *replay, *prefix;
+    uint64_t from;
+    long count, idle_ms;
+    int json;
+} tail_opts;
+
+static int parse(int argc, char **argv, tail_opts *o) {
+    static const struct option opts[] = {
+        {"stream", required_argument, NULL, 's'}, {"replay", required_argument, NULL, 'r'},
+        {"prefix", required_argument, NULL, 'p'}, {"from", required_argument, NULL, 'f'},
+        {"count", required_argument, NULL, 'n'},  {"idle-exit", required_argument, NULL, 'i'},
+        {"json", no_argument, NULL, 'j'},         {0}};
+    *o = (tail_opts){.prefix = "", .from = 1};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 's') o->stream = optarg;
+        else if (c == 'r') o->replay = optarg;
+        else if (c == 'p') o->prefix = optarg;
+        else if (c == 'f') o->from = strtoull(optarg, NULL, 10);
+        else if (c == 'n') o->count = atol(optarg);
+        else if (c == 'i') o->idle_ms = atol(optarg);
+        else if (c == 'j') o->json = 1;
+        else return -1;
+    }
+    return optind == argc && o->stream && o->replay ? 0 : -1;
+}
+
+int sp_cli_tail(int argc, char **argv) {
+    tail_opts o;
+    if (sp_cli_wants_help(argc, argv)) return fputs(tail_usage, stdout), SP_EXIT_OK;
+    if (parse(argc, argv, &o) != 0) return fputs(tail_usage, stderr), SP_EXIT_USAGE;
+    sp_tail *t;
+    sp_err rv = sp_tail_open(&t, o.stream, o.replay, o.prefix, o.from);
+    if (rv != SP_OK) return sp_cli_fail("tail", rv);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    long seen = 0, idle = 0;
+    while (!stop && (o.count == 0 || seen < o.count)) {
+        sp_stream_event ev;
+        rv = sp_tail_next(t, 200, &ev);
+        if (rv == SP_OK) {
+            print_event(&ev, o.json);
+            sp_stream_event_clear(&ev);
+            seen++;
+            idle = 0;
+        } else if (rv == SP_ERR_TIMEOUT || rv == SP_ERR_NET) {
+            idle += 200; /* the node may be restarting: keep trying, nothing is skipped */
+            if (o.idle_ms && idle >= o.idle_ms) break;
+        } else {
+            break;
+        }
+    }
+    fprintf(stderr, "resume with --from %" PRIu64 "\n", sp_tail_position(t));
+    sp_tail_close(t);
+    return rv == SP_OK || rv == SP_ERR_TIMEOUT || rv == SP_ERR_NET ? SP_EXIT_OK : sp_cli_fail("tail", rv);
+}

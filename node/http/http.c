@@ -1,0 +1,437 @@
+/*
+ * The HTTP server: one NNG handler for every path, our own routing (so that unknown paths and
+ * methods get JSON errors, not NNG's HTML pages) over the route table below, request bodies
+ * read by us with a per-route limit (so that oversized bodies get a JSON 413 before anything
+ * is allocated). Replies, errors, authentication and the counters are in http_reply.c.
+ *
+ * Lifecycle of a request: on_request (NNG thread) -> route -> [read the body] -> the route's
+ * function, which answers at once or hands the request to the batcher, which answers it once
+ * the event is durable. Every answer goes through finish_reply, which finishes NNG's aio and
+ * frees the request. The server counts requests in flight so that stop can wait for them.
+ * sp__http_serve is the handler without NNG's plumbing, so that tests and fuzz targets can drive
+ * the same routing and handlers with requests made in memory.
+ */
+#include "node/http/http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "node/http/http_int.h"
+
+#define MIB (1024u * 1024u)
+
+static const sp_http_route routes[] = {
+    {"GET", "/healthz", "healthz", sp__http_healthz, 0, 0},
+    {"GET", "/metrics", "metrics", sp__http_metrics, 0, 0},
+    {"GET", "/api/v1/status", "status", sp__http_status, 0, 0},
+    {"GET", "/api/v1/stats", "stats", sp__http_stats, 0, 0},
+    {"GET", "/api/v1/complaints", "complaints_list", sp__http_complaint_list, 0, 0},
+    {"POST", "/api/v1/complaints", "complaints_create", sp__http_complaint_create,
+     SP_INTAKE_JSON_MAX, 0},
+    {"GET", "/api/v1/complaints/{}", "complaint_get", sp__http_complaint_get, 0, 0},
+    {"POST", "/api/v1/complaints/{}/actions", "complaint_actions", sp__http_complaint_action,
+     256 * 1024, 0},
+    {"GET", "/api/v1/complaints/{}/attachments/{}", "attachment_get", sp__http_attachment_get, 0,
+     0},
+    {"POST", "/api/v1/intake/sms", "intake_sms", sp__http_intake_sms, 16 * 1024, 0},
+    {"GET", "/open311/v2/services.json", "open311_services", sp__http_o311_services, 0, 1},
+    {"POST", "/open311/v2/requests.json", "open311_create", sp__http_o311_create, 1 * MIB, 1},
+    {"GET", "/open311/v2/requests.json", "open311_list", sp__http_o311_list, 0, 1},
+    {"GET", "/open311/v2/requests/{}.json", "open311_get", sp__http_o311_get, 0, 1},
+    {"GET", "/api/v1/dashboard", "dashboard", sp__http_dashboard, 0, 0},
+    {"GET", "/dashboard", "dashboard_page", sp__http_dashboard_page, 0, 0},
+    {"GET", "/dashboard/{}", "dashboard_asset", sp__http_dashboard_asset, 0, 0},
+};
+#define N_ROUTES (sizeof routes / sizeof *routes)
+_Static_assert(N_ROUTES <= SP_HTTP_MAX_ROUTES, "raise SP_HTTP_MAX_ROUTES");
+
+/* ---- routing ---- */
+
+static int hexv(char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Percent-decode the path (without its query) into a fresh string; NULL on a bad escape or a
+ * decoded NUL. A trailing '/' (other than the root) is dropped. */
+static char *decode_path(const char *p) {
+    size_t n = strlen(p), k = 0;
+    char *d = malloc(n + 1);
+    if (!d) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (p[i] != '%') {
+            d[k++] = p[i];
+        } else if (i + 2 < n && (hi = hexv(p[i + 1])) >= 0 && (lo = hexv(p[i + 2])) >= 0 &&
+                   (hi | lo)) {
+            d[k++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            free(d);
+            return NULL;
+        }
+    }
+    if (k > 1 && d[k - 1] == '/') k--;
+    d[k] = '\0';
+    return d;
+}
+
+/* Match one segment against a pattern segment ("{}", "{}.json" or a literal). */
+static int seg_match(const char *pat, size_t pn, const char *seg, size_t sn, char *cap) {
+    if (pn >= 2 && pat[0] == '{' && pat[1] == '}') {
+        size_t suffix = pn - 2;
+        if (sn <= suffix || sn - suffix >= SP_HTTP_PARAM_MAX) return 0;
+        if (memcmp(seg + sn - suffix, pat + 2, suffix) != 0) return 0;
+        memcpy(cap, seg, sn - suffix);
+        cap[sn - suffix] = '\0';
+        return 2;
+    }
+    return pn == sn && memcmp(pat, seg, sn) == 0;
+}
+
+/* Whether path matches pattern; captures go to params. */
+static int path_match(const char *pattern, const char *path,
+                      char params[SP_HTTP_PARAMS][SP_HTTP_PARAM_MAX]) {
+    size_t np = 0;
+    while (*pattern && *path) {
+        if (*pattern != '/' || *path != '/') return 0;
+        pattern++, path++;
+        size_t pn = strcspn(pattern, "/"), sn = strcspn(path, "/");
+        int m = seg_match(pattern, pn, path, sn, np < SP_HTTP_PARAMS ? params[np] : params[0]);
+        if (!m) return 0;
+        np += m == 2;
+        pattern += pn;
+        path += sn;
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+/* The route for the request, or NULL; *path_known tells whether another method would match. */
+static const sp_http_route *find_route(sp_http_req *r, int *path_known) {
+    const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+    *path_known = 0;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (!path_match(routes[i].pattern, r->path, r->params)) continue;
+        *path_known = 1;
+        if (strcmp(routes[i].method, method) == 0) {
+            r->route_idx = i;
+            return &routes[i];
+        }
+    }
+    return NULL;
+}
+
+static void allowed_methods(const char *path, char *buf, size_t cap) {
+    char params[SP_HTTP_PARAMS][SP_HTTP_PARAM_MAX];
+    buf[0] = '\0';
+    for (size_t i = 0; i < N_ROUTES; i++)
+        if (path_match(routes[i].pattern, path, params) && !strstr(buf, routes[i].method))
+            snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", buf[0] ? ", " : "",
+                     routes[i].method);
+}
+
+/* ---- bodies ---- */
+
+static void dispatch(sp_http_req *r) {
+    r->route->fn(r);
+}
+
+/* Read the announced body into r->body with rd_aio. */
+static void start_read(sp_http_req *r) {
+    nng_iov iov = {r->body, r->body_len};
+    int rv = nng_aio_set_iov(r->rd_aio, 1, &iov);
+    if (rv != 0) {
+        sp_http_internal_error(r, SP_ERR_NOMEM, "body");
+        return;
+    }
+    nng_http_conn_read_all(r->conn, r->rd_aio);
+}
+
+/* The connection went away before the body was read: nobody to answer. */
+static void drop(sp_http_req *r, int rv) {
+    sp_log_debug("http.body", "route=%s error=\"%s\"", r->route->name, nng_strerror(rv));
+    sp__http_count_request(r, 400);
+    nng_aio_finish(r->aio, rv);
+    sp__http_req_free(r);
+}
+
+static void on_body(void *arg) {
+    sp_http_req *r = arg;
+    int rv = nng_aio_result(r->rd_aio);
+    if (rv != 0) {
+        drop(r, rv);
+        return;
+    }
+    if (r->sending_continue) { /* the client was told to go on: now its body */
+        r->sending_continue = 0;
+        start_read(r);
+        return;
+    }
+    r->body_unread = 0;
+    r->body[r->body_len] = '\0';
+    dispatch(r);
+}
+
+/* "Expect: 100-continue" (curl sends it for bodies over 1 MiB and waits a second for it). */
+static int wants_continue(const sp_http_req *r) {
+    const char *e = sp_http_header(r, "Expect");
+    return e && strcasecmp(e, "100-continue") == 0;
+}
+
+/* Content-Length as a number; -1 when absent, -2 when malformed. */
+static long long content_length(const sp_http_req *r) {
+    const char *cl = sp_http_header(r, "Content-Length");
+    if (!cl) return -1;
+    char *end;
+    unsigned long long v = strtoull(cl, &end, 10);
+    if (end == cl || *end || cl[0] == '-' || v > (1ull << 40)) return -2;
+    return (long long)v;
+}
+
+/* A request served without a connection (sp__http_serve from a test) carries its body as its
+ * data. One shorter than its Content-Length is a client that went away before sending it all. */
+static void body_in_memory(sp_http_req *r) {
+    void *data;
+    size_t n;
+    nng_http_req_get_data(r->req, &data, &n);
+    if (n < r->body_len) {
+        drop(r, NNG_ECONNSHUT);
+        return;
+    }
+    memcpy(r->body, data, r->body_len);
+    r->body_unread = 0;
+    dispatch(r);
+}
+
+/* Read the body (if any) then dispatch; or answer 411/413. */
+static void read_body(sp_http_req *r) {
+    long long len = content_length(r);
+    r->body_unread = len > 0 || sp_http_header(r, "Transfer-Encoding");
+    if (len == -2) {
+        sp_http_error(r, 400, "invalid_field", "malformed Content-Length");
+        return;
+    }
+    if (len < 0 && sp_http_header(r, "Transfer-Encoding")) {
+        sp_http_error(r, 411, "length_required", "send the body with a Content-Length");
+        return;
+    }
+    if (len > (long long)r->route->max_body) {
+        sp_http_error(r, 413, "too_large", "the body has %lld bytes; this route takes at most %zu",
+                      len, r->route->max_body);
+        return;
+    }
+    r->body_len = len > 0 ? (size_t)len : 0;
+    if (!(r->body = malloc(r->body_len + 1))) {
+        sp_http_internal_error(r, SP_ERR_NOMEM, "body");
+        return;
+    }
+    r->body[r->body_len] = '\0';
+    if (r->body_len == 0) {
+        dispatch(r);
+        return;
+    }
+    if (!r->conn) {
+        body_in_memory(r);
+        return;
+    }
+    if (nng_aio_alloc(&r->rd_aio, on_body, r) != 0) {
+        sp_http_internal_error(r, SP_ERR_NOMEM, "body");
+        return;
+    }
+    if (!wants_continue(r)) {
+        start_read(r);
+        return;
+    }
+    static char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    nng_iov iov = {continue_line, sizeof continue_line - 1};
+    r->sending_continue = 1;
+    if (nng_aio_set_iov(r->rd_aio, 1, &iov) != 0) {
+        sp_http_internal_error(r, SP_ERR_NOMEM, "body");
+        return;
+    }
+    nng_http_conn_write_all(r->conn, r->rd_aio);
+}
+
+/* ---- the handler ---- */
+
+static sp_err parse_uri(sp_http_req *r) {
+    if (!(r->uri = strdup(nng_http_req_get_uri(r->req)))) return SP_ERR_NOMEM;
+    char *q = strchr(r->uri, '?');
+    r->query = "";
+    if (q) {
+        *q = '\0';
+        r->query = q + 1;
+    }
+    return (r->path = decode_path(r->uri)) ? SP_OK : SP_ERR_DECODE;
+}
+
+static void route_request(sp_http_req *r) {
+    int known;
+    if (parse_uri(r) != SP_OK) {
+        r->body_unread = content_length(r) > 0;
+        sp_http_error(r, 400, "invalid_field", "malformed request path");
+        return;
+    }
+    if (!(r->route = find_route(r, &known))) {
+        r->body_unread = content_length(r) > 0 || sp_http_header(r, "Transfer-Encoding");
+        if (!known) {
+            sp_http_error(r, 404, "not_found", "no such resource: %s", r->path);
+            return;
+        }
+        char allow[64];
+        allowed_methods(r->path, allow, sizeof allow);
+        sp__http_error_hdr(r, 405, "method_not_allowed", "Allow", allow,
+                  "%s is not allowed on %s (allowed: %s)", r->method, r->path, allow);
+        return;
+    }
+    if (strcmp(r->route->method, "POST") == 0) {
+        read_body(r);
+        return;
+    }
+    r->body_unread = content_length(r) > 0;
+    if (!(r->body = calloc(1, 1))) {
+        sp_http_internal_error(r, SP_ERR_NOMEM, "request");
+        return;
+    }
+    dispatch(r);
+}
+
+void sp__http_serve(sp_http *h, nng_aio *aio, nng_http_req *req, nng_http_conn *conn) {
+    sp_http_req *r = calloc(1, sizeof *r);
+    if (!r) {
+        nng_aio_finish(aio, NNG_ENOMEM);
+        return;
+    }
+    atomic_fetch_add(&h->inflight, 1);
+    r->srv = h;
+    r->aio = aio;
+    r->req = req;
+    r->conn = conn;
+    r->method = nng_http_req_get_method(r->req);
+    if (atomic_load(&h->stopping)) {
+        r->body_unread = 1;
+        sp_http_error(r, 503, "unavailable", "the node is stopping");
+        return;
+    }
+    route_request(r);
+}
+
+static void on_request(nng_aio *aio) {
+    sp__http_serve(nng_http_handler_get_data(nng_aio_get_input(aio, 1)), aio,
+                   nng_aio_get_input(aio, 0), nng_aio_get_input(aio, 2));
+}
+
+/* ---- start and stop ---- */
+
+/* NNG answers some malformed requests itself; make those bodies JSON too. */
+static void set_error_pages(nng_http_server *s) {
+    static const struct {
+        uint16_t code;
+        const char *body;
+    } pages[] = {
+        {400, "{\"error\":\"bad_request\",\"message\":\"malformed HTTP request\"}"},
+        {404, "{\"error\":\"not_found\",\"message\":\"no such resource\"}"},
+        {405, "{\"error\":\"method_not_allowed\",\"message\":\"method not allowed\"}"},
+        {413, "{\"error\":\"too_large\",\"message\":\"request too large\"}"},
+        {500, "{\"error\":\"internal\",\"message\":\"internal error\"}"},
+        {505, "{\"error\":\"bad_request\",\"message\":\"HTTP version not supported\"}"},
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++)
+        nng_http_server_set_error_page(s, pages[i].code, pages[i].body);
+}
+
+static int add_handler(sp_http *h) {
+    nng_http_handler *hd;
+    int rv = nng_http_handler_alloc(&hd, "/", on_request);
+    if (rv != 0) return rv;
+    if ((rv = nng_http_handler_set_method(hd, NULL)) == 0 &&
+        (rv = nng_http_handler_set_tree(hd)) == 0 &&
+        (rv = nng_http_handler_collect_body(hd, false, 0)) == 0 &&
+        (rv = nng_http_handler_set_data(hd, h, NULL)) == 0)
+        rv = nng_http_server_add_handler(h->server, hd); /* the server owns it from here */
+    if (rv != 0) nng_http_handler_free(hd);
+    return rv;
+}
+
+void sp__http_actions_batch_done(void *arg);
+sp_err sp__http_actions_init(sp_http *h);
+void sp__http_actions_fini(sp_http *h);
+
+sp_err sp__http_intake_init(sp_http *h);
+void sp__http_intake_batch_done(sp_http *h);
+
+static void batch_done(void *arg) {
+    sp__http_actions_batch_done(arg);
+    sp__http_intake_batch_done(arg);
+}
+
+static sp_err start_batcher(sp_http *h) {
+    sp_batcher_config bc = {.log = h->p->log, .batch_done = batch_done, .batch_arg = h};
+    sp_err rv = sp__http_actions_init(h);
+    if (rv == SP_OK) rv = sp__http_intake_init(h);
+    return rv == SP_OK ? sp_batcher_start(&h->batcher, &bc) : rv;
+}
+
+static sp_err start_server(sp_http *h) {
+    const char *url = h->p->cfg->listen_http;
+    int rv = nng_url_parse(&h->url, url);
+    if (rv != 0) {
+        sp_log_error("http.listen", "url=%s error=\"%s\"", url, nng_strerror(rv));
+        return SP_ERR_CONFIG;
+    }
+    if ((rv = nng_http_server_hold(&h->server, h->url)) == 0 && (rv = add_handler(h)) == 0) {
+        set_error_pages(h->server);
+        rv = nng_http_server_start(h->server);
+    }
+    if (rv != 0) {
+        sp_log_error("http.listen", "url=%s error=\"%s\"", url, nng_strerror(rv));
+        return SP_ERR_NET;
+    }
+    return SP_OK;
+}
+
+sp_err sp_http_start(sp_http **out, const sp_daemon_parts *parts) {
+    sp_http *h = calloc(1, sizeof *h);
+    if (!h) return SP_ERR_NOMEM;
+    h->p = parts;
+    h->routes = routes;
+    h->n_routes = N_ROUTES;
+    sp_err rv = sp_tokens_open(&h->tokens, parts->cfg->data);
+    if (rv == SP_OK) rv = start_batcher(h);
+    if (rv == SP_OK) rv = start_server(h);
+    if (rv != SP_OK) {
+        sp_http_stop(h);
+        return rv;
+    }
+    sp_log_info("http.started", "url=%s", parts->cfg->listen_http);
+    *out = h;
+    return SP_OK;
+}
+
+void sp_http_stop(sp_http *h) {
+    if (!h) return;
+    atomic_store(&h->stopping, 1);
+    if (h->server) nng_http_server_stop(h->server); /* closes connections: body reads fail */
+    /* Requests already queued are still authored and answered by the running batcher. */
+    for (int i = 0; i < 1000 && atomic_load(&h->inflight) > 0; i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&h->inflight) > 0) { /* freeing now would pull the server from under them */
+        sp_log_warn("http.stop", "inflight=%zu detail=\"requests still running; not freed\"",
+                    atomic_load(&h->inflight));
+        return;
+    }
+    sp_batcher_stop(h->batcher);
+    if (h->server) nng_http_server_release(h->server);
+    nng_url_free(h->url);
+    sp__http_actions_fini(h);
+    sp_tokens_close(h->tokens);
+    free(h);
+}

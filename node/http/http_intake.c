@@ -1,0 +1,331 @@
+/*
+ * Intake routes: POST /api/v1/complaints (web and app), POST /api/v1/intake/sms (1708),
+ * Open311 GET services.json and POST requests.json. Each parses with node/intake/intake.h, stores
+ * attachments as blobs, and hands an intake job to the batcher; the job seals and authors the
+ * ComplaintFiled (node/intake/intake_build.c) and answers once the event is durable.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/log.h"
+#include "broker/hlc.h"
+#include "node/http/http_int.h"
+#include "node/intake/blobs.h"
+
+typedef enum { REPLY_WEB, REPLY_SMS, REPLY_OPEN311 } reply_kind;
+
+typedef struct {
+    sp_batch_job job; /* first: the batcher hands us this pointer */
+    sp_http_req *r;
+    sp_intake_req req;
+    reply_kind kind;
+    uint64_t number; /* the filing number, given at admission */
+    uint8_t *body;   /* sealed for number, whatever seq it gets */
+    size_t len;
+    char id[SP_TRACKING_ID_MAX];
+} intake_job;
+
+/* ---- filing numbers ---- */
+
+/* Where numbering resumes: the highest number among this node's durable filings. Numbers are
+ * given at admission on the batcher thread (one at a time, in queue order) and the count is
+ * read back after every batch, so a batch that failed to commit gives its numbers again. */
+static sp_err read_last_number(sp_http *h) {
+    sp_err rv = sp_complaints_last_number(h->p->complaints, h->p->self->id, &h->intake_number);
+    if (rv != SP_OK) sp_log_error("intake.numbering", "error=%s", sp_errname(rv));
+    return rv;
+}
+
+sp_err sp__http_intake_init(sp_http *h) {
+    return read_last_number(h);
+}
+
+void sp__http_intake_batch_done(sp_http *h) {
+    (void)read_last_number(h); /* on failure numbering continues from memory */
+}
+
+/* ---- the job ---- */
+
+static sp_err job_admit(sp_batch_job *j, void *arg) {
+    intake_job *ij = (intake_job *)j;
+    sp_http *h = arg;
+    ij->number = ++h->intake_number;
+    return SP_OK;
+}
+
+static sp_err job_prepare(sp_batch_job *j, uint64_t seq) {
+    intake_job *ij = (intake_job *)j;
+    const sp_daemon_parts *p = ij->r->srv->p;
+    (void)seq; /* the body does not depend on it */
+    free(ij->body);
+    ij->body = NULL;
+    return sp_intake_build(&ij->req, p->topo, p->self, ij->number, &ij->body, &ij->len, ij->id);
+}
+
+static sp_err job_build(sp_batch_job *j, uint64_t seq, uint8_t **body, size_t *len) {
+    intake_job *ij = (intake_job *)j;
+    if (!ij->body) { /* prepare did not run */
+        sp_err rv = job_prepare(j, seq);
+        if (rv != SP_OK) return rv;
+    }
+    *body = ij->body;
+    *len = ij->len;
+    ij->body = NULL; /* handed over to the log */
+    return SP_OK;
+}
+
+static void reply_created(intake_job *ij, const sp_envelope *env) {
+    sp_http_req *r = ij->r;
+    char base[256], url[400], notice[600];
+    sp_http_base_url(r, base, sizeof base);
+    snprintf(url, sizeof url, "%s/api/v1/complaints/%s", base, ij->id);
+    if (ij->kind == REPLY_OPEN311) {
+        snprintf(notice, sizeof notice, "Aduan tercatat dengan nomor %s. Pantau di %s", ij->id,
+                 url);
+        sp_http_reply_json(r, 200,
+                           json_pack("[{s:s, s:s, s:n}]", "service_request_id", ij->id,
+                                     "service_notice", notice, "account_id"));
+        return;
+    }
+    json_t *out =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", ij->id, "tracking_number", ij->id, "url",
+                  url, "status", "filed", "privacy", sp_privacy_name(ij->req.privacy), "filed_at",
+                  sp_json_time(sp_hlc_ms(env->hlc)));
+    if (out && ij->kind == REPLY_SMS) { /* a text for a phone: no link to our JSON API */
+        sp_sms_filed_reply(ij->id, notice, sizeof notice);
+        json_object_set_new(out, "reply", json_string(notice));
+    }
+    sp_http_reply_json(r, 201, out);
+}
+
+static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
+    intake_job *ij = (intake_job *)j;
+    if (rv == SP_OK) {
+        atomic_fetch_add(&ij->r->srv->m.intake[ij->req.channel & 7], 1);
+        reply_created(ij, env);
+    } else if (rv == SP_ERR_CONFIG) {
+        sp_http_error(ij->r, 503, "unavailable",
+                      "this node has no sealing key in the topology: "
+                      "it cannot take complaints");
+    } else {
+        sp_http_internal_error(ij->r, rv, "filing");
+    }
+    free(ij->body);
+    sp_intake_req_free(&ij->req);
+    free(ij);
+}
+
+static const sp_batch_job_ops intake_ops = {job_admit, job_prepare, job_build, job_finish};
+
+/* Store the attachments (durably, before the event that names them), then queue the job. */
+static void submit(sp_http_req *r, sp_intake_req *req, reply_kind kind) {
+    sp_http *h = r->srv;
+    intake_job *ij = calloc(1, sizeof *ij);
+    sp_err rv = ij ? SP_OK : SP_ERR_NOMEM;
+    for (size_t i = 0; rv == SP_OK && i < req->n_att; i++) {
+        rv = sp_blob_put(h->p->cfg->data, req->att[i].data, req->att[i].len, req->att[i].sha256);
+        atomic_fetch_add(&h->m.attachments, 1);
+        atomic_fetch_add(&h->m.attachment_bytes, req->att[i].len);
+        free(req->att[i].data);
+        req->att[i].data = NULL;
+    }
+    if (rv == SP_OK) {
+        ij->job.ops = &intake_ops;
+        ij->r = r;
+        ij->req = *req; /* moved */
+        ij->kind = kind;
+        sp_intake_req_init(req);
+        rv = sp_batcher_submit(h->batcher, &ij->job);
+    }
+    if (rv == SP_OK) return;
+    if (ij) sp_intake_req_free(&ij->req);
+    free(ij);
+    sp_intake_req_free(req);
+    sp_http_internal_error(r, rv,
+                           rv == SP_ERR_TOO_BIG || rv == SP_ERR_CLOSED ? "queue" : "attachments");
+}
+
+static int is_json(const sp_http_req *r) {
+    const char *ct = sp_http_header(r, "Content-Type");
+    return !ct || strncasecmp(ct, "application/json", 16) == 0;
+}
+
+void sp__http_complaint_create(sp_http_req *r) {
+    sp_intake_req req;
+    sp_intake_error err;
+    if (!is_json(r)) {
+        sp_http_error(r, 415, "unsupported_media_type", "send the complaint as application/json");
+        return;
+    }
+    sp_err rv = sp_intake_parse_json(&req, (const char *)r->body, r->body_len, &err);
+    if (rv == SP_OK) rv = sp_intake_check(&req, r->srv->p->topo, &err);
+    if (rv != SP_OK) {
+        sp_intake_req_free(&req);
+        sp_http_intake_error(r, &err);
+        return;
+    }
+    submit(r, &req, REPLY_WEB);
+}
+
+/* ---- SMS ---- */
+
+static void sms_unknown(sp_http_req *r, const sp_intake_error *err) {
+    char help[480];
+    sp_sms_help(r->srv->p->topo, r->srv->p->self, help, sizeof help);
+    sp_http_count_reject(r->srv, err->code);
+    sp_http_reply_json(
+        r, 422,
+        json_pack("{s:s, s:s, s:s}", "error", err->code, "message", err->message, "reply", help));
+}
+
+static void sms_reply(sp_http_req *r, int status, const char *code, const char *text) {
+    json_t *o = json_pack("{s:s}", "reply", text);
+    if (o && code) json_object_set_new(o, "error", json_string(code));
+    if (code) sp_http_count_reject(r->srv, code);
+    sp_http_reply_json(r, status, o);
+}
+
+/* CEK <tracking>: the complaint's status as a text, from the state this node holds. */
+static void sms_check(sp_http_req *r, const char *rest, size_t len) {
+    char typed[SP_TRACKING_ID_MAX + 1], id[SP_TRACKING_ID_MAX], text[480];
+    snprintf(typed, sizeof typed, "%.*s", (int)(len < SP_TRACKING_ID_MAX ? len : SP_TRACKING_ID_MAX), rest);
+    sp_err rv = sp_tracking_normalize(typed, id);
+    if (rv != SP_OK) {
+        snprintf(text, sizeof text,
+                 "Nomor aduan \"%s\" tidak valid: periksa kembali angka dan huruf terakhirnya. "
+                 "Format: CEK <nomor aduan>, contoh CEK 3577-12K.",
+                 typed);
+        sms_reply(r, 422, "invalid_field", text);
+        return;
+    }
+    sp_complaint_state s;
+    rv = sp_complaints_get(r->srv->p->complaints, id, 0, &s);
+    if (rv == SP_OK) {
+        sp_sms_status_reply(r->srv->p->topo, &s, text, sizeof text);
+        json_t *o = json_pack("{s:s, s:s, s:s}", "reply", text, "tracking_number", s.id, "status",
+                              sp_status_name(s.status));
+        sp_state_clear(&s);
+        sp_http_reply_json(r, 200, o);
+        return;
+    }
+    sp_state_clear(&s);
+    if (rv != SP_ERR_NOT_FOUND) {
+        sp_http_internal_error(r, rv, "complaint state");
+        return;
+    }
+    snprintf(text, sizeof text, "Aduan %s tidak ditemukan. Periksa kembali nomornya.", id);
+    sms_reply(r, 404, "not_found", text);
+}
+
+/* Texts that file nothing: "CEK <tracking>", and "INFO" or "BANTUAN" for the help. Returns 1
+ * when text was one of them (and answered). */
+static int sms_command(sp_http_req *r, const char *text) {
+    char kw[SP_SMS_KEYWORD_MAX + 1], help[480];
+    const char *rest = "";
+    size_t len = 0;
+    if (sp_sms_split(text, strlen(text), kw, &rest, &len) != SP_OK) {
+        snprintf(kw, sizeof kw, "%.*s", SP_SMS_KEYWORD_MAX, text + strspn(text, " \t\r\n"));
+        kw[strcspn(kw, " \t\r\n")] = '\0';
+        len = 0;
+    }
+    if (strcasecmp(kw, "CEK") == 0 && len) {
+        sms_check(r, rest, len);
+        return 1;
+    }
+    if (strcasecmp(kw, "CEK") == 0 || strcasecmp(kw, "INFO") == 0 || strcasecmp(kw, "BANTUAN") == 0) {
+        sp_sms_help(r->srv->p->topo, r->srv->p->self, help, sizeof help);
+        sms_reply(r, 200, NULL, help);
+        return 1;
+    }
+    return 0;
+}
+
+void sp__http_intake_sms(sp_http_req *r) {
+    char *from = NULL, *text = NULL;
+    sp_intake_req req;
+    sp_intake_error err;
+    sp_intake_req_init(&req);
+    sp_err rv = sp_sms_request_parse((const char *)r->body, r->body_len,
+                                     sp_http_header(r, "Content-Type"), &from, &text, &err);
+    if (rv == SP_OK && sms_command(r, text)) {
+        free(from);
+        free(text);
+        return;
+    }
+    if (rv == SP_OK) rv = sp_sms_parse(&req, r->srv->p->topo, from, text, strlen(text), &err);
+    if (rv == SP_OK) rv = sp_intake_check(&req, r->srv->p->topo, &err);
+    free(from);
+    free(text);
+    if (rv == SP_OK)
+        submit(r, &req, REPLY_SMS);
+    else if (strcmp(err.code, "unknown_keyword") == 0)
+        sms_unknown(r, &err);
+    else
+        sp_http_intake_error(r, &err);
+    if (rv != SP_OK) sp_intake_req_free(&req);
+}
+
+/* ---- Open311 ---- */
+
+/* The distinct categories of the routing rules (and "umum"): Open311's services. */
+static json_t *services(const sp_topology *t) {
+    json_t *arr = json_array(), *seen = json_object();
+    for (size_t i = 0; arr && seen && i <= sp_topology_route_count(t); i++) {
+        const char *cat = i < sp_topology_route_count(t) ? sp_topology_route_at(t, i)->category
+                                                         : SP_CATEGORY_GENERAL;
+        if (strcmp(cat, "*") == 0 || json_object_get(seen, cat)) continue;
+        json_object_set_new(seen, cat, json_true());
+        char group[SP_CATEGORY_MAX + 1], desc[SP_CATEGORY_MAX + 32];
+        snprintf(group, sizeof group, "%.*s", (int)strcspn(cat, "/"), cat);
+        snprintf(desc, sizeof desc, "Aduan kategori %s", cat);
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "service_code", cat,
+                                        "service_name", cat, "description", desc, "metadata", 0,
+                                        "type", "realtime", "keywords", group, "group", group));
+    }
+    json_decref(seen);
+    return arr;
+}
+
+void sp__http_o311_services(sp_http_req *r) {
+    sp_http_reply_json(r, 200, services(r->srv->p->topo));
+}
+
+/* Open311 answers refusals of its fields with 400 (the spec has no 422). */
+static void o311_error(sp_http_req *r, sp_intake_error *err) {
+    if (err->status == 422) err->status = 400;
+    sp_http_intake_error(r, err);
+}
+
+void sp__http_o311_create(sp_http_req *r) {
+    const char *ct = sp_http_header(r, "Content-Type");
+    if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+        sp_http_error(r, 415, "unsupported_media_type",
+                      "send the request as application/x-www-form-urlencoded");
+        return;
+    }
+    sp_form_pair *pairs = NULL;
+    size_t n = 0;
+    sp_intake_req req;
+    sp_intake_error err = {0};
+    sp_err rv = sp_form_parse((const char *)r->body, r->body_len, &pairs, &n);
+    if (rv != SP_OK) {
+        sp_intake_req_init(&req);
+        snprintf(err.message, sizeof err.message,
+                 "the body is not a valid form (x-www-form-urlencoded)");
+        err.status = 400;
+        err.code = "invalid_field";
+    }
+    const char *self_region = r->srv->p->self->code ? r->srv->p->self->code : "";
+    if (rv == SP_OK) rv = sp_open311_parse(&req, pairs, n, self_region, &err);
+    if (rv == SP_OK) rv = sp_intake_check(&req, r->srv->p->topo, &err);
+    sp_form_free(pairs, n);
+    if (rv == SP_OK) {
+        submit(r, &req, REPLY_OPEN311);
+        return;
+    }
+    sp_intake_req_free(&req);
+    o311_error(r, &err);
+}

@@ -1,0 +1,107 @@
+#include "node/intake/blobs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+
+#define DIR_CAP 4200
+#define PATH_CAP 4300
+
+static atomic_uint_fast64_t tmp_counter;
+
+/* DATA/blobs/ab/abcdef... ; dir receives DATA/blobs/ab. */
+static void blob_paths(const char *data_dir, const uint8_t sha[SP_HASH_LEN], char *dir,
+                       char *path) {
+    char hex[2 * SP_HASH_LEN + 1];
+    sp_hex(sha, SP_HASH_LEN, hex);
+    snprintf(dir, DIR_CAP, "%s/blobs/%.2s", data_dir, hex);
+    snprintf(path, PATH_CAP, "%s/%s", dir, hex);
+}
+
+static sp_err make_dirs(const char *data_dir, const char *dir) {
+    char top[DIR_CAP];
+    snprintf(top, sizeof top, "%s/blobs", data_dir);
+    if (mkdir(top, 0700) != 0 && errno != EEXIST) return SP_ERR_IO;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return SP_ERR_IO;
+    return SP_OK;
+}
+
+static sp_err write_file(const char *path, const uint8_t *p, size_t n) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return SP_ERR_IO;
+    sp_err rv = SP_OK;
+    while (rv == SP_OK && n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0)
+            rv = SP_ERR_IO;
+        else {
+            p += w;
+            n -= (size_t)w;
+        }
+    }
+    if (rv == SP_OK && fsync(fd) != 0) rv = SP_ERR_IO;
+    if (close(fd) != 0 && rv == SP_OK) rv = SP_ERR_IO;
+    return rv;
+}
+
+static sp_err sync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return SP_ERR_IO;
+    sp_err rv = fsync(fd) == 0 ? SP_OK : SP_ERR_IO;
+    close(fd);
+    return rv;
+}
+
+sp_err sp_blob_put(const char *data_dir, const uint8_t *p, size_t n, uint8_t sha[SP_HASH_LEN]) {
+    char dir[DIR_CAP], path[PATH_CAP], tmp[PATH_CAP + 64];
+    sp_sha256(p, n, NULL, 0, sha);
+    blob_paths(data_dir, sha, dir, path);
+    if (access(path, F_OK) == 0) return SP_OK; /* content-addressed: already there */
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%llu", path, (long)getpid(),
+             (unsigned long long)atomic_fetch_add(&tmp_counter, 1));
+    sp_err rv = make_dirs(data_dir, dir);
+    if (rv == SP_OK) rv = write_file(tmp, p, n);
+    if (rv == SP_OK && rename(tmp, path) != 0) rv = SP_ERR_IO;
+    if (rv == SP_OK) rv = sync_dir(dir);
+    if (rv != SP_OK) {
+        sp_log_error("blob.put", "file=%s error=\"%s\"", path, strerror(errno));
+        unlink(tmp);
+    }
+    return rv;
+}
+
+sp_err sp_blob_get(const char *data_dir, const uint8_t sha[SP_HASH_LEN], size_t max, uint8_t **out,
+                   size_t *n) {
+    char dir[DIR_CAP], path[PATH_CAP];
+    blob_paths(data_dir, sha, dir, path);
+    FILE *f = fopen(path, "rb");
+    if (!f) return errno == ENOENT ? SP_ERR_NOT_FOUND : SP_ERR_IO;
+    struct stat st;
+    sp_err rv = fstat(fileno(f), &st) == 0 ? SP_OK : SP_ERR_IO;
+    if (rv == SP_OK && (size_t)st.st_size > max) rv = SP_ERR_TOO_BIG;
+    size_t size = rv == SP_OK ? (size_t)st.st_size : 0;
+    uint8_t *buf = rv == SP_OK ? malloc(size ? size : 1) : NULL;
+    if (rv == SP_OK && !buf) rv = SP_ERR_NOMEM;
+    if (rv == SP_OK && fread(buf, 1, size, f) != size) rv = SP_ERR_IO;
+    fclose(f);
+    uint8_t check[SP_HASH_LEN];
+    if (rv == SP_OK) {
+        sp_sha256(buf, size, NULL, 0, check);
+        if (memcmp(check, sha, SP_HASH_LEN) != 0) rv = SP_ERR_CORRUPT;
+    }
+    if (rv != SP_OK) {
+        free(buf);
+        return rv;
+    }
+    *out = buf;
+    *n = size;
+    return SP_OK;
+}

@@ -1,0 +1,340 @@
+/*
+ * Incremental maintenance of complaint state and statistics in the feed log's commit.
+ */
+#include "node/lifecycle/complaints.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "node/lifecycle/complaints_int.h"
+
+const char *const sp_node_cfs[] = {"complaints", "stats", NULL};
+
+struct sp_complaints {
+    sp_store *st;
+    sp_fold_ctx ctx;
+    sp_stats_acc *acc; /* reused by stage, which the feed log serialises */
+    atomic_uint_fast64_t events, skipped, appended, refolds;
+};
+
+/* ---- shared with rebuild and reads ---- */
+
+sp_store *sp__complaints_store(sp_complaints *c) {
+    return c->st;
+}
+
+size_t sp__state_key(char *key, const char *id) {
+    int n = snprintf(key, SP__CKEY_MAX, "s/%s", id);
+    return n > 0 && n < SP__CKEY_MAX ? (size_t)n : 0;
+}
+
+size_t sp__index_keys(const sp_complaint_state *s, char keys[SP__INDEX_KEYS][SP__CKEY_MAX]) {
+    if (s->status == SP_ST_NONE) return 0;
+    size_t n = 0;
+    snprintf(keys[n++], SP__CKEY_MAX, "i/S/%02u/%s", (unsigned)s->status, s->id);
+    snprintf(keys[n++], SP__CKEY_MAX, "i/R/%s/%s", s->region, s->id);
+    snprintf(keys[n++], SP__CKEY_MAX, "i/A/%s/%s", sp_fold_holder(s), s->id);
+    uint64_t due = sp_fold_active_deadline(s);
+    if (due) snprintf(keys[n++], SP__CKEY_MAX, "i/D/%016" PRIx64 "/%s", due, s->id);
+    uint64_t number = sp_tracking_id_number(s->id);
+    if (number) snprintf(keys[n++], SP__CKEY_MAX, "i/N/%s/%016" PRIx64, s->intake, number);
+    return n;
+}
+
+static int has_key(char keys[SP__INDEX_KEYS][SP__CKEY_MAX], size_t n, const char *k) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(keys[i], k) == 0) return 1;
+    return 0;
+}
+
+sp_err sp__put_state(sp_wbatch *b, const sp_complaint_state *s,
+                     char old[SP__INDEX_KEYS][SP__CKEY_MAX], size_t n_old) {
+    char key[SP__CKEY_MAX], idx[SP__INDEX_KEYS][SP__CKEY_MAX];
+    uint8_t *buf;
+    size_t len, klen = sp__state_key(key, s->id);
+    if (!klen) return SP_ERR_INVAL;
+    sp_err rv = sp_state_encode(s, &buf, &len);
+    if (rv != SP_OK) return rv;
+    sp_wbatch_put(b, SP_CF_COMPLAINTS, key, klen, buf, len);
+    free(buf);
+    size_t n = sp__index_keys(s, idx);
+    for (size_t i = 0; i < n_old; i++)
+        if (!has_key(idx, n, old[i])) sp_wbatch_delete(b, SP_CF_COMPLAINTS, old[i], strlen(old[i]));
+    for (size_t i = 0; i < n; i++)
+        if (!has_key(old, n_old, idx[i]))
+            sp_wbatch_put(b, SP_CF_COMPLAINTS, idx[i], strlen(idx[i]), "", 0);
+    return SP_OK;
+}
+
+sp_err sp__load_state(sp_store *st, const char *id, sp_complaint_state *out) {
+    char key[SP__CKEY_MAX];
+    uint8_t *val;
+    size_t n, klen = sp__state_key(key, id);
+    sp_state_init(out, id);
+    if (!klen) return SP_ERR_NOT_FOUND;
+    sp_err rv = sp_store_get(st, SP_CF_COMPLAINTS, key, klen, &val, &n);
+    if (rv != SP_OK) return rv;
+    rv = sp_state_decode(out, val, n);
+    free(val);
+    if (rv == SP_OK && strcmp(out->id, id) != 0) rv = SP_ERR_CORRUPT;
+    if (rv != SP_OK) sp_log_error("complaints.bad_state", "id=%s error=%s", id, sp_errname(rv));
+    return rv;
+}
+
+typedef struct {
+    sp_store *st;
+    sp_wbatch *b;
+    int fresh;
+    uint64_t rows;
+    sp_err rv;
+} flush_ctx;
+
+static int flush_row(void *arg, const char *key, const sp_stats *delta) {
+    flush_ctx *f = arg;
+    sp_stats cur = *delta;
+    size_t klen = strlen(key);
+    if (!f->fresh) {
+        uint8_t *val;
+        size_t n;
+        sp_stats old;
+        sp_err rv = sp_store_get(f->st, SP_CF_STATS, key, klen, &val, &n);
+        if (rv == SP_OK) {
+            rv = sp_stats_decode(&old, val, n);
+            free(val);
+            if (rv == SP_OK) sp_stats_add(&cur, &old, 1);
+        }
+        if (rv != SP_OK && rv != SP_ERR_NOT_FOUND) {
+            f->rv = rv;
+            return 1;
+        }
+    }
+    if (sp_stats_is_zero(&cur)) {
+        sp_wbatch_delete(f->b, SP_CF_STATS, key, klen);
+        return 0;
+    }
+    uint8_t buf[SP_STATS_VALUE_MAX];
+    sp_wbatch_put(f->b, SP_CF_STATS, key, klen, buf, sp_stats_encode(&cur, buf));
+    f->rows++;
+    return 0;
+}
+
+sp_err sp__stats_flush(sp_store *st, sp_wbatch *b, const sp_stats_acc *acc, int fresh,
+                       uint64_t *rows) {
+    flush_ctx f = {st, b, fresh, 0, SP_OK};
+    sp_err rv = sp_stats_acc_each(acc, flush_row, &f);
+    if (rows) *rows = f.rows;
+    return rv != SP_OK ? rv : f.rv;
+}
+
+/* ---- the handle ---- */
+
+sp_err sp_complaints_open(sp_complaints **out, sp_store *st, const sp_fold_ctx *ctx) {
+    if (!st || !ctx || !ctx->topo) return SP_ERR_INVAL;
+    sp_complaints *c = calloc(1, sizeof *c);
+    if (!c) return SP_ERR_NOMEM;
+    c->st = st;
+    c->ctx = *ctx;
+    if (sp_stats_acc_new(&c->acc) != SP_OK) {
+        free(c);
+        return SP_ERR_NOMEM;
+    }
+    *out = c;
+    return SP_OK;
+}
+
+void sp_complaints_close(sp_complaints *c) {
+    if (!c) return;
+    sp_stats_acc_free(c->acc);
+    free(c);
+}
+
+sp_feedlog_hooks sp_complaints_hooks(sp_complaints *c) {
+    return (sp_feedlog_hooks){.stage = sp_complaints_stage, .arg = c};
+}
+
+void sp_complaints_counters_get(sp_complaints *c, sp_complaints_counters *out) {
+    out->events = atomic_load(&c->events);
+    out->skipped = atomic_load(&c->skipped);
+    out->appended = atomic_load(&c->appended);
+    out->refolds = atomic_load(&c->refolds);
+}
+
+sp_err sp_complaints_last_number(sp_complaints *c, const char *intake, uint64_t *out) {
+    char prefix[SP__CKEY_MAX];
+    int n = snprintf(prefix, sizeof prefix, "i/N/%s/\xff", intake);
+    *out = 0;
+    if (n <= 0 || (size_t)n >= sizeof prefix) return SP_ERR_INVAL;
+    size_t plen = (size_t)n - 1, klen = 0;
+    sp_iter *it = sp_iter_new(c->st, SP_CF_COMPLAINTS);
+    if (!it) return SP_ERR_NOMEM;
+    sp_iter_seek_for_prev(it, prefix, (size_t)n); /* the highest key of this intake, if any */
+    const uint8_t *key = sp_iter_valid(it) ? sp_iter_key(it, &klen) : NULL;
+    sp_err rv = sp_iter_status(it);
+    if (rv == SP_OK && key && klen > plen && memcmp(key, prefix, plen) == 0) {
+        char hex[17];
+        if (klen != plen + 16) rv = SP_ERR_CORRUPT;
+        else {
+            memcpy(hex, key + plen, 16);
+            hex[16] = '\0';
+            *out = strtoull(hex, NULL, 16);
+        }
+    }
+    sp_iter_free(it);
+    return rv;
+}
+
+sp_err sp_complaints_get(sp_complaints *c, const char *id, int include_unfiled,
+                         sp_complaint_state *out) {
+    if (!id || strlen(id) >= SP_TRACKING_ID_MAX) {
+        sp_state_init(out, "");
+        return SP_ERR_NOT_FOUND;
+    }
+    sp_err rv = sp__load_state(c->st, id, out);
+    if (rv == SP_OK && out->status == SP_ST_NONE && !include_unfiled) rv = SP_ERR_NOT_FOUND;
+    return rv;
+}
+
+/* ---- stage: group the batch's events by complaint, update each complaint once ---- */
+
+typedef struct {
+    sp_fold_event ev;
+    sp_fold_body *body;
+    char id[SP_TRACKING_ID_MAX];
+} pending;
+
+static int cmp_pending(const void *a, const void *b) {
+    const pending *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : sp_fold_event_cmp(&x->ev, &y->ev);
+}
+
+/* The events the stored history names, read back from the feeds into evs[0..s->n_hist). */
+static sp_err read_history(sp_store *st, const sp_complaint_state *s, sp_fold_event *evs,
+                           sp_fold_body **bodies, sp_envelope *envs) {
+    for (size_t i = 0; i < s->n_hist; i++) {
+        const sp_history_entry *h = &s->hist[i];
+        uint8_t key[SP_FEED_KEY_MAX], *val;
+        size_t klen = sp_feed_key(key, h->origin, h->seq), n;
+        char id[SP_TRACKING_ID_MAX];
+        sp_err rv = sp_store_get(st, SP_CF_FEEDS, key, klen, &val, &n);
+        if (rv == SP_OK) {
+            rv = sp_envelope_decode(&envs[i], val, n);
+            free(val);
+        }
+        if (rv == SP_OK) rv = sp_fold_decode(&envs[i], &evs[i], &bodies[i], id);
+        if (rv != SP_OK) {
+            sp_log_error("complaints.history_unreadable",
+                         "id=%s origin=%s seq=%" PRIu64 " error=%s", s->id, h->origin, h->seq,
+                         sp_errname(rv));
+            return rv == SP_ERR_NOMEM || rv == SP_ERR_STORE ? rv : SP_ERR_CORRUPT;
+        }
+    }
+    return SP_OK;
+}
+
+/* A late event: fold the complaint again from everything (stored history + new events). */
+static sp_err refold(const sp_fold_ctx *ctx, sp_store *st, sp_complaint_state *s,
+                     const pending *p, size_t k) {
+    sp_err rv = SP_OK;
+    size_t nh = s->n_hist;
+    sp_fold_event *evs = calloc(nh + k, sizeof *evs);
+    sp_fold_body **bodies = calloc(nh ? nh : 1, sizeof *bodies);
+    sp_envelope *envs = calloc(nh ? nh : 1, sizeof *envs);
+    sp_complaint_state fresh;
+    sp_state_init(&fresh, s->id);
+    if (!evs || !bodies || !envs) {
+        rv = SP_ERR_NOMEM;
+        goto out;
+    }
+    if ((rv = read_history(st, s, evs, bodies, envs)) != SP_OK) goto out;
+    for (size_t i = 0; i < k; i++) evs[nh + i] = p[i].ev;
+    if ((rv = sp_fold_run(ctx, s->id, evs, nh + k, &fresh)) != SP_OK) goto out;
+    sp_state_clear(s);
+    *s = fresh;
+    sp_state_init(&fresh, "");
+out:
+    sp_state_clear(&fresh);
+    for (size_t i = 0; bodies && envs && i < nh; i++) {
+        sp_fold_body_free(bodies[i]);
+        sp_envelope_clear(&envs[i]);
+    }
+    free(evs);
+    free(bodies);
+    free(envs);
+    return rv;
+}
+
+static int can_append_all(const sp_complaint_state *s, const pending *p) {
+    return sp_fold_can_append(s, &p[0].ev); /* p is sorted: the first is the earliest */
+}
+
+static sp_err apply_all(sp_complaints *c, sp_complaint_state *s, const pending *p, size_t k) {
+    sp_err rv = SP_OK;
+    for (size_t i = 0; i < k && rv == SP_OK; i++)
+        if (sp_fold_can_append(s, &p[i].ev)) rv = sp_fold_apply(&c->ctx, s, &p[i].ev, NULL);
+    return rv;
+}
+
+/* Update one complaint with its k new events p[0..k) (sorted). */
+static sp_err update_complaint(sp_complaints *c, sp_wbatch *b, const pending *p, size_t k) {
+    sp_complaint_state s;
+    sp_err rv = sp__load_state(c->st, p[0].id, &s);
+    if (rv == SP_ERR_NOT_FOUND) rv = SP_OK;
+    if (rv != SP_OK) goto out;
+    if ((rv = sp_stats_contribute(c->acc, &s, -1)) != SP_OK) goto out;
+    char old[SP__INDEX_KEYS][SP__CKEY_MAX];
+    size_t n_old = sp__index_keys(&s, old);
+    if (can_append_all(&s, p)) {
+        rv = apply_all(c, &s, p, k);
+        atomic_fetch_add(&c->appended, 1);
+    } else {
+        rv = refold(&c->ctx, c->st, &s, p, k);
+        atomic_fetch_add(&c->refolds, 1);
+    }
+    if (rv == SP_OK) rv = sp_stats_contribute(c->acc, &s, +1);
+    if (rv == SP_OK) rv = sp__put_state(b, &s, old, n_old);
+out:
+    sp_state_clear(&s);
+    return rv;
+}
+
+/* Decode the batch's envelopes into p; returns how many are complaint events. */
+static sp_err decode_batch(sp_complaints *c, const sp_envelope *const *envs, size_t n, pending *p,
+                           size_t *m) {
+    *m = 0;
+    for (size_t i = 0; i < n; i++) {
+        sp_err rv = sp_fold_decode(envs[i], &p[*m].ev, &p[*m].body, p[*m].id);
+        if (rv == SP_OK) {
+            (*m)++;
+        } else if (rv == SP_ERR_DECODE || rv == SP_ERR_NOT_FOUND) {
+            atomic_fetch_add(&c->skipped, 1);
+        } else {
+            return rv;
+        }
+    }
+    atomic_fetch_add(&c->events, *m);
+    return SP_OK;
+}
+
+sp_err sp_complaints_stage(void *arg, sp_wbatch *b, const sp_envelope *const *envs,
+                           const uint64_t *offsets, size_t n) {
+    sp_complaints *c = arg;
+    size_t m = 0;
+    pending *p = calloc(n ? n : 1, sizeof *p);
+    if (!p) return SP_ERR_NOMEM;
+    sp_err rv = decode_batch(c, envs, n, p, &m);
+    qsort(p, m, sizeof *p, cmp_pending);
+    sp_stats_acc_reset(c->acc);
+    for (size_t i = 0, j; rv == SP_OK && i < m; i = j) {
+        for (j = i + 1; j < m && strcmp(p[j].id, p[i].id) == 0;) j++;
+        rv = update_complaint(c, b, p + i, j - i);
+    }
+    if (rv == SP_OK) rv = sp__stats_flush(c->st, b, c->acc, 0, NULL);
+    for (size_t i = 0; i < m; i++) sp_fold_body_free(p[i].body);
+    free(p);
+    return rv;
+}
