@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "base/file.h"
 #include "base/log.h"
 #include "broker/crypto.h"
 #include "broker/hlc.h"
@@ -143,46 +144,18 @@ static json_t *doc_json(const sp_token *v, size_t n) {
     return arr ? json_pack("{s:i, s:o}", "version", TOKENS_VERSION, "tokens", arr) : NULL;
 }
 
-static sp_err write_all(int fd, const char *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return SP_ERR_IO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return SP_OK;
-}
-
-static sp_err fsync_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return SP_ERR_IO;
-    sp_err rv = fsync(fd) == 0 ? SP_OK : SP_ERR_IO;
-    close(fd);
-    return rv;
-}
-
 /* Replace tokens.json atomically with v[0..n), mode 0600. */
 static sp_err save(const char *data_dir, const sp_token *v, size_t n) {
-    char path[PATH_CAP], tmp[PATH_CAP + 32];
+    char path[PATH_CAP];
     file_path(path, data_dir, SP_TOKEN_FILE);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     json_t *doc = doc_json(v, n);
     char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
     json_decref(doc);
     if (!text) return SP_ERR_NOMEM;
-    unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    sp_err rv = fd >= 0 ? write_all(fd, text, strlen(text)) : SP_ERR_IO;
-    if (rv == SP_OK) rv = write_all(fd, "\n", 1);
-    if (rv == SP_OK && fsync(fd) != 0) rv = SP_ERR_IO;
-    if (fd >= 0 && close(fd) != 0 && rv == SP_OK) rv = SP_ERR_IO;
-    if (rv == SP_OK && rename(tmp, path) != 0) rv = SP_ERR_IO;
-    if (rv == SP_OK) rv = fsync_dir(data_dir);
-    if (rv != SP_OK) {
-        sp_log_error("tokens.save", "file=%s error=\"%s\"", path, strerror(errno));
-        unlink(tmp);
-    }
+    size_t len = strlen(text);
+    text[len] = '\n'; /* json_dumps' NUL: the file ends with a newline instead */
+    sp_err rv = sp_file_replace(path, data_dir, text, len + 1, 0600);
+    if (rv != SP_OK) sp_log_error("tokens.save", "file=%s error=\"%s\"", path, strerror(errno));
     free(text);
     return rv;
 }

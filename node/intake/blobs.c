@@ -2,19 +2,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/log.h"
 
 #define DIR_CAP 4200
 #define PATH_CAP 4300
-
-static atomic_uint_fast64_t tmp_counter;
 
 /* DATA/blobs/ab/abcdef... ; dir receives DATA/blobs/ab. */
 static void blob_paths(const char *data_dir, const uint8_t sha[SP_HASH_LEN], char *dir,
@@ -33,48 +31,14 @@ static sp_err make_dirs(const char *data_dir, const char *dir) {
     return SP_OK;
 }
 
-static sp_err write_file(const char *path, const uint8_t *p, size_t n) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return SP_ERR_IO;
-    sp_err rv = SP_OK;
-    while (rv == SP_OK && n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0)
-            rv = SP_ERR_IO;
-        else {
-            p += w;
-            n -= (size_t)w;
-        }
-    }
-    if (rv == SP_OK && fsync(fd) != 0) rv = SP_ERR_IO;
-    if (close(fd) != 0 && rv == SP_OK) rv = SP_ERR_IO;
-    return rv;
-}
-
-static sp_err sync_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return SP_ERR_IO;
-    sp_err rv = fsync(fd) == 0 ? SP_OK : SP_ERR_IO;
-    close(fd);
-    return rv;
-}
-
 sp_err sp_blob_put(const char *data_dir, const uint8_t *p, size_t n, uint8_t sha[SP_HASH_LEN]) {
-    char dir[DIR_CAP], path[PATH_CAP], tmp[PATH_CAP + 64];
+    char dir[DIR_CAP], path[PATH_CAP];
     sp_sha256(p, n, NULL, 0, sha);
     blob_paths(data_dir, sha, dir, path);
     if (access(path, F_OK) == 0) return SP_OK; /* content-addressed: already there */
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%llu", path, (long)getpid(),
-             (unsigned long long)atomic_fetch_add(&tmp_counter, 1));
     sp_err rv = make_dirs(data_dir, dir);
-    if (rv == SP_OK) rv = write_file(tmp, p, n);
-    if (rv == SP_OK && rename(tmp, path) != 0) rv = SP_ERR_IO;
-    if (rv == SP_OK) rv = sync_dir(dir);
-    if (rv != SP_OK) {
-        sp_log_error("blob.put", "file=%s error=\"%s\"", path, strerror(errno));
-        unlink(tmp);
-    }
+    if (rv == SP_OK) rv = sp_file_replace(path, dir, p, n, 0600);
+    if (rv != SP_OK) sp_log_error("blob.put", "file=%s error=\"%s\"", path, strerror(errno));
     return rv;
 }
 
