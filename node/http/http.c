@@ -6,8 +6,8 @@
  *
  * Lifecycle of a request: on_request (NNG thread) -> route -> [read the body] -> the route's
  * function, which answers at once or hands the request to the batcher, which answers it once
- * the event is durable. Every answer goes through finish_reply, which finishes NNG's aio and
- * frees the request. The server counts requests in flight so that stop can wait for them.
+ * the event is durable. Every answer goes through reply_ex (http_reply.c), which finishes NNG's
+ * aio and frees the request. The server counts requests in flight so that stop can wait for them.
  * sp__http_serve is the handler without NNG's plumbing, so that tests and fuzz targets can drive
  * the same routing and handlers with requests made in memory.
  */
@@ -24,27 +24,34 @@
 
 #define MIB (1024u * 1024u)
 
+/* Query parameters: none at all, or only Open311's jurisdiction (GeoReport v2 lets a client
+ * send it to every endpoint). Routes with filters check their own (NULL). */
+static const char *const no_query[] = {NULL};
+static const char *const o311_query[] = {"jurisdiction_id", NULL};
+
 static const sp_http_route routes[] = {
-    {"GET", "/healthz", "healthz", sp__http_healthz, 0, 0},
-    {"GET", "/metrics", "metrics", sp__http_metrics, 0, 0},
-    {"GET", "/api/v1/status", "status", sp__http_status, 0, 0},
-    {"GET", "/api/v1/stats", "stats", sp__http_stats, 0, 0},
-    {"GET", "/api/v1/complaints", "complaints_list", sp__http_complaint_list, 0, 0},
+    {"GET", "/healthz", "healthz", sp__http_healthz, 0, 0, no_query},
+    {"GET", "/metrics", "metrics", sp__http_metrics, 0, 0, no_query},
+    {"GET", "/api/v1/status", "status", sp__http_status, 0, 0, no_query},
+    {"GET", "/api/v1/stats", "stats", sp__http_stats, 0, 0, NULL},
+    {"GET", "/api/v1/complaints", "complaints_list", sp__http_complaint_list, 0, 0, NULL},
     {"POST", "/api/v1/complaints", "complaints_create", sp__http_complaint_create,
-     SP_INTAKE_JSON_MAX, 0},
-    {"GET", "/api/v1/complaints/{}", "complaint_get", sp__http_complaint_get, 0, 0},
+     SP_INTAKE_JSON_MAX, 0, no_query},
+    {"GET", "/api/v1/complaints/{}", "complaint_get", sp__http_complaint_get, 0, 0, no_query},
     {"POST", "/api/v1/complaints/{}/actions", "complaint_actions", sp__http_complaint_action,
-     256 * 1024, 0},
+     256 * 1024, 0, no_query},
     {"GET", "/api/v1/complaints/{}/attachments/{}", "attachment_get", sp__http_attachment_get, 0,
-     0},
-    {"POST", "/api/v1/intake/sms", "intake_sms", sp__http_intake_sms, 16 * 1024, 0},
-    {"GET", "/open311/v2/services.json", "open311_services", sp__http_o311_services, 0, 1},
-    {"POST", "/open311/v2/requests.json", "open311_create", sp__http_o311_create, 1 * MIB, 1},
-    {"GET", "/open311/v2/requests.json", "open311_list", sp__http_o311_list, 0, 1},
-    {"GET", "/open311/v2/requests/{}.json", "open311_get", sp__http_o311_get, 0, 1},
-    {"GET", "/api/v1/dashboard", "dashboard", sp__http_dashboard, 0, 0},
-    {"GET", "/dashboard", "dashboard_page", sp__http_dashboard_page, 0, 0},
-    {"GET", "/dashboard/{}", "dashboard_asset", sp__http_dashboard_asset, 0, 0},
+     0, no_query},
+    {"POST", "/api/v1/intake/sms", "intake_sms", sp__http_intake_sms, 16 * 1024, 0, no_query},
+    {"GET", "/open311/v2/services.json", "open311_services", sp__http_o311_services, 0, 1,
+     o311_query},
+    {"POST", "/open311/v2/requests.json", "open311_create", sp__http_o311_create, 1 * MIB, 1,
+     o311_query},
+    {"GET", "/open311/v2/requests.json", "open311_list", sp__http_o311_list, 0, 1, NULL},
+    {"GET", "/open311/v2/requests/{}.json", "open311_get", sp__http_o311_get, 0, 1, o311_query},
+    {"GET", "/api/v1/dashboard", "dashboard", sp__http_dashboard, 0, 0, NULL},
+    {"GET", "/dashboard", "dashboard_page", sp__http_dashboard_page, 0, 0, no_query},
+    {"GET", "/dashboard/{}", "dashboard_asset", sp__http_dashboard_asset, 0, 0, no_query},
 };
 #define N_ROUTES (sizeof routes / sizeof *routes)
 _Static_assert(N_ROUTES <= SP_HTTP_MAX_ROUTES, "raise SP_HTTP_MAX_ROUTES");
@@ -139,6 +146,7 @@ static void allowed_methods(const char *path, char *buf, size_t cap) {
 /* ---- bodies ---- */
 
 static void dispatch(sp_http_req *r) {
+    if (r->route->query && sp_http_query_only(r, r->route->query) != 0) return; /* answered */
     r->route->fn(r);
 }
 

@@ -41,6 +41,9 @@ typedef struct {
     sp_http_fn fn;
     size_t max_body; /* POST bodies over this are refused with 413 */
     int open311;     /* errors in the Open311 format */
+    /* The query parameters the route takes, NULL-terminated: the server answers 400 naming any
+     * other before calling fn. NULL: fn checks them itself (sp_http_query_only). */
+    const char *const *query;
 } sp_http_route;
 
 /* HTTP statuses counted per route in metrics; the last slot counts any other. */

@@ -246,8 +246,8 @@ int sp_http_query_only(sp_http_req *r, const char *const *allowed) {
     if (bad) {
         char names[256];
         join_names(allowed, names, sizeof names);
-        sp_http_error(r, 400, "invalid_field", "query parameter '%.64s' %s (this route takes: %s)",
-                      bad, why, names);
+        sp_http_error(r, 400, "invalid_field", "query parameter '%.64s' %s (this route takes %s%s)",
+                      bad, why, names[0] ? "only: " : "no parameters", names);
     }
     sp_form_free(p, n);
     return bad ? -1 : 0;

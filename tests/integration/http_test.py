@@ -358,6 +358,12 @@ def test_query_parameters():
     check("Open311 list ?jurisdiction_id=33: none of Madiun's", s == 200 and general not in got and pju not in got, b)
     refused("kota-3577", "/open311/v2/requests.json?service_code=umum&category=x", "category", open311=True)
     refused("kota-3577", "/open311/v2/requests.json?status=pending", "status", open311=True)
+    # routes without filters take no parameter (Open311's only jurisdiction_id): never ignored
+    refused("kota-3577", "/api/v1/complaints/%s?fields=all" % general, "fields")
+    refused("kota-3577", "/healthz?verbose=1", "verbose")
+    refused("kota-3577", "/open311/v2/requests/%s.json?extensions=true" % general, "extensions", open311=True)
+    s, b, _ = req("kota-3577", "GET", "/open311/v2/services.json?jurisdiction_id=35.77")
+    check("Open311 services.json takes jurisdiction_id", s == 200 and isinstance(b, list), (s, b))
 
 
 def test_token_revocation():
