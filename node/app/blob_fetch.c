@@ -116,7 +116,7 @@ static void check_blob(const sp_daemon_parts *p, const sp_blob_request *q,
         return;
     }
     Simpul__V1__ComplaintContent *c = NULL;
-    sp_viewer node = {1, "blob-fetch"}; /* the node itself, on behalf of an entitled node */
+    sp_viewer node = {1, "blob-fetch", 0}; /* the node itself, on behalf of an entitled node */
     sp_err rv = sp_view_content(p, s, e, &node, &c);
     if (rv == SP_OK && !find_attachment(c, q->sha256))
         refuse(v, SP_BLOB_NOT_FOUND, SP_ERR_NOT_FOUND, "the complaint has no such attachment");

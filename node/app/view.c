@@ -179,8 +179,8 @@ static void set_str(json_t *o, const char *k, const char *s) {
     if (s && *s) set(o, k, json_string(s));
 }
 
-static json_t *content_json(const sp_daemon_parts *p, const sp_complaint_state *s,
-                            const Simpul__V1__ComplaintContent *c, const char *base_url) {
+static json_t *content_json(const sp_complaint_state *s, const Simpul__V1__ComplaintContent *c,
+                            int blobs_here, const char *base_url) {
     json_t *o =
         json_pack("{s:s, s:s}", "title", c->title ? c->title : "", "body", c->text ? c->text : "");
     if (!o) return NULL;
@@ -193,7 +193,7 @@ static json_t *content_json(const sp_daemon_parts *p, const sp_complaint_state *
         json_t *j = json_pack("{s:s, s:I, s:s, s:s}", "sha256", hex, "size", (json_int_t)a->size,
                               "media_type", a->media_type ? a->media_type : "", "name",
                               a->name ? a->name : "");
-        if (j && sp_view_is_intake(p, s)) { /* blobs stay at the intake node */
+        if (j && blobs_here) { /* the intake node, or one entitled to fetch from it */
             snprintf(url, sizeof url, "%s/api/v1/complaints/%s/attachments/%s", base_url, s->id,
                      hex);
             set_str(j, "url", url);
@@ -359,7 +359,7 @@ static void private_parts(json_t *o, const sp_daemon_parts *p, const sp_complain
     Simpul__V1__ReporterIdentity *w = NULL;
     sp_err rv = sp_view_content(p, s, e, v, &c);
     set(o, "content_visible", json_boolean(rv == SP_OK));
-    if (rv == SP_OK) set(o, "content", content_json(p, s, c, base_url));
+    if (rv == SP_OK) set(o, "content", content_json(s, c, v->blobs_here, base_url));
     if (c) simpul__v1__complaint_content__free_unpacked(c, NULL);
     if (sp_view_identity(p, s, e, v, &w) == SP_OK) set(o, "reporter", identity_json(w));
     if (w) simpul__v1__reporter_identity__free_unpacked(w, NULL);

@@ -28,6 +28,7 @@
 typedef struct {
     int officer;      /* a valid token of this node was presented */
     const char *name; /* its name (for audit in the log), NULL without */
+    int blobs_here;   /* this node hands out the attachments (sp_blob_served_here): links */
 } sp_viewer;
 
 /* The stored events of a complaint, decoded, aligned with state->hist (ev[i] NULL when the

@@ -19,7 +19,7 @@
 #define O311_IDS_MAX 50
 
 static sp_viewer viewer_of(const sp_http_req *r) {
-    sp_viewer v = {r->has_token, r->has_token ? r->token.name : NULL};
+    sp_viewer v = {r->has_token, r->has_token ? r->token.name : NULL, 0};
     return v;
 }
 
@@ -60,6 +60,7 @@ void sp__http_complaint_get(sp_http_req *r) {
     char base[256];
     sp_http_base_url(r, base, sizeof base);
     sp_viewer v = viewer_of(r);
+    v.blobs_here = sp_blob_served_here(r->srv->p, &s, &e);
     json_t *out = sp_view_complaint(r->srv->p, &s, &e, &v, base, sp_wall_ms());
     sp_view_events_free(&e);
     sp_state_clear(&s);

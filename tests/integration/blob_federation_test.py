@@ -114,6 +114,16 @@ def test_handling_nodes_fetch(pub, conf, photo, doc, secret):
     check("national (not a peer of the intake node) gets the public attachment", s == 200 and data == photo,
           (s, data[:200]))
     check("... and keeps it", stored("national", photo))
+    s, b, _ = req("opd-3577-pupr", "GET", "/api/v1/complaints/" + pub)
+    urls = [a.get("url", "") for a in b.get("content", {}).get("attachments", [])] if s == 200 else []
+    check("the complaint read at the OPD links its attachments there",
+          len(urls) == 2 and all(u.startswith("http://127.0.0.1:%d/" % PORTS["opd-3577-pupr"]) for u in urls), b)
+    if urls:
+        with urllib.request.urlopen(urls[0], timeout=20) as r:
+            check("... and the link serves the bytes", r.read() in (photo, doc))
+    s, b, _ = req("kota-3375", "GET", "/api/v1/complaints/" + pub)
+    check("a node that cannot hand them out gives no link",
+          s == 200 and all("url" not in a for a in b.get("content", {}).get("attachments", [])), b)
 
 
 def test_others_refused(pub, conf, photo, secret):
