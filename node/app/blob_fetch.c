@@ -5,6 +5,7 @@
  */
 #include "node/app/blob_fetch.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,21 @@ static void check_request(const sp_daemon_parts *p, const char *from, const uint
         refuse(v, SP_BLOB_WRONG_SERVER, SP_ERR_DECODE, "the request is meant for another node");
 }
 
+const char *const sp_blob_outcome_names[SP_BLOB_OUTCOMES] = {
+    "served",           SP_BLOB_MALFORMED, SP_BLOB_UNKNOWN_NODE, SP_BLOB_BAD_SIGNATURE,
+    SP_BLOB_WRONG_SERVER, SP_BLOB_FORBIDDEN, SP_BLOB_NOT_FOUND,  SP_BLOB_UNAVAILABLE};
+static atomic_uint_fast64_t outcomes[SP_BLOB_OUTCOMES];
+
+static void count_outcome(const char *code) {
+    for (size_t i = 0; i < SP_BLOB_OUTCOMES; i++)
+        if (strcmp(sp_blob_outcome_names[i], code ? code : "served") == 0)
+            atomic_fetch_add(&outcomes[i], 1);
+}
+
+void sp_blob_outcome_counts(uint64_t counts[SP_BLOB_OUTCOMES]) {
+    for (size_t i = 0; i < SP_BLOB_OUTCOMES; i++) counts[i] = atomic_load(&outcomes[i]);
+}
+
 sp_err sp_blob_serve(void *ctx, const char *from, const uint8_t *req, size_t n, uint8_t **reply,
                      size_t *reply_len) {
     const sp_daemon_parts *p = ctx;
@@ -185,6 +201,7 @@ sp_err sp_blob_serve(void *ctx, const char *from, const uint8_t *req, size_t n, 
     if (!v.code) serve_verified(p, &q, &v, reply, reply_len);
     char hex[2 * SP_HASH_LEN + 1];
     sp_hex(q.sha256, SP_HASH_LEN, hex);
+    count_outcome(v.code);
     if (!v.code) {
         sp_log_info("blob.served", "requester=%s complaint=%s sha256=%.16s", q.requester,
                     q.complaint_id, hex);

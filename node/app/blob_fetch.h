@@ -64,4 +64,11 @@ sp_err sp_blob_fetch(const sp_daemon_parts *p, const sp_complaint_state *s,
                      const sp_complaint_events *e, const uint8_t sha[SP_HASH_LEN],
                      sp_blob_fetched done, void *arg);
 
+/* Attachment requests this node answered as the intake node, by outcome: "served" then each
+ * refusal code (SP_BLOB_MALFORMED ... SP_BLOB_UNAVAILABLE, node/intake/blob_wire.h), for
+ * /metrics. names[i] and counts[i] for i < SP_BLOB_OUTCOMES; process-wide, thread-safe. */
+#define SP_BLOB_OUTCOMES 8
+extern const char *const sp_blob_outcome_names[SP_BLOB_OUTCOMES];
+void sp_blob_outcome_counts(uint64_t counts[SP_BLOB_OUTCOMES]);
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "broker/hlc.h"
+#include "node/app/blob_fetch.h"
 #include "node/app/status.h"
 #include "node/http/http_int.h"
 
@@ -192,6 +193,16 @@ static void peer_metrics(FILE *f, const sp_daemon_parts *p) {
     free(ps);
 }
 
+static void blob_metrics(FILE *f) {
+    uint64_t counts[SP_BLOB_OUTCOMES];
+    sp_blob_outcome_counts(counts);
+    help(f, "simpul_blob_requests_total", "counter",
+         "Attachment requests from other nodes answered here as the intake node, by outcome.");
+    for (size_t i = 0; i < SP_BLOB_OUTCOMES; i++)
+        fprintf(f, "simpul_blob_requests_total{outcome=\"%s\"} %llu\n", sp_blob_outcome_names[i],
+                (unsigned long long)counts[i]);
+}
+
 void sp__http_metrics(sp_http_req *r) {
     char *buf = NULL;
     size_t len = 0;
@@ -205,6 +216,7 @@ void sp__http_metrics(sp_http_req *r) {
     batcher_metrics(f, r->srv);
     store_metrics(f, r->srv->p);
     peer_metrics(f, r->srv->p);
+    blob_metrics(f);
     int bad = ferror(f);
     fclose(f);
     if (bad)

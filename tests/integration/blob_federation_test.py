@@ -214,6 +214,16 @@ def test_cache_survives_the_intake_node(pub, photo, doc):
     check("... and a copy national never fetched: 503", s == 503, (s, data[:200]))
 
 
+def test_outcomes_counted():
+    s, m, _ = req("kota-3577", "GET", "/metrics")
+    def count(outcome):
+        found = re.search(r'simpul_blob_requests_total\{outcome="%s"\} (\d+)' % outcome, m or "")
+        return int(found.group(1)) if found else -1
+    check("the intake node counts what it served and each refusal in /metrics",
+          s == 200 and count("served") >= 3 and count("forbidden") >= 1 and count("bad_signature") >= 1,
+          [l for l in m.splitlines() if "blob_requests" in l])
+
+
 def main():
     t0 = time.time()
     print("seed", SEED)
@@ -227,6 +237,7 @@ def main():
         test_others_refused(pub, conf, photo, secret)
         test_open311_media_url(pub, photo)
         test_serving_side(pub, conf, photo, secret)
+        test_outcomes_counted()
         test_cache_survives_the_intake_node(pub, photo, doc)
     finally:
         fedlib.down()
