@@ -187,6 +187,31 @@ static void recover_own_feed(sp_daemon *d) {
                 (unsigned long long)sp_feedlog_head(d->log, d->parts.self->id, NULL));
 }
 
+/* Derived state computed by another version's rules is recomputed before anything commits (a
+ * node upgraded in place); state from a newer version is refused rather than mixed. */
+static sp_err refresh_derived(sp_daemon *d) {
+    uint32_t found = 0;
+    sp_err rv = sp_complaints_format(d->complaints, &found);
+    if (rv != SP_OK || found == SP_COMPLAINTS_FORMAT) return rv;
+    if (found > SP_COMPLAINTS_FORMAT) {
+        sp_log_error("daemon.derived_format",
+                     "data=%s format=%u supported=%u detail=\"the complaint state was written by "
+                     "a newer simpul; run that version, or this one's 'simpul rebuild'\"",
+                     d->cfg->data, (unsigned)found, (unsigned)SP_COMPLAINTS_FORMAT);
+        return SP_ERR_CONFIG;
+    }
+    sp_log_warn("daemon.rebuild", "data=%s format=%u now=%u detail=\"complaint state and "
+                "statistics are in an older format: recomputing them from the feeds\"",
+                d->cfg->data, (unsigned)found, (unsigned)SP_COMPLAINTS_FORMAT);
+    sp_rebuild_result res;
+    rv = sp_complaints_rebuild(d->store, &d->fold, NULL, NULL, &res);
+    if (rv == SP_OK)
+        sp_log_info("daemon.rebuilt", "events=%llu complaints=%llu stats_rows=%llu",
+                    (unsigned long long)res.events, (unsigned long long)res.complaints,
+                    (unsigned long long)res.stats_rows);
+    return rv;
+}
+
 sp_err sp_daemon_start(sp_daemon **out, const char *config_path) {
     sp_daemon *d = calloc(1, sizeof *d);
     if (!d) return SP_ERR_NOMEM;
@@ -195,6 +220,7 @@ sp_err sp_daemon_start(sp_daemon **out, const char *config_path) {
     if (rv == SP_OK) rv = load_calendar(d);
     if (rv == SP_OK) rv = open_log(d);
     if (rv == SP_OK) rv = sp_complaints_open(&d->complaints, d->store, &d->fold);
+    if (rv == SP_OK) rv = refresh_derived(d); /* before the log's hooks fold anything */
     if (rv == SP_OK) {
         d->parts = (sp_daemon_parts){d->cfg,         d->topo,    d->parts.self,
                                      d->store,       d->log,     NULL,

@@ -132,8 +132,67 @@ sp_err sp__stats_flush(sp_store *st, sp_wbatch *b, const sp_stats_acc *acc, int 
 
 /* ---- the handle ---- */
 
+/* ---- the format of derived state ---- */
+
+#define FORMAT_KEY "format"
+
+sp_err sp__write_format(sp_store *st) {
+    char v[16];
+    int n = snprintf(v, sizeof v, "%u", (unsigned)SP_COMPLAINTS_FORMAT);
+    sp_wbatch *b = sp_wbatch_new(st);
+    if (!b) return SP_ERR_NOMEM;
+    sp_wbatch_put(b, SP_CF_COMPLAINTS, FORMAT_KEY, strlen(FORMAT_KEY), v, (size_t)n);
+    sp_err rv = sp_store_write(st, b, 1);
+    sp_wbatch_free(b);
+    return rv;
+}
+
+/* Whether the complaints column family holds anything at all. */
+static sp_err cf_empty(sp_store *st, int *empty) {
+    sp_iter *it = sp_iter_new(st, SP_CF_COMPLAINTS);
+    if (!it) return SP_ERR_NOMEM;
+    sp_iter_seek_first(it);
+    *empty = !sp_iter_valid(it);
+    sp_err rv = sp_iter_status(it);
+    sp_iter_free(it);
+    return rv;
+}
+
+sp_err sp_complaints_format(sp_complaints *c, uint32_t *found) {
+    uint8_t *v = NULL;
+    size_t n = 0;
+    sp_err rv = sp_store_get(c->st, SP_CF_COMPLAINTS, FORMAT_KEY, strlen(FORMAT_KEY), &v, &n);
+    if (rv == SP_ERR_NOT_FOUND) { /* state from before formats were recorded: format 1 */
+        *found = 1;
+        return SP_OK;
+    }
+    if (rv != SP_OK) return rv;
+    char text[16];
+    snprintf(text, sizeof text, "%.*s", (int)(n < 15 ? n : 15), (const char *)v);
+    free(v);
+    char *end;
+    unsigned long f = strtoul(text, &end, 10);
+    if (end == text || *end || f == 0 || f > UINT32_MAX) return SP_ERR_CORRUPT;
+    *found = (uint32_t)f;
+    return SP_OK;
+}
+
+/* A new store starts in the current format; an old one keeps what it has. */
+static sp_err mark_new_store(sp_store *st) {
+    uint8_t *v = NULL;
+    size_t n = 0;
+    sp_err rv = sp_store_get(st, SP_CF_COMPLAINTS, FORMAT_KEY, strlen(FORMAT_KEY), &v, &n);
+    free(v);
+    if (rv != SP_ERR_NOT_FOUND) return rv == SP_OK ? SP_OK : rv;
+    int empty = 0;
+    if ((rv = cf_empty(st, &empty)) != SP_OK || !empty) return rv;
+    return sp__write_format(st);
+}
+
 sp_err sp_complaints_open(sp_complaints **out, sp_store *st, const sp_fold_ctx *ctx) {
     if (!st || !ctx || !ctx->topo) return SP_ERR_INVAL;
+    sp_err rv = mark_new_store(st);
+    if (rv != SP_OK) return rv;
     sp_complaints *c = calloc(1, sizeof *c);
     if (!c) return SP_ERR_NOMEM;
     c->st = st;

@@ -53,6 +53,16 @@ typedef struct sp_complaints sp_complaints;
 sp_err sp_complaints_open(sp_complaints **out, sp_store *st, const sp_fold_ctx *ctx);
 void sp_complaints_close(sp_complaints *c); /* accepts NULL */
 
+/* The layout of derived state (index keys, statistics rows). A store records the format its
+ * state was computed in (key "format" of the complaints column family; a new store gets the
+ * current one at open, state from before formats were recorded is format 1). State in another
+ * format than SP_COMPLAINTS_FORMAT must be recomputed with sp_complaints_rebuild before the
+ * log commits anything: the daemon does so at start. History: 1 the first; 2 filing numbers
+ * (i/N/), statistics sliced by channel and respond deadlines (due_respond_*). */
+#define SP_COMPLAINTS_FORMAT 2
+/* The format the store's derived state is in, into *found. SP_ERR_STORE, SP_ERR_CORRUPT. */
+sp_err sp_complaints_format(sp_complaints *c, uint32_t *found);
+
 /* The feed log's stage hook (arg is the sp_complaints *): adds the derived records for envs to
  * b. Errors abort the commit: SP_ERR_NOMEM, SP_ERR_STORE (a read failed), SP_ERR_CORRUPT (a
  * stored state or an event its history names is unreadable; logged with the complaint id).
@@ -148,8 +158,9 @@ typedef struct {
     uint64_t stats_rows; /* statistics rows written */
 } sp_rebuild_result;
 
-/* Wipe the complaints and stats column families and recompute them from the feeds: the result
- * is byte-identical to incremental maintenance over the same events. Not concurrent with
+/* Wipe the complaints and stats column families and recompute them from the feeds, in format
+ * SP_COMPLAINTS_FORMAT: the result is byte-identical to incremental maintenance over the same
+ * events. Not concurrent with
  * writers (the CLI runs it with the data directory locked). Memory: the complaint events are
  * grouped in memory (about 350 MB peak for a million). progress (may be NULL) is called every
  * 64k events and at each phase's end (done == total). Errors: SP_ERR_STORE, SP_ERR_CORRUPT

@@ -34,4 +34,7 @@ sp_err sp__load_state(sp_store *st, const char *id, sp_complaint_state *out);
 sp_err sp__stats_flush(sp_store *st, sp_wbatch *b, const sp_stats_acc *acc, int fresh,
                        uint64_t *rows);
 
+/* Record SP_COMPLAINTS_FORMAT in the complaints column family (synced). */
+sp_err sp__write_format(sp_store *st);
+
 #endif

@@ -219,6 +219,7 @@ sp_err sp_complaints_rebuild(sp_store *st, const sp_fold_ctx *ctx, sp_rebuild_pr
     if (rv == SP_OK) tell(&r, "wipe", wiped, wiped);
     if (rv == SP_OK) rv = scan_feeds(&r);
     if (rv == SP_OK) rv = fold_all(&r);
+    if (rv == SP_OK) rv = sp__write_format(st);
     if (rv == SP_OK && res) *res = r.res;
     rebuild_free(&r);
     return rv;

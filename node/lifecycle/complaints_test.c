@@ -350,7 +350,7 @@ static void test_non_complaint_bodies_are_skipped(void **state) {
     assert_int_equal(cnt.skipped, 3);
     assert_int_equal(cnt.events, 0);
     blob x = dump_cf(d, SP_CF_COMPLAINTS);
-    assert_int_equal(x.records, 0);
+    assert_int_equal(x.records, 1); /* only the format record */
     free(x.p);
     sp_rebuild_result res;
     assert_int_equal(sp_complaints_rebuild(d->st, &env.ctx, NULL, NULL, &res), SP_OK);
@@ -730,6 +730,41 @@ static void test_filing_numbers_resume_and_legacy_ids_resolve(void **state) {
     db_free(d);
 }
 
+/* A store whose derived state is in an older format says so until it is rebuilt; a new store
+ * starts in the current format. */
+static void test_derived_state_format_is_recorded(void **state) {
+    db *d = db_new("cmp-format");
+    uint32_t f = 0;
+    assert_int_equal(sp_complaints_format(d->c, &f), SP_OK);
+    assert_int_equal(f, SP_COMPLAINTS_FORMAT);
+    uint64_t rng = 7;
+    workload w;
+    workload_make(&w, 5, &rng);
+    commit(d, w.ev, w.n);
+    /* what a node of the previous version left: the same state without the format record */
+    sp_wbatch *b = sp_wbatch_new(d->st);
+    sp_wbatch_delete(b, SP_CF_COMPLAINTS, "format", 6);
+    assert_int_equal(sp_store_write(d->st, b, 0), SP_OK);
+    sp_wbatch_free(b);
+    assert_int_equal(sp_complaints_format(d->c, &f), SP_OK);
+    assert_int_equal(f, 1);
+    sp_complaints_close(d->c); /* opening again keeps the old format: it is not a new store */
+    assert_int_equal(sp_complaints_open(&d->c, d->st, &env.ctx), SP_OK);
+    assert_int_equal(sp_complaints_format(d->c, &f), SP_OK);
+    assert_int_equal(f, 1);
+    sp_rebuild_result res;
+    assert_int_equal(sp_complaints_rebuild(d->st, &env.ctx, NULL, NULL, &res), SP_OK);
+    assert_int_equal(sp_complaints_format(d->c, &f), SP_OK);
+    assert_int_equal(f, SP_COMPLAINTS_FORMAT);
+    b = sp_wbatch_new(d->st);
+    sp_wbatch_put(b, SP_CF_COMPLAINTS, "format", 6, "x2", 2);
+    assert_int_equal(sp_store_write(d->st, b, 0), SP_OK);
+    sp_wbatch_free(b);
+    assert_int_equal(sp_complaints_format(d->c, &f), SP_ERR_CORRUPT);
+    workload_free(&w);
+    db_free(d);
+}
+
 static int setup(void **state) {
     return sp_test_fold_env_init(&env);
 }
@@ -750,6 +785,7 @@ int main(void) {
         cmocka_unit_test(test_missed_first_responses_count_once_due),
         cmocka_unit_test(test_rebuild_wipes_stale_records),
         cmocka_unit_test(test_filing_numbers_resume_and_legacy_ids_resolve),
+        cmocka_unit_test(test_derived_state_format_is_recorded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -77,6 +77,30 @@ def test_restart_resumes(ids):
           number(nxt) == number(ids[-1]) + 1, (ids, nxt))
 
 
+def test_upgrade_recomputes_derived_state(ids):
+    """A data directory of the previous version (derived state without a format record) is
+    recomputed at start: everything still reads, numbering goes on."""
+    import os
+    import subprocess
+    before = req("kota-3577", "GET", "/api/v1/stats?region=35.77")[1]
+    fedlib.fed("stop", fedlib.T, "kota-3577")
+    db = os.path.join(fedlib.T, "kota-3577", "data")
+    r = subprocess.run(["ldb", "--db=" + db, "--column_family=complaints", "delete", "format"],
+                       capture_output=True, text=True)
+    check("the old format is simulated (ldb delete)", r.returncode == 0, r.stderr)
+    fedlib.fed("start", fedlib.T, "kota-3577")
+    with open(os.path.join(fedlib.T, "kota-3577", "node.log")) as f:
+        log = f.read()
+    check("the node says it recomputes state in an older format", "msg=daemon.rebuild" in log
+          and "format=1 now=2" in log and "msg=daemon.rebuilt" in log, log[-1500:])
+    after = req("kota-3577", "GET", "/api/v1/stats?region=35.77")[1]
+    check("statistics are the same after the rebuild", before.get("totals") == after.get("totals"), (before, after))
+    s, b, _ = req("kota-3577", "GET", "/api/v1/complaints/" + ids[0])
+    check("complaints read after the rebuild", s == 200 and b.get("id") == ids[0], b)
+    nxt = file_web("kota-3577")
+    check("numbering resumes after the rebuild", number(nxt) == number(ids[-1]) + 2, (ids, nxt))
+
+
 def test_sms_loop():
     s, b, _ = sms("kota-3375", "PekalonganKota Jalan rusak depan pasar")
     cid = b.get("id", "")
@@ -118,6 +142,7 @@ def main():
         ids = test_dense_numbers(admin)
         test_lookup_any_case(ids[1])
         test_restart_resumes(ids)
+        test_upgrade_recomputes_derived_state(ids)
         test_sms_loop()
     finally:
         fedlib.down()
