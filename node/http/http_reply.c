@@ -142,6 +142,9 @@ static void ascii_unless_utf8(char *msg) {
 }
 
 static void error_ex(sp_http_req *r, int status, const char *code, const char *hname,
+                     const char *hval, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+static void error_ex(sp_http_req *r, int status, const char *code, const char *hname,
                      const char *hval, const char *fmt, va_list ap) {
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);

@@ -107,6 +107,8 @@ sp_err sp_sms_parse(sp_intake_req *out, const sp_topology *topo, const char *fro
 }
 
 /* Appends to buf as snprintf does, keeping *n <= cap - 1. */
+static void append(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void append(char *buf, size_t cap, size_t *n, const char *fmt, ...) {
     if (*n + 1 >= cap) return;
     va_list ap;

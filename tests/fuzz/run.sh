@@ -10,10 +10,9 @@
 # `BUILD/tests/TARGET -minimize_crash=1 -runs=10000 CRASH`, fix it, and keep the input in the
 # seed corpus as a regression case. tests/fuzz/<name>.dict, when present, is the dictionary.
 # BUILD defaults to build-libfuzzer/ at the root of the checkout; CC defaults to clang.
-# SP_WERROR is off in this build only: clang's -Wformat-nonliteral flags vsnprintf wrappers
-# that gcc accepts, and the gcc builds keep -Werror.
+# Warnings are errors here too (clang 14, like the gcc builds).
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,14p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,13p' "$0"; exit 2; }
 target=$1 secs=$2
 shift 2
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,7 +20,7 @@ build=${BUILD:-$root/build-libfuzzer}
 name=${target#fuzz_}
 
 CC=${CC:-clang} cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSP_WERROR=OFF -DSP_LIBFUZZER=ON -DSP_SANITIZE=address,undefined >/dev/null
+  -DSP_WERROR=ON -DSP_LIBFUZZER=ON -DSP_SANITIZE=address,undefined >/dev/null
 cmake --build "$build" --target "$target"
 
 work=$build/corpus/$name
