@@ -130,8 +130,6 @@ sp_err sp__stats_flush(sp_store *st, sp_wbatch *b, const sp_stats_acc *acc, int 
     return rv != SP_OK ? rv : f.rv;
 }
 
-/* ---- the handle ---- */
-
 /* ---- the format of derived state ---- */
 
 #define FORMAT_KEY "format"
@@ -188,6 +186,8 @@ static sp_err mark_new_store(sp_store *st) {
     if ((rv = cf_empty(st, &empty)) != SP_OK || !empty) return rv;
     return sp__write_format(st);
 }
+
+/* ---- the handle ---- */
 
 sp_err sp_complaints_open(sp_complaints **out, sp_store *st, const sp_fold_ctx *ctx) {
     if (!st || !ctx || !ctx->topo) return SP_ERR_INVAL;
