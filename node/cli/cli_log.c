@@ -1,7 +1,6 @@
 /*
  * simpul log append|dump|verify: the feed log from the command line.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,35 +37,19 @@ typedef struct {
 } log_opts;
 
 static int parse_opts(int argc, char **argv, log_opts *o) {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},   {"key", required_argument, NULL, 'k'},
-        {"id", required_argument, NULL, 'i'},     {"count", required_argument, NULL, 'n'},
-        {"text", required_argument, NULL, 't'},   {"json", no_argument, NULL, 'j'},
-        {"origin", required_argument, NULL, 'o'}, {"from", required_argument, NULL, 'f'},
-        {"limit", required_argument, NULL, 'l'},  {"pubkey", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},         {0}};
     *o = (log_opts){.count = 1, .text = "test event", .from = 1};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': o->data = optarg; break;
-        case 'k': o->keydir = optarg; break;
-        case 'i': o->id = optarg; break;
-        case 'n': o->count = atol(optarg); break;
-        case 't': o->text = optarg; break;
-        case 'j': o->json = 1; break;
-        case 'o': o->origin = optarg; break;
-        case 'f': o->from = strtoull(optarg, NULL, 10); break;
-        case 'l': o->limit = atol(optarg); break;
-        case 'p':
-            if (o->npubkeys == 64) return -1;
-            o->pubkeys[o->npubkeys++] = optarg;
-            break;
-        default: return -1;
-        }
-    }
-    return optind == argc && o->data && o->count > 0 ? 0 : -1;
+    const sp_cli_opt opts[] = {SP_OPT("data", SP_OPT_STR, &o->data),
+                               SP_OPT("key", SP_OPT_STR, &o->keydir),
+                               SP_OPT("id", SP_OPT_STR, &o->id),
+                               SP_OPT("count", SP_OPT_LONG, &o->count),
+                               SP_OPT("text", SP_OPT_STR, &o->text),
+                               SP_OPT("json", SP_OPT_FLAG, &o->json),
+                               SP_OPT("origin", SP_OPT_STR, &o->origin),
+                               SP_OPT("from", SP_OPT_U64, &o->from),
+                               SP_OPT("limit", SP_OPT_LONG, &o->limit),
+                               {"pubkey", SP_OPT_STRS, o->pubkeys, &o->npubkeys, 64},
+                               SP_OPT_END};
+    return sp_cli_parse(argc, argv, opts) == 0 && o->data && o->count > 0 ? 0 : -1;
 }
 
 typedef struct {
@@ -90,7 +73,8 @@ static int ctx_open(log_ctx *c, const log_opts *o) {
         if ((rv = sp_key_load_pem(&c->key, path, SP_KEY_ED25519)) != SP_OK)
             return sp_cli_fail(path, rv);
     }
-    if ((rv = sp_store_open(&c->st, o->data, SP_NODE_CFS)) != SP_OK) return sp_cli_fail(o->data, rv);
+    if ((rv = sp_store_open(&c->st, o->data, SP_NODE_CFS)) != SP_OK)
+        return sp_cli_fail(o->data, rv);
     rv = sp_feedlog_open(&c->log, c->st, o->id, c->key);
     if (rv == SP_ERR_NOT_FOUND) {
         fprintf(stderr, "simpul log: %s is a new data directory: give --id\n", o->data);
@@ -121,8 +105,10 @@ static int cmd_append(const log_opts *o) {
         for (size_t i = 0; rv == SP_OK && i < n; i++)
             rv = sp_test_event_body(self, first + (uint64_t)done + i, o->text, "simpul-cli",
                                     &bodies[i], &lens[i]);
-        if (rv == SP_OK) rv = sp_feedlog_author(c.log, (const uint8_t *const *)bodies, lens, n, NULL);
-        for (size_t i = 0; i < n; i++) free(bodies[i]);
+        if (rv == SP_OK)
+            rv = sp_feedlog_author(c.log, (const uint8_t *const *)bodies, lens, n, NULL);
+        for (size_t i = 0; i < n; i++)
+            free(bodies[i]);
         done += (long)n;
     }
     if (rv == SP_OK)
@@ -229,8 +215,8 @@ static int trust_pubkey(sp_feedlog *log, const char *spec) {
     if (rv == SP_OK) rv = sp_feedlog_add_origin_key(log, origin, raw);
     sp_key_free(k);
     if (rv == SP_ERR_EXISTS) {
-        fprintf(stderr, "simpul log verify: %s is not the key %s's chain was stored with\n",
-                eq + 1, origin);
+        fprintf(stderr, "simpul log verify: %s is not the key %s's chain was stored with\n", eq + 1,
+                origin);
         return SP_EXIT_PROBLEMS;
     }
     return rv == SP_OK ? SP_EXIT_OK : sp_cli_fail(eq + 1, rv);
@@ -239,7 +225,8 @@ static int trust_pubkey(sp_feedlog *log, const char *spec) {
 static int cmd_verify(const log_opts *o) {
     log_ctx c;
     int rc = ctx_open(&c, o);
-    for (int i = 0; rc == SP_EXIT_OK && i < o->npubkeys; i++) rc = trust_pubkey(c.log, o->pubkeys[i]);
+    for (int i = 0; rc == SP_EXIT_OK && i < o->npubkeys; i++)
+        rc = trust_pubkey(c.log, o->pubkeys[i]);
     if (rc != SP_EXIT_OK) {
         if (c.st) ctx_close(&c);
         return rc;

@@ -1,7 +1,6 @@
 /*
  * simpul node run|append and simpul status: running a node and talking to a running one.
  */
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,22 +78,12 @@ typedef struct {
 } node_opts;
 
 static int parse(int argc, char **argv, node_opts *o) {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"data", required_argument, NULL, 'd'},
-        {"count", required_argument, NULL, 'n'},  {"text", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},         {0}};
     *o = (node_opts){.count = 1, .text = "test event"};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'c') o->config = optarg;
-        else if (c == 'd') o->data = optarg;
-        else if (c == 'n') o->count = atol(optarg);
-        else if (c == 't') o->text = optarg;
-        else if (c == 'j') o->json = 1;
-        else return -1;
-    }
-    return optind == argc ? 0 : -1;
+    const sp_cli_opt opts[] = {
+        SP_OPT("config", SP_OPT_STR, &o->config), SP_OPT("data", SP_OPT_STR, &o->data),
+        SP_OPT("count", SP_OPT_LONG, &o->count),  SP_OPT("text", SP_OPT_STR, &o->text),
+        SP_OPT("json", SP_OPT_FLAG, &o->json),    SP_OPT_END};
+    return sp_cli_parse(argc, argv, opts);
 }
 
 int sp_cli_node(int argc, char **argv) {
@@ -108,8 +97,10 @@ int sp_cli_node(int argc, char **argv) {
     if (strcmp(sub, "run") == 0 && o.config) return run(o.config);
     if (strcmp(sub, "append") == 0 && o.data) {
         json_t *reply;
-        int rc = call(o.data, json_pack("{s:s, s:I, s:s}", "cmd", "append", "count",
-                                        (json_int_t)o.count, "text", o.text), &reply);
+        int rc = call(o.data,
+                      json_pack("{s:s, s:I, s:s}", "cmd", "append", "count", (json_int_t)o.count,
+                                "text", o.text),
+                      &reply);
         if (rc != SP_EXIT_OK) return rc;
         printf("appended %lld events: seq %lld..%lld (durable)\n",
                (long long)json_integer_value(json_object_get(reply, "appended")),
@@ -122,7 +113,8 @@ int sp_cli_node(int argc, char **argv) {
         json_t *reply;
         int rc = call(o.data, json_pack("{s:s}", "cmd", "sla-check"), &reply);
         if (rc != SP_EXIT_OK) return rc;
-        printf("authored %lld SLA events\n", (long long)json_integer_value(json_object_get(reply, "authored")));
+        printf("authored %lld SLA events\n",
+               (long long)json_integer_value(json_object_get(reply, "authored")));
         json_decref(reply);
         return SP_EXIT_OK;
     }
@@ -132,7 +124,8 @@ int sp_cli_node(int argc, char **argv) {
 
 static void print_status(json_t *s) {
     printf("node %s (%s): %lld events, %lld origins, %lld forks\n",
-           json_string_value(json_object_get(s, "node")), json_string_value(json_object_get(s, "name")),
+           json_string_value(json_object_get(s, "node")),
+           json_string_value(json_object_get(s, "name")),
            (long long)json_integer_value(json_object_get(s, "events")),
            (long long)json_object_size(json_object_get(s, "heads")),
            (long long)json_integer_value(json_object_get(s, "forks")));
@@ -148,7 +141,8 @@ static void print_status(json_t *s) {
         const char *k;
         json_t *v;
         json_object_foreach(json_object_get(p, "rejects"), k, v) rejects += json_integer_value(v);
-        printf("%-20s %-5s %10lld %10lld %8lld %8lld %s%lld\n", json_string_value(json_object_get(p, "id")),
+        printf("%-20s %-5s %10lld %10lld %8lld %8lld %s%lld\n",
+               json_string_value(json_object_get(p, "id")),
                json_is_true(json_object_get(p, "connected")) ? "yes" : "no",
                (long long)json_integer_value(json_object_get(p, "sent_events")),
                (long long)json_integer_value(json_object_get(p, "received_events")),

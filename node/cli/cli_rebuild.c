@@ -1,7 +1,6 @@
 /*
  * simpul rebuild: recompute derived complaint state and statistics from the feeds.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,25 +32,12 @@ typedef struct {
 } rebuild_opts;
 
 static int parse_opts(int argc, char **argv, rebuild_opts *o) {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},     {"topology", required_argument, NULL, 't'},
-        {"calendar", required_argument, NULL, 'c'}, {"config", required_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
-        {0}};
     memset(o, 0, sizeof *o);
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': o->data = optarg; break;
-        case 't': o->topology = optarg; break;
-        case 'c': o->calendar = optarg; break;
-        case 'f': o->config = optarg; break;
-        case 'q': o->quiet = 1; break;
-        default: return -1;
-        }
-    }
-    return optind == argc ? 0 : -1;
+    const sp_cli_opt opts[] = {
+        SP_OPT("data", SP_OPT_STR, &o->data),         SP_OPT("topology", SP_OPT_STR, &o->topology),
+        SP_OPT("calendar", SP_OPT_STR, &o->calendar), SP_OPT("config", SP_OPT_STR, &o->config),
+        SP_OPT("quiet", SP_OPT_FLAG, &o->quiet),      SP_OPT_END};
+    return sp_cli_parse(argc, argv, opts);
 }
 
 typedef struct {
@@ -122,7 +108,8 @@ static int load_inputs(inputs *in, rebuild_opts *o) {
     if (rv == SP_OK && o->calendar &&
         (rv = sp_calendar_load_file(in->cal, &in->policy, o->calendar, &d)) != SP_OK)
         what = o->calendar;
-    for (size_t i = 0; i < d.n_errors; i++) fprintf(stderr, "%s\n", d.errors[i]); /* not warnings */
+    for (size_t i = 0; i < d.n_errors; i++)
+        fprintf(stderr, "%s\n", d.errors[i]); /* not warnings */
     sp_diag_list_clear(&d);
     return rv == SP_OK ? SP_EXIT_OK : sp_cli_fail(what ? what : "rebuild", rv);
 }

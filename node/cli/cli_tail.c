@@ -1,7 +1,6 @@
 /*
  * simpul tail: follow a node's integrator stream (replay, then live; no gap, no duplicate).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,8 +45,8 @@ static void print_event(const sp_stream_event *ev, int as_json) {
         putchar('\n');
         json_decref(j);
     } else {
-        printf("%8" PRIu64 "  %-40s %-16s seq=%-6" PRIu64 " %s\n", ev->offset, ev->topic, env.origin,
-               env.seq, e && e->complaint_id[0] ? e->complaint_id : "-");
+        printf("%8" PRIu64 "  %-40s %-16s seq=%-6" PRIu64 " %s\n", ev->offset, ev->topic,
+               env.origin, env.seq, e && e->complaint_id[0] ? e->complaint_id : "-");
     }
     if (e) simpul__v1__event__free_unpacked(e, NULL);
     sp_envelope_clear(&env);
@@ -62,25 +61,13 @@ typedef struct {
 } tail_opts;
 
 static int parse(int argc, char **argv, tail_opts *o) {
-    static const struct option opts[] = {
-        {"stream", required_argument, NULL, 's'}, {"replay", required_argument, NULL, 'r'},
-        {"prefix", required_argument, NULL, 'p'}, {"from", required_argument, NULL, 'f'},
-        {"count", required_argument, NULL, 'n'},  {"idle-exit", required_argument, NULL, 'i'},
-        {"json", no_argument, NULL, 'j'},         {0}};
     *o = (tail_opts){.prefix = "", .from = 1};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 's') o->stream = optarg;
-        else if (c == 'r') o->replay = optarg;
-        else if (c == 'p') o->prefix = optarg;
-        else if (c == 'f') o->from = strtoull(optarg, NULL, 10);
-        else if (c == 'n') o->count = atol(optarg);
-        else if (c == 'i') o->idle_ms = atol(optarg);
-        else if (c == 'j') o->json = 1;
-        else return -1;
-    }
-    return optind == argc && o->stream && o->replay ? 0 : -1;
+    const sp_cli_opt opts[] = {
+        SP_OPT("stream", SP_OPT_STR, &o->stream), SP_OPT("replay", SP_OPT_STR, &o->replay),
+        SP_OPT("prefix", SP_OPT_STR, &o->prefix), SP_OPT("from", SP_OPT_U64, &o->from),
+        SP_OPT("count", SP_OPT_LONG, &o->count),  SP_OPT("idle-exit", SP_OPT_LONG, &o->idle_ms),
+        SP_OPT("json", SP_OPT_FLAG, &o->json),    SP_OPT_END};
+    return sp_cli_parse(argc, argv, opts) == 0 && o->stream && o->replay ? 0 : -1;
 }
 
 int sp_cli_tail(int argc, char **argv) {
@@ -110,5 +97,6 @@ int sp_cli_tail(int argc, char **argv) {
     }
     fprintf(stderr, "resume with --from %" PRIu64 "\n", sp_tail_position(t));
     sp_tail_close(t);
-    return rv == SP_OK || rv == SP_ERR_TIMEOUT || rv == SP_ERR_NET ? SP_EXIT_OK : sp_cli_fail("tail", rv);
+    return rv == SP_OK || rv == SP_ERR_TIMEOUT || rv == SP_ERR_NET ? SP_EXIT_OK
+                                                                   : sp_cli_fail("tail", rv);
 }

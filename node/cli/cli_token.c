@@ -3,7 +3,6 @@
  * the data directory whether or not the node runs; a running node picks changes up on its next
  * request.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,28 +31,12 @@ typedef struct {
 } token_opts;
 
 static int parse(int argc, char **argv, token_opts *o) {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
-        {"name", required_argument, NULL, 'n'}, {"role", required_argument, NULL, 'r'},
-        {"json", no_argument, NULL, 'j'},       {0}};
     memset(o, 0, sizeof *o);
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'd')
-            o->data = optarg;
-        else if (c == 'c')
-            o->config = optarg;
-        else if (c == 'n')
-            o->name = optarg;
-        else if (c == 'r')
-            o->role = optarg;
-        else if (c == 'j')
-            o->json = 1;
-        else
-            return -1;
-    }
-    return optind == argc && (o->data || o->config) ? 0 : -1;
+    const sp_cli_opt opts[] = {
+        SP_OPT("data", SP_OPT_STR, &o->data),  SP_OPT("config", SP_OPT_STR, &o->config),
+        SP_OPT("name", SP_OPT_STR, &o->name),  SP_OPT("role", SP_OPT_STR, &o->role),
+        SP_OPT("json", SP_OPT_FLAG, &o->json), SP_OPT_END};
+    return sp_cli_parse(argc, argv, opts) == 0 && (o->data || o->config) ? 0 : -1;
 }
 
 static int usage_error(void) {

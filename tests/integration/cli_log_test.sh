@@ -25,6 +25,11 @@ grep -q 'seq 1..1500 (durable)' "$T/append.out"; check "append reports seqs" 0 $
 check "append more without --id" 0 $?
 "$SIMPUL" log append --data "$T/data" --key "$T/keys" --id prov-35 >/dev/null 2>&1
 check "append as another node is refused" 1 $?
+"$SIMPUL" log append --data "$T/data" --key "$T/keys" --count 5x 2>"$T/count.err"
+check "a count that is no whole number is a usage error" 2 $?
+grep -q -- "--count must be a whole number, not '5x'" "$T/count.err"; check "... saying which" 0 $?
+"$SIMPUL" log dump --data "$T/data" --from 2 extra >/dev/null 2>&1
+check "a stray argument is a usage error" 2 $?
 
 n=$("$SIMPUL" log dump --data "$T/data" | wc -l); [ "$n" = 1505 ]; check "dump lists 1505" 0 $?
 "$SIMPUL" log dump --data "$T/data" --json --from 1501 >"$T/dump.json"; check "dump --json" 0 $?
