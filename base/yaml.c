@@ -125,7 +125,7 @@ static void report_dup_key(builder *b, const sp__ynode *first, const sp__ynode *
 /* Keys of a mapping are in kids[0], kids[2], ...; reports each key that repeats an earlier. */
 static sp_err check_dup_keys(builder *b, const sp__ynode *map) {
     sp_err rv = SP_OK;
-    sp__strmap seen = SP__STRMAP_INIT;
+    sp_idmap seen = SP_IDMAP_INIT;
     for (size_t i = 0; i < map->n; i++) {
         const sp__ynode *k = map->kids[2 * i];
         if (k->type != SP__Y_SCALAR) continue;
@@ -140,7 +140,7 @@ static sp_err check_dup_keys(builder *b, const sp__ynode *map) {
             continue;
         }
         size_t first = 0;
-        rv = sp__strmap_put(&seen, k->str, 2 * i, &first);
+        rv = sp_idmap_put(&seen, k->str, 2 * i, &first);
         if (rv == SP_ERR_EXISTS)
             report_dup_key(b, map->kids[first], k);
         else if (rv != SP_OK)
@@ -148,7 +148,7 @@ static sp_err check_dup_keys(builder *b, const sp__ynode *map) {
         rv = SP_OK;
     }
 out:
-    sp__strmap_free(&seen);
+    sp_idmap_free(&seen);
     return rv;
 }
 

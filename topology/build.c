@@ -262,7 +262,7 @@ static sp_err register_nodes(build *b, const sp__rawnode *raw, size_t n_raw) {
         size_t i = t->n_nodes, first = 0;
         char *id = sp__arena_strdup(&t->arena, idv->str);
         if (!id) return SP_ERR_NOMEM;
-        sp_err rv = sp__strmap_put(&t->by_id, id, i, &first);
+        sp_err rv = sp_idmap_put(&t->by_id, id, i, &first);
         if (rv == SP_ERR_EXISTS) {
             const sp_topo_node *f = &t->nodes[first];
             sp__report(b->d, 0, idv, "duplicate node id '%s' (first defined at %s:%u:%u)", id,
@@ -323,7 +323,7 @@ static void resolve_parent(build *b, size_t i) {
         return;
     }
     size_t p = 0;
-    if (!sp__strmap_get(&t->by_id, pv->str, &p)) {
+    if (!sp_idmap_get(&t->by_id, pv->str, &p)) {
         sp__report(b->d, 0, pv, "unknown parent '%s' of node '%s'", pv->str, n->id);
         return;
     }
@@ -464,7 +464,7 @@ static sp_err register_regions(build *b) {
         if (!(b->flags[i] & KIND_OK) || !is_region_kind(n->kind) || !n->code) continue;
         if (sp__code_level(n->code) != (n->kind == SP_NODE_PROVINCE ? 1 : 2)) continue;
         size_t first = 0;
-        sp_err rv = sp__strmap_put(&t->by_region, n->code, i, &first);
+        sp_err rv = sp_idmap_put(&t->by_region, n->code, i, &first);
         if (rv == SP_ERR_EXISTS) {
             const sp_topo_node *f = &t->nodes[first];
             sp__report(b->d, 0, b->raw_of[i]->f[SP__NF_CODE],
@@ -530,7 +530,7 @@ static sp_err register_keywords(build *b) {
             for (char *c = lower; *c; c++)
                 *c = (char)tolower((unsigned char)*c);
             size_t first = 0;
-            sp_err rv = sp__strmap_put(&t->by_keyword, lower, i, &first);
+            sp_err rv = sp_idmap_put(&t->by_keyword, lower, i, &first);
             const sp__ynode *at = b->raw_of[i]->f[SP__NF_SMS_KEYWORDS]->kids[k];
             if (rv == SP_ERR_EXISTS && first == i) {
                 sp__report(b->d, 0, at, "SMS keyword '%s' is listed twice", n->sms_keywords[k]);
@@ -548,7 +548,7 @@ static sp_err register_keywords(build *b) {
 
 static sp_err warn_addresses_and_keys(build *b) {
     sp_topology *t = b->t;
-    sp__strmap seen = SP__STRMAP_INIT;
+    sp_idmap seen = SP_IDMAP_INIT;
     sp_err rv = SP_OK;
     for (size_t i = 0; i < t->n_nodes; i++) {
         const sp_topo_node *n = &t->nodes[i];
@@ -561,7 +561,7 @@ static sp_err warn_addresses_and_keys(build *b) {
                        !n->has_sign_pub ? "its peers will refuse its events"
                                         : "nothing can be sealed to it");
         if (!n->address) continue;
-        rv = sp__strmap_put(&seen, n->address, i, &first);
+        rv = sp_idmap_put(&seen, n->address, i, &first);
         if (rv == SP_ERR_EXISTS)
             sp__report(b->d, 1, b->raw_of[i]->f[SP__NF_ADDRESS],
                        "address '%s' is also used by "
@@ -572,7 +572,7 @@ static sp_err warn_addresses_and_keys(build *b) {
         rv = SP_OK;
     }
 out:
-    sp__strmap_free(&seen);
+    sp_idmap_free(&seen);
     return rv;
 }
 

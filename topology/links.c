@@ -48,7 +48,7 @@ static sp_err collect_edges(sp_topology *t, const sp__rawnode *const *raw_of, sp
         for (size_t k = 0; list && k < list->n && rv == SP_OK; k++) {
             const sp__ynode *v = list->kids[k];
             size_t p = 0;
-            if (!sp__strmap_get(&t->by_id, v->str, &p))
+            if (!sp_idmap_get(&t->by_id, v->str, &p))
                 sp__report(d, 0, v, "unknown peer '%s' of node '%s'", v->str, n->id);
             else if (p == i)
                 sp__report(d, 0, v, "node '%s' lists itself as a peer", n->id);

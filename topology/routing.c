@@ -51,14 +51,14 @@ static int check_rule(sp_topology *t, const sp__rawroute *r, sp__diags *d) {
         sp__report(d, 0, r->region, "bad region '%s': expected \"NN\" or \"NN.NN\"",
                    r->region->str);
         ok = 0;
-    } else if (r->region && !sp__strmap_get(&t->by_region, r->region->str, &i)) {
+    } else if (r->region && !sp_idmap_get(&t->by_region, r->region->str, &i)) {
         sp__report(d, 0, r->region,
                    "routing rule names unknown region '%s' (no province, "
                    "kabupaten or kota has this code)",
                    r->region->str);
         ok = 0;
     }
-    if (!sp__strmap_get(&t->by_id, r->agency->str, &i)) {
+    if (!sp_idmap_get(&t->by_id, r->agency->str, &i)) {
         sp__report(d, 0, r->agency, "routing rule names unknown agency '%s'", r->agency->str);
         ok = 0;
     }
@@ -68,7 +68,7 @@ static int check_rule(sp_topology *t, const sp__rawroute *r, sp__diags *d) {
 static sp_err add_rule(sp_topology *t, const sp__rawroute *r, sp__diags *d) {
     char label[MAX_CATEGORY_LEN + 32];
     size_t agency = 0, first = 0;
-    sp__strmap_get(&t->by_id, r->agency->str, &agency);
+    sp_idmap_get(&t->by_id, r->agency->str, &agency);
     make_label(label, sizeof label, r->category->str, r->region ? r->region->str : NULL);
     sp_topo_route *rt = &t->routes[t->n_routes];
     rt->label = sp__arena_strdup(&t->arena, label);
@@ -79,7 +79,7 @@ static sp_err add_rule(sp_topology *t, const sp__rawroute *r, sp__diags *d) {
     rt->file = r->at->src->name; /* load.c gives sources names in t's arena */
     rt->line = r->at->line;
     rt->col = r->at->col;
-    sp_err rv = sp__strmap_put(&t->by_rule, rt->label, t->n_routes, &first);
+    sp_err rv = sp_idmap_put(&t->by_rule, rt->label, t->n_routes, &first);
     if (rv == SP_ERR_EXISTS) {
         const sp_topo_route *f = &t->routes[first];
         sp__report(d, 0, r->at, "duplicate routing rule for '%s' in %s (first at %s:%u:%u)",
@@ -111,11 +111,11 @@ const sp_topo_node *sp_topology_responsible(const sp_topology *t, const char *re
     if (!region_code || !*region_code) return t->national;
     int level = sp__code_level(region_code);
     if (!level) return NULL;
-    if (sp__strmap_get(&t->by_region, region_code, &i)) return &t->nodes[i];
+    if (sp_idmap_get(&t->by_region, region_code, &i)) return &t->nodes[i];
     if (level == 1) return NULL;
     memcpy(province, region_code, 2);
     province[2] = '\0';
-    return sp__strmap_get(&t->by_region, province, &i) ? &t->nodes[i] : NULL;
+    return sp_idmap_get(&t->by_region, province, &i) ? &t->nodes[i] : NULL;
 }
 
 /* Tries category, its parents and "*" in one region; returns the rule or NULL. */
@@ -126,7 +126,7 @@ static const sp_topo_route *match_in_region(const sp_topology *t, const char *ca
     snprintf(cat, sizeof cat, "%s", category);
     for (;;) {
         make_label(label, sizeof label, cat, region);
-        if (sp__strmap_get(&t->by_rule, label, &i)) return &t->routes[i];
+        if (sp_idmap_get(&t->by_rule, label, &i)) return &t->routes[i];
         if (strcmp(cat, "*") == 0) return NULL;
         char *slash = strrchr(cat, '/');
         if (slash)

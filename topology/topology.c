@@ -110,7 +110,7 @@ const sp_topo_node *sp_topology_national(const sp_topology *t) {
 
 const sp_topo_node *sp_topology_find(const sp_topology *t, const char *id) {
     size_t i = 0;
-    return id && sp__strmap_get(&t->by_id, id, &i) ? &t->nodes[i] : NULL;
+    return id && sp_idmap_get(&t->by_id, id, &i) ? &t->nodes[i] : NULL;
 }
 
 const sp_topo_node *sp_topology_find_by_code(const sp_topology *t, const char *code,
@@ -118,7 +118,7 @@ const sp_topo_node *sp_topology_find_by_code(const sp_topology *t, const char *c
     size_t i = 0;
     if (!code) return NULL;
     if (kind == SP_NODE_REGION)
-        return sp__strmap_get(&t->by_region, code, &i) ? &t->nodes[i] : NULL;
+        return sp_idmap_get(&t->by_region, code, &i) ? &t->nodes[i] : NULL;
     for (i = 0; i < t->n_nodes; i++)
         if (t->nodes[i].kind == kind && t->nodes[i].code && strcmp(t->nodes[i].code, code) == 0)
             return &t->nodes[i];
@@ -131,7 +131,7 @@ const sp_topo_node *sp_topology_find_by_keyword(const sp_topology *t, const char
     if (n == 0 || n >= sizeof lower) return NULL;
     for (size_t k = 0; k <= n; k++)
         lower[k] = (char)tolower((unsigned char)keyword[k]);
-    return sp__strmap_get(&t->by_keyword, lower, &i) ? &t->nodes[i] : NULL;
+    return sp_idmap_get(&t->by_keyword, lower, &i) ? &t->nodes[i] : NULL;
 }
 
 size_t sp_topology_peers(const sp_topology *t, const char *id, const sp_topo_node **out,
@@ -155,10 +155,10 @@ const sp_seal_key *sp_topo_node_seal_key_by_id(const sp_topo_node *n, uint32_t i
 
 void sp_topology_free(sp_topology *t) {
     if (!t) return;
-    sp__strmap_free(&t->by_id);
-    sp__strmap_free(&t->by_region);
-    sp__strmap_free(&t->by_keyword);
-    sp__strmap_free(&t->by_rule);
+    sp_idmap_free(&t->by_id);
+    sp_idmap_free(&t->by_region);
+    sp_idmap_free(&t->by_keyword);
+    sp_idmap_free(&t->by_rule);
     sp__arena_free(&t->arena);
     free(t);
 }

@@ -52,10 +52,10 @@ struct sp_topology {
     size_t n_nodes;
     sp_topo_route *routes;
     size_t n_routes;
-    sp__strmap by_id;      /* id -> node index */
-    sp__strmap by_region;  /* code -> index of the province/kabupaten/kota node */
-    sp__strmap by_keyword; /* lower-cased SMS keyword -> node index */
-    sp__strmap by_rule;    /* route label -> route index */
+    sp_idmap by_id;      /* id -> node index */
+    sp_idmap by_region;  /* code -> index of the province/kabupaten/kota node */
+    sp_idmap by_keyword; /* lower-cased SMS keyword -> node index */
+    sp_idmap by_rule;    /* route label -> route index */
     size_t kind_count[SP_NODE__COUNT];
     const sp_topo_node *national;
     size_t n_links;       /* distinct peer links */
