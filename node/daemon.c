@@ -222,10 +222,16 @@ sp_err sp_daemon_start(sp_daemon **out, const char *config_path) {
     if (rv == SP_OK) rv = sp_complaints_open(&d->complaints, d->store, &d->fold);
     if (rv == SP_OK) rv = refresh_derived(d); /* before the log's hooks fold anything */
     if (rv == SP_OK) {
-        d->parts = (sp_daemon_parts){d->cfg,         d->topo,    d->parts.self,
-                                     d->store,       d->log,     NULL,
-                                     d->sign_key,    &d->seal,   d->complaints,
-                                     &d->fold};
+        d->parts = (sp_daemon_parts){.cfg = d->cfg,
+                                     .topo = d->topo,
+                                     .self = d->parts.self,
+                                     .store = d->store,
+                                     .log = d->log,
+                                     .rep = NULL, /* set once replication runs */
+                                     .sign_key = d->sign_key,
+                                     .seal = &d->seal,
+                                     .complaints = d->complaints,
+                                     .fold = &d->fold};
         if (d->cfg->listen_stream) rv = sp_node_stream_start(&d->stream, &d->parts);
     }
     if (rv == SP_OK) rv = start_replication(d); /* from here on, commits come from peers too */
