@@ -36,8 +36,14 @@ sp_err sp_stats_scope(char *out, const char *base, uint32_t channel) {
 
 size_t sp_stats_key(char *key, sp_scope_kind kind, const char *scope, uint32_t ymd) {
     size_t n = strlen(scope);
-    if (n > SP_STATS_SCOPE_MAX || strchr(scope, '/') || ymd > 99999999u) return 0;
-    return (size_t)snprintf(key, SP_STATS_KEY_MAX, "%c%s/%08u", (char)kind, scope, (unsigned)ymd);
+    if (n > SP_STATS_SCOPE_MAX || memchr(scope, '/', n) || ymd > 99999999u) return 0;
+    /* "%c%s/%08u" without snprintf: this runs for every row a complaint touches */
+    key[0] = (char)kind;
+    memcpy(key + 1, scope, n);
+    key[n + 1] = '/';
+    for (int i = 7; i >= 0; i--, ymd /= 10) key[n + 2 + (size_t)i] = (char)('0' + ymd % 10);
+    key[n + 10] = '\0';
+    return n + 10;
 }
 
 sp_err sp_stats_key_parse(const uint8_t *k, size_t n, sp_scope_kind *kind, char *scope,
@@ -243,16 +249,29 @@ static void collect(items *it, const sp_complaint_state *s) {
         add_at(it, s->respond_due, (sp_stat)(SP_STAT_DUE_RESPOND_WIB + tz), 1);
 }
 
+/* Items are sorted by day (sort_items): one key and one row lookup per day, not per item. */
 static sp_err apply_scope(sp_stats_acc *acc, const items *it, sp_scope_kind kind,
                           const char *scope, int sign) {
     char key[SP_STATS_KEY_MAX];
+    sp_stats *r = NULL;
     for (size_t i = 0; i < it->n; i++) {
-        if (!sp_stats_key(key, kind, scope, it->v[i].ymd)) return SP_OK; /* unusable scope */
-        sp_stats *r = row(acc, key);
-        if (!r) return SP_ERR_NOMEM;
+        if (!r || it->v[i].ymd != it->v[i - 1].ymd) {
+            if (!sp_stats_key(key, kind, scope, it->v[i].ymd)) return SP_OK; /* unusable scope */
+            if (!(r = row(acc, key))) return SP_ERR_NOMEM;
+        }
         r->v[it->v[i].stat] += sign * it->v[i].amount;
     }
     return SP_OK;
+}
+
+/* By day, stably (insertion sort: at most MAX_ITEMS). Sums do not depend on the order. */
+static void sort_items(items *it) {
+    for (size_t i = 1; i < it->n; i++) {
+        item x = it->v[i];
+        size_t j = i;
+        for (; j > 0 && it->v[j - 1].ymd > x.ymd; j--) it->v[j] = it->v[j - 1];
+        it->v[j] = x;
+    }
 }
 
 /* The plain rows of scope base, and its slice of the complaint's channel when it has one. */
@@ -269,6 +288,7 @@ sp_err sp_stats_contribute(sp_stats_acc *acc, const sp_complaint_state *s, int s
     if (s->status == SP_ST_NONE || (unsigned)s->status >= SP_ST__COUNT) return SP_OK;
     items it = {.tz = s->tz};
     collect(&it, s);
+    sort_items(&it);
     char prov[3] = "", regency[6] = "";
     size_t rn = strlen(s->region);
     if (rn >= 2) memcpy(prov, s->region, 2);
