@@ -195,7 +195,7 @@ static void sms_check(sp_http_req *r, const char *rest, size_t len) {
     if (rv != SP_OK) {
         snprintf(text, sizeof text,
                  "Nomor aduan \"%s\" tidak valid: periksa kembali angka dan huruf terakhirnya. "
-                 "Format: CEK <nomor aduan>, contoh CEK 3577-12K.",
+                 "Format: CEK <nomor aduan>, contoh CEK 3577-12E.",
                  typed);
         sms_reply(r, 422, "invalid_field", text);
         return;

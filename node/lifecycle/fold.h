@@ -171,7 +171,7 @@ typedef struct {
 
 /*
  * A tracking number is what a citizen reads over the phone: "<tag>-<number><check>", e.g.
- * "3577-12K" for the 12th complaint filed at Kota Madiun. The tag is the intake node's id with
+ * "3577-12E" for the 12th complaint filed at Kota Madiun. The tag is the intake node's id with
  * a leading "kota-", "kab-", "prov-" or "opd-" removed, its dashes dropped and uppercased
  * (opd-3577-pupr -> "3577PUPR", kemenkes -> "KEMENKES"); the number counts the node's filings
  * from 1 with no gaps; the check letter (from 23 letters without I, O, Q) is a weighted sum mod
