@@ -28,6 +28,7 @@
 #include "node/intake/intake.h"
 
 #define SP_HTTP_PARAMS 2
+#define SP_HTTP_CHANNELS 8 /* simpul.v1.Channel values 0..7 */
 #define SP_HTTP_PARAM_MAX 128
 
 typedef struct sp_http_req sp_http_req;
@@ -74,7 +75,7 @@ typedef enum {
 typedef struct {
     atomic_uint_fast64_t requests[SP_HTTP_MAX_ROUTES + 1][SP_HTTP_N_STATUS]; /* +1: no route */
     atomic_uint_fast64_t rejects[SP_REJ__COUNT];
-    atomic_uint_fast64_t intake[8];             /* complaints accepted, by simpul.v1.Channel */
+    atomic_uint_fast64_t intake[SP_HTTP_CHANNELS]; /* complaints accepted, by channel */
     atomic_uint_fast64_t actions[SP_EV__COUNT]; /* actions authored, by event kind */
     atomic_uint_fast64_t attachments, attachment_bytes;
 } sp_http_metrics;

@@ -103,7 +103,8 @@ static void reply_created(intake_job *ij, const sp_envelope *env) {
 static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
     intake_job *ij = (intake_job *)j;
     if (rv == SP_OK) {
-        atomic_fetch_add(&ij->r->srv->m.intake[ij->req.channel & 7], 1);
+        size_t ch = ij->req.channel; /* parsed, so one of simpul.v1.Channel */
+        atomic_fetch_add(&ij->r->srv->m.intake[ch < SP_HTTP_CHANNELS ? ch : 0], 1);
         reply_created(ij, env);
     } else if (rv == SP_ERR_CONFIG) {
         sp_http_error(ij->r, 503, "unavailable",

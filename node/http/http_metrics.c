@@ -44,7 +44,7 @@ static void http_metrics(FILE *f, sp_http *h) {
 
 static void intake_metrics(FILE *f, sp_http *h) {
     help(f, "simpul_intake_total", "counter", "Complaints filed here (durable), by channel.");
-    for (uint32_t c = 1; c < 8; c++)
+    for (uint32_t c = 1; c < SP_HTTP_CHANNELS; c++)
         fprintf(f, "simpul_intake_total{channel=\"%s\"} %llu\n", sp_channel_name(c),
                 (unsigned long long)atomic_load(&h->m.intake[c]));
     help(f, "simpul_actions_total", "counter",

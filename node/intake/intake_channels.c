@@ -14,6 +14,7 @@
 
 #include "node/intake/intake.h"
 #include "node/intake/intake_int.h"
+#include "schemas/simpul.pb-c.h"
 
 #define fail sp__intake_fail
 #define INVALID(err, ...) fail(err, 400, "invalid_field", SP_ERR_INVAL, __VA_ARGS__)
@@ -83,7 +84,7 @@ static sp_err sms_fields(sp_intake_req *r, const sp_topology *topo, const char *
     free(msg);
     if (rv == SP_OK) rv = sp__intake_set_identity(r, NULL, from, NULL, NULL, err);
     if (rv != SP_OK) return rv;
-    r->channel = 3; /* SMS */
+    r->channel = SIMPUL__V1__CHANNEL__SMS;
     snprintf(r->category, sizeof r->category, "%s", SP_CATEGORY_GENERAL);
     snprintf(r->region, sizeof r->region, "%s", node->code ? node->code : "");
     return SP_OK;

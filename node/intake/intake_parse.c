@@ -12,6 +12,7 @@
 
 #include "node/intake/intake.h"
 #include "node/intake/intake_int.h"
+#include "schemas/simpul.pb-c.h"
 
 /* ---- names ---- */
 
@@ -384,7 +385,9 @@ static sp_err parse_enums(sp_intake_req *r, json_t *root, sp_intake_error *err) 
     if (privacy && sp_privacy_parse(privacy, &r->privacy) != SP_OK)
         return INVALID(err, "'privacy' must be public, anonymous or confidential");
     uint32_t ch = 1;
-    if (channel && (sp_channel_parse(channel, &ch) != SP_OK || ch == 3 || ch == 7))
+    /* SMS and Open311 have their own routes: a JSON body cannot claim them */
+    if (channel && (sp_channel_parse(channel, &ch) != SP_OK || ch == SIMPUL__V1__CHANNEL__SMS ||
+                    ch == SIMPUL__V1__CHANNEL__OPEN311))
         return INVALID(err, "'channel' must be web, app, whatsapp, social or call-center");
     r->channel = ch;
     return SP_OK;
