@@ -19,7 +19,6 @@
  * SP_FUZZ_HTTP_LOG=debug shows the node's log; SP_FUZZ_HTTP_STATS=1 prints, at exit, how many
  * inputs were skipped and how many answers of each class came.
  */
-#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,24 +60,12 @@ static void fail(const char *what, const sp_fixture_res *res) {
     abort();
 }
 
-/* Our error shapes: {"error": s, "message": s}, or [{"code": i, "description": s}]. */
-static int error_shape_ok(const sp_fixture_res *res) {
-    json_t *o = json_loadb(res->body, res->len, 0, NULL);
-    json_t *first = json_array_get(o, 0);
-    int ok = (json_is_string(json_object_get(o, "error")) &&
-              json_is_string(json_object_get(o, "message"))) ||
-             (json_is_integer(json_object_get(first, "code")) &&
-              json_is_string(json_object_get(first, "description")));
-    json_decref(o);
-    return ok;
-}
-
 static void check_answer(const sp_fixture_res *res) {
     if (res->status < 100 || res->status > 599) fail("status out of range", res);
     if (res->status == 500) fail("internal error", res);
     if (res->status >= 400 && strncmp(res->ctype, "application/json", 16) != 0)
         fail("error that is not JSON", res);
-    if (res->status >= 400 && !error_shape_ok(res)) fail("error body of the wrong shape", res);
+    if (res->status >= 400 && !sp_fixture_error_shape_ok(res)) fail("error body of the wrong shape", res);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <jansson.h>
 
 #include "tests/integration/node_fixture.h"
 
@@ -57,18 +56,6 @@ static const char *long_id(size_t n) {
     return b;
 }
 
-/* {"error": s, "message": s} or, on Open311 routes, [{"code": i, "description": s}]. */
-static int error_shape_ok(const sp_fixture_res *res) {
-    json_t *o = json_loadb(res->body, res->len, 0, NULL);
-    json_t *first = json_array_get(o, 0);
-    int ok = (json_is_string(json_object_get(o, "error")) &&
-              json_is_string(json_object_get(o, "message"))) ||
-             (json_is_integer(json_object_get(first, "code")) &&
-              json_is_string(json_object_get(first, "description")));
-    json_decref(o);
-    return ok;
-}
-
 static void expect_4xx_json(sp_fixture *f, const char *method, const char *target,
                             const char *const *hdrs, const char *body) {
     sp_fixture_res res;
@@ -76,7 +63,7 @@ static void expect_4xx_json(sp_fixture *f, const char *method, const char *targe
     if (rv != SP_OK)
         fail_msg("%s %s: no answer (%s): did the node die?", method, target, sp_strerror(rv));
     if (res.status < 400 || res.status > 499 || strncmp(res.ctype, "application/json", 16) ||
-        !error_shape_ok(&res))
+        !sp_fixture_error_shape_ok(&res))
         fail_msg("%s %s: %d '%s' %s", method, target, res.status, res.ctype, res.body);
     sp_fixture_res_free(&res);
 }

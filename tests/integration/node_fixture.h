@@ -80,6 +80,10 @@ sp_err sp_fixture_serve_raw(sp_fixture *f, const uint8_t *p, size_t n, int timeo
 sp_err sp_fixture_expand(const sp_fixture *f, const uint8_t *p, size_t n, uint8_t **out,
                          size_t *on);
 
+/* Whether an answer's body is one of our error shapes: {"error": s, "message": s}, or on
+ * Open311 routes [{"code": i, "description": s}]. */
+int sp_fixture_error_shape_ok(const sp_fixture_res *res);
+
 void sp_fixture_res_free(sp_fixture_res *r); /* accepts NULL */
 
 #endif

@@ -295,7 +295,19 @@ sp_err sp_fixture_serve_raw(sp_fixture *f, const uint8_t *p, size_t n, int timeo
     return rv;
 }
 
-/* ---- placeholders ---- */
+/* ---- answers, and $NAME variables in raw requests ---- */
+
+int sp_fixture_error_shape_ok(const sp_fixture_res *res) {
+    json_t *o = json_loadb(res->body, res->len, 0, NULL);
+    json_t *first = json_array_get(o, 0);
+    int ok = (json_is_string(json_object_get(o, "error")) &&
+              json_is_string(json_object_get(o, "message"))) ||
+             (json_is_integer(json_object_get(first, "code")) &&
+              json_is_string(json_object_get(first, "description")));
+    json_decref(o);
+    return ok;
+}
+
 
 sp_err sp_fixture_expand(const sp_fixture *f, const uint8_t *p, size_t n, uint8_t **out,
                          size_t *on) {
