@@ -93,6 +93,7 @@ struct sp_http {
     atomic_size_t inflight;
     void *action_cache;     /* http_actions.c, batcher thread only */
     uint64_t intake_number; /* http_intake.c: last filing number given; batcher thread only */
+    int renumber;           /* http_intake.c: a filing failed, re-read the number; batcher only */
 };
 
 struct sp_http_req {

@@ -30,8 +30,9 @@ typedef struct {
 /* ---- filing numbers ---- */
 
 /* Where numbering resumes: the highest number among this node's durable filings. Numbers are
- * given at admission on the batcher thread (one at a time, in queue order) and the count is
- * read back after every batch, so a batch that failed to commit gives its numbers again. */
+ * given at admission on the batcher thread (one at a time, in queue order); after a batch in
+ * which a filing failed the count is read back from the store, so numbers that were not
+ * committed are given again. */
 static sp_err read_last_number(sp_http *h) {
     sp_err rv = sp_complaints_last_number(h->p->complaints, h->p->self->id, &h->intake_number);
     if (rv != SP_OK) sp_log_error("intake.numbering", "error=%s", sp_errname(rv));
@@ -43,6 +44,8 @@ sp_err sp__http_intake_init(sp_http *h) {
 }
 
 void sp__http_intake_batch_done(sp_http *h) {
+    if (!h->renumber) return;
+    h->renumber = 0;
     (void)read_last_number(h); /* on failure numbering continues from memory */
 }
 
@@ -102,6 +105,7 @@ static void reply_created(intake_job *ij, const sp_envelope *env) {
 
 static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
     intake_job *ij = (intake_job *)j;
+    if (rv != SP_OK && ij->number) ij->r->srv->renumber = 1; /* its number was not used */
     if (rv == SP_OK) {
         size_t ch = ij->req.channel; /* parsed, so one of simpul.v1.Channel */
         atomic_fetch_add(&ij->r->srv->m.intake[ch < SP_HTTP_CHANNELS ? ch : 0], 1);
