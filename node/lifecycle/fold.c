@@ -94,14 +94,20 @@ static size_t put_u64(char *out, uint64_t v) {
     return n;
 }
 
-sp_err sp_tracking_id(char out[SP_TRACKING_ID_MAX], const char *origin, uint64_t seq) {
-    static const char *const prefixes[] = {"kota-", "kab-", "prov-"};
-    if (!origin || !*origin || seq == 0 || strlen(origin) > SP_MAX_ORIGIN) return SP_ERR_INVAL;
-    const char *tag = origin;
-    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
-        size_t n = strlen(prefixes[i]);
-        if (strncmp(origin, prefixes[i], n) == 0 && origin[n]) tag = origin + n;
+/* origin without its leading kind ("kota-3577" -> "3577"), of the first n of these kinds; a
+ * bare kind ("kota-") stays whole. */
+static const char *without_kind(const char *origin, size_t n) {
+    static const char *const kinds[] = {"kota-", "kab-", "prov-", "opd-"};
+    for (size_t i = 0; i < n && i < sizeof kinds / sizeof *kinds; i++) {
+        size_t k = strlen(kinds[i]);
+        if (strncmp(origin, kinds[i], k) == 0 && origin[k]) return origin + k;
     }
+    return origin;
+}
+
+sp_err sp_tracking_id(char out[SP_TRACKING_ID_MAX], const char *origin, uint64_t seq) {
+    if (!origin || !*origin || seq == 0 || strlen(origin) > SP_MAX_ORIGIN) return SP_ERR_INVAL;
+    const char *tag = without_kind(origin, 3); /* the legacy tag keeps "opd-" */
     size_t n = strlen(tag);
     upcase_into(out, tag, n);
     out[n++] = '-';
@@ -111,13 +117,8 @@ sp_err sp_tracking_id(char out[SP_TRACKING_ID_MAX], const char *origin, uint64_t
 }
 
 sp_err sp_tracking_tag(char out[SP_TRACKING_TAG_MAX], const char *origin) {
-    static const char *const prefixes[] = {"kota-", "kab-", "prov-", "opd-"};
     if (!origin || strlen(origin) > SP_MAX_ORIGIN) return SP_ERR_INVAL;
-    const char *tag = origin;
-    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
-        size_t n = strlen(prefixes[i]);
-        if (strncmp(origin, prefixes[i], n) == 0 && origin[n]) tag = origin + n;
-    }
+    const char *tag = without_kind(origin, 4);
     size_t n = 0;
     for (; *tag; tag++)
         if (*tag != '-') upcase_into(out + n++, tag, 1);
