@@ -22,7 +22,6 @@ import hashlib
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -240,13 +239,8 @@ def main():
         test_outcomes_counted()
         test_cache_survives_the_intake_node(pub, photo, doc)
     finally:
-        fedlib.down()
-        if not FAILS:
-            shutil.rmtree(T, ignore_errors=True)
-        else:
-            print("data kept in", T)
-    print("%s, %d failed (%.1f s)" % ("passed" if not FAILS else "FAILED", len(FAILS), time.time() - t0))
-    return 1 if FAILS else 0
+        fedlib.cleanup()
+    return fedlib.tally(t0)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Each test is its own process, so the state is module-level:
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,22 @@ def up(nodes, sync=300):
 
 def down():
     subprocess.run([FED, "down", T], env=ENV, stdout=subprocess.DEVNULL)
+
+
+def cleanup():
+    """For a test's `finally:`: stop the federation; remove its folder when every check passed,
+    else keep it (logs, data) and say where."""
+    down()
+    if not FAILS:
+        shutil.rmtree(T, ignore_errors=True)
+    else:
+        print("data kept in", T)
+
+
+def tally(t0):
+    """Print how many checks failed and how long the test took; the process exit code."""
+    print("%s, %d failed (%.1f s)" % ("FAILED" if FAILS else "passed", len(FAILS), time.time() - t0))
+    return 1 if FAILS else 0
 
 
 def check(name, cond, detail=""):

@@ -19,7 +19,6 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -202,13 +201,8 @@ def main():
         fedlib.down()
         check_storage(secret, public, stream)
     finally:
-        fedlib.down()
-        if not FAILS:
-            shutil.rmtree(T, ignore_errors=True)
-        else:
-            print("data kept in", T)
-    print("%d passed, %d failed (%.1f s)" % (0 if FAILS else 1, len(FAILS), time.time() - t0))
-    return 1 if FAILS else 0
+        fedlib.cleanup()
+    return fedlib.tally(t0)
 
 
 if __name__ == "__main__":

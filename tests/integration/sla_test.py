@@ -12,7 +12,6 @@ later.
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -69,6 +68,7 @@ def check_rebuild(node, ids):
 
 
 def main():
+    t0 = time.time()
     try:
         fedlib.up(NODES)
         admin = simpul("token", "create", "--data", os.path.join(T, "kota-3577", "data"),
@@ -102,13 +102,8 @@ def main():
         check("status is completed", st == "completed", st)
         check_rebuild("kota-3577", [late, quiet])
     finally:
-        fedlib.down()
-        if not FAILS:
-            shutil.rmtree(T, ignore_errors=True)
-        else:
-            print("data kept in", T)
-    print("%d passed, %d failed" % (0 if FAILS else 1, len(FAILS)))
-    return 1 if FAILS else 0
+        fedlib.cleanup()
+    return fedlib.tally(t0)
 
 
 if __name__ == "__main__":

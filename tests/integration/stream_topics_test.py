@@ -10,7 +10,6 @@ be the one docs/integrate.md defines, and national must give the same event the 
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -59,6 +58,7 @@ def replayed(node):
 
 
 def main():
+    t0 = time.time()
     try:
         fedlib.up(NODES)
         admin = fedlib.token("kota-3577", "a", "admin-koordinator")
@@ -97,13 +97,8 @@ def main():
         check("national gives each event the same topic as Madiun",
               mine and all(there.get(k) == t for k, t in mine.items()), (mine, there))
     finally:
-        fedlib.down()
-        if not FAILS:
-            shutil.rmtree(T, ignore_errors=True)
-        else:
-            print("data kept in", T)
-    print("%d passed, %d failed" % (0 if FAILS else 1, len(FAILS)))
-    return 1 if FAILS else 0
+        fedlib.cleanup()
+    return fedlib.tally(t0)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ node that answers.
 """
 import re
 import sys
+import time
 
 import fedlib
 from fedlib import check, req, token, FAILS
@@ -135,6 +136,7 @@ def test_sms_loop():
 
 
 def main():
+    t0 = time.time()
     fedlib.init(sys.argv[1], "simpul-tracking-")
     try:
         fedlib.up(NODES)
@@ -145,9 +147,8 @@ def main():
         test_upgrade_recomputes_derived_state(ids)
         test_sms_loop()
     finally:
-        fedlib.down()
-    print("FAILED: %d" % len(FAILS) if FAILS else "all passed")
-    sys.exit(1 if FAILS else 0)
+        fedlib.cleanup()
+    sys.exit(fedlib.tally(t0))
 
 
 if __name__ == "__main__":
