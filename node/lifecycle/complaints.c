@@ -175,16 +175,12 @@ sp_err sp_complaints_format(sp_complaints *c, uint32_t *found) {
     return SP_OK;
 }
 
-/* A new store starts in the current format; an old one keeps what it has. */
+/* A new store (nothing derived yet, not even a format record) starts in the current format;
+ * an old one keeps what it has. */
 static sp_err mark_new_store(sp_store *st) {
-    uint8_t *v = NULL;
-    size_t n = 0;
-    sp_err rv = sp_store_get(st, SP_CF_COMPLAINTS, FORMAT_KEY, strlen(FORMAT_KEY), &v, &n);
-    free(v);
-    if (rv != SP_ERR_NOT_FOUND) return rv == SP_OK ? SP_OK : rv;
     int empty = 0;
-    if ((rv = cf_empty(st, &empty)) != SP_OK || !empty) return rv;
-    return sp__write_format(st);
+    sp_err rv = cf_empty(st, &empty);
+    return rv == SP_OK && empty ? sp__write_format(st) : rv;
 }
 
 /* ---- the handle ---- */
