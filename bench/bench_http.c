@@ -4,11 +4,17 @@
  *   bench_http --port PORT [--host 127.0.0.1] [--clients 64] [--seconds 10] [--warmup 1]
  *              [--privacy public|anonymous|confidential] [--region 35.77]
  *              [--category infrastruktur/pju]
+ *   bench_http --smoke [--port PORT] [options]
  *
  * N keep-alive HTTP/1.1 connections (plain sockets, one thread, poll) each POST a complaint to
  * /api/v1/complaints, wait for the answer, and post the next. Only 201 answers count: each one
  * means the complaint was sealed, signed, chained and fsynced (group commit) before the reply.
  * Prints acknowledged complaints per second, answers by status, and latency percentiles.
+ *
+ * --smoke (for CTest): 4 clients for 1 s after 0.2 s of warm-up, and every answer must be a 201
+ * over unbroken connections. Without --port it starts a node of its own in this process
+ * (tests/integration/node_fixture.h: Kota Madiun, data under /dev/shm), so CTest needs no
+ * running federation; options given still apply.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +31,7 @@
 #include <unistd.h>
 
 #include "bench/bench_util.h"
+#include "tests/integration/node_fixture.h"
 
 #define MAX_CLIENTS 1024
 #define RBUF 8192
@@ -40,7 +47,7 @@ typedef struct {
 
 typedef struct {
     const char *host, *privacy, *region, *category;
-    int port, clients;
+    int port, clients, smoke;
     double seconds, warmup;
 } opts;
 
@@ -52,7 +59,8 @@ static struct {
 
 static void usage(void) {
     fputs("usage: bench_http --port PORT [--host H] [--clients N] [--seconds S] [--warmup S]\n"
-          "                  [--privacy P] [--region CODE] [--category C]\n",
+          "                  [--privacy P] [--region CODE] [--category C]\n"
+          "       bench_http --smoke [--port PORT] [options]\n",
           stderr);
     exit(2);
 }
@@ -66,8 +74,12 @@ static void parse(int argc, char **argv, opts *o) {
                                        {"privacy", required_argument, NULL, 'v'},
                                        {"region", required_argument, NULL, 'r'},
                                        {"category", required_argument, NULL, 'g'},
+                                       {"smoke", no_argument, NULL, 'S'},
                                        {0}};
-    *o = (opts){"127.0.0.1", "public", "35.77", "infrastruktur/pju", 0, 64, 10, 1};
+    *o = (opts){"127.0.0.1", "public", "35.77", "infrastruktur/pju", 0, 64, 0, 10, 1};
+    for (int i = 1; i < argc; i++) /* --smoke first: the options given still apply */
+        if (strcmp(argv[i], "--smoke") == 0)
+            *o = (opts){"127.0.0.1", "public", "35.77", "infrastruktur/pju", 0, 4, 1, 1, 0.2};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (c == 'h')
@@ -86,10 +98,13 @@ static void parse(int argc, char **argv, opts *o) {
             o->region = optarg;
         else if (c == 'g')
             o->category = optarg;
-        else
+        else if (c != 'S')
             usage();
     }
-    if (o->port <= 0 || o->clients < 1 || o->clients > MAX_CLIENTS || o->seconds <= 0) usage();
+    if (optind < argc) usage();
+    if ((o->port <= 0 && !o->smoke) || o->clients < 1 || o->clients > MAX_CLIENTS ||
+        o->seconds <= 0)
+        usage();
 }
 
 /* A realistic complaint: a title, two sentences, a location and a reporter to seal. */
@@ -192,40 +207,68 @@ static void report(const opts *o, double elapsed) {
     printf("  latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", p50 * 1e3, p99 * 1e3, mx * 1e3);
 }
 
-int main(int argc, char **argv) {
-    opts o;
-    parse(argc, argv, &o);
-    conn *cs = calloc((size_t)o.clients, sizeof *cs);
-    struct pollfd *pf = calloc((size_t)o.clients, sizeof *pf);
-    if (!cs || !pf) return 1;
+/* Run the clients for o->warmup + o->seconds against the node at o->host:o->port. */
+static void run(const opts *o) {
+    conn *cs = calloc((size_t)o->clients, sizeof *cs);
+    struct pollfd *pf = calloc((size_t)o->clients, sizeof *pf);
+    if (!cs || !pf) exit(1);
     unsigned counter = (unsigned)time(NULL) % 100000 * 1000;
     double t0 = sp_bench_now_s();
-    for (int i = 0; i < o.clients; i++) {
-        cs[i].fd = dial(&o);
-        make_request(&cs[i], &o, counter++);
+    for (int i = 0; i < o->clients; i++) {
+        cs[i].fd = dial(o);
+        make_request(&cs[i], o, counter++);
         cs[i].started = t0;
     }
-    double start = t0 + o.warmup, end = start + o.seconds, t;
+    double start = t0 + o->warmup, end = start + o->seconds, t;
     while ((t = sp_bench_now_s()) < end) {
-        for (int i = 0; i < o.clients; i++)
+        for (int i = 0; i < o->clients; i++)
             pf[i] = (struct pollfd){
                 cs[i].fd, (short)(POLLIN | (cs[i].sent < cs[i].req_len ? POLLOUT : 0)), 0};
-        if (poll(pf, (nfds_t)o.clients, 100) < 0 && errno != EINTR) return 1;
-        for (int i = 0; i < o.clients; i++) {
-            if (!pf[i].revents || step(&cs[i], pf[i].revents, &o, &counter, t >= start) == 0)
+        if (poll(pf, (nfds_t)o->clients, 100) < 0 && errno != EINTR) exit(1);
+        for (int i = 0; i < o->clients; i++) {
+            if (!pf[i].revents || step(&cs[i], pf[i].revents, o, &counter, t >= start) == 0)
                 continue;
             st.failures++; /* reconnect and carry on */
             close(cs[i].fd);
-            cs[i].fd = dial(&o);
-            make_request(&cs[i], &o, counter++);
+            cs[i].fd = dial(o);
+            make_request(&cs[i], o, counter++);
             cs[i].started = sp_bench_now_s();
         }
     }
-    report(&o, end - start);
-    for (int i = 0; i < o.clients; i++)
+    report(o, end - start);
+    for (int i = 0; i < o->clients; i++)
         close(cs[i].fd);
     free(cs);
     free(pf);
+}
+
+/* --smoke without --port: a node of our own, stopped (and its folder removed) at exit, which
+ * also covers the exit(1) of a failed connection. */
+static sp_fixture fixture;
+
+static void stop_fixture(void) {
+    sp_fixture_stop(&fixture);
+}
+
+int main(int argc, char **argv) {
+    opts o;
+    parse(argc, argv, &o);
+    if (o.port <= 0) {
+        sp_err rv = sp_fixture_start(&fixture, "error");
+        if (rv != SP_OK) {
+            fprintf(stderr, "bench_http: starting a node: %s\n", sp_strerror(rv));
+            return 1;
+        }
+        atexit(stop_fixture);
+        o.port = fixture.port;
+    }
+    run(&o);
     free(st.lat);
-    return st.ok ? 0 : 1;
+    if (!st.ok) return 1;
+    if (o.smoke && (st.other || st.failures)) { /* a smoke run accepts nothing but 201 */
+        fprintf(stderr, "bench_http: %llu answers other than 201, %llu broken connections\n",
+                (unsigned long long)st.other, (unsigned long long)st.failures);
+        return 1;
+    }
+    return 0;
 }

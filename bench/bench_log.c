@@ -1,7 +1,9 @@
 /*
  * bench_log: the feed log's write paths against RocksDB's own synced batch rate, in one run.
  *
- *   bench_log [--events N] [--batch B] [--dir DIR]
+ *   bench_log [--smoke] [--events N] [--batch B] [--rounds R] [--dir DIR]
+ *
+ * --smoke: the same runs at a tiny size (2,000 events, one round), for CTest; the checks stay.
  *
  * 1. raw:     WriteBatch of B puts (envelope-sized values) + fsync, through node/store (the limit)
  * 2. author:  sp_feedlog_author, B events per call: seq, HLC, chain hash, Ed25519 sign, fsync
@@ -49,6 +51,11 @@ static double bench_author(const char *dir, const sp_key *key, size_t events, si
     for (size_t done = 0; done < events; done += batch)
         if ((rv = sp_feedlog_author(log, bodies, lens, batch, NULL)) != SP_OK) die("author", rv);
     double rate = (double)events / (sp_bench_now_s() - t0);
+    if (sp_feedlog_head(log, "kota-3577", NULL) != events) {
+        fprintf(stderr, "bench_log: authored %zu events, the feed's head is %llu\n", events,
+                (unsigned long long)sp_feedlog_head(log, "kota-3577", NULL));
+        exit(1);
+    }
     free(bodies);
     free(lens);
     sp_feedlog_close(log);
@@ -118,16 +125,34 @@ static double bench_ingest(const char *dir, sp_key **keys, const sp_envelope *en
     return rate;
 }
 
+static void usage(void) {
+    fputs("usage: bench_log [--smoke] [--events N] [--batch B] [--rounds R] [--dir DIR]\n", stderr);
+    exit(2);
+}
+
 int main(int argc, char **argv) {
     size_t events = 100000, batch = 100;
     int rounds = 3;
     const char *base = NULL;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--events") == 0) events = strtoul(argv[i + 1], NULL, 10);
-        if (strcmp(argv[i], "--batch") == 0) batch = strtoul(argv[i + 1], NULL, 10);
-        if (strcmp(argv[i], "--dir") == 0) base = argv[i + 1];
-        if (strcmp(argv[i], "--rounds") == 0) rounds = atoi(argv[i + 1]);
+    for (int i = 1; i < argc; i++) /* --smoke first: the options given still apply */
+        if (strcmp(argv[i], "--smoke") == 0) events = 2000, rounds = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--smoke") == 0) continue;
+        if (!v) usage();
+        if (strcmp(argv[i], "--events") == 0)
+            events = strtoul(v, NULL, 10);
+        else if (strcmp(argv[i], "--batch") == 0)
+            batch = strtoul(v, NULL, 10);
+        else if (strcmp(argv[i], "--dir") == 0)
+            base = v;
+        else if (strcmp(argv[i], "--rounds") == 0)
+            rounds = atoi(v);
+        else
+            usage();
+        i++;
     }
+    if (batch == 0 || events < batch) usage();
     sp_log_set_level(SP_LOG_ERROR);
     events -= events % batch;
     char tmp[256], d[512];

@@ -1,12 +1,14 @@
 /*
  * bench_replica: replication between real nodes (issue 6), in one run.
  *
- *   bench_replica [--events N] [--catchup-events N] [--rounds R] [--dir DIR]
+ *   bench_replica [--smoke] [--events N] [--catchup-events N] [--rounds R] [--dir DIR]
  *                 [--push-batch B] [--queue-limit Q] [--phases thr,lat,catchup]
+ *                 [--lat-seconds S]
  *
- * Defaults: 200,000 events, 1,000,000 for catch-up, 3 rounds, the replicator's own defaults
- * (push_batch 1000, queue_limit 100000). --phases runs a subset (the raw limit always runs),
- * e.g. to attach `perf record -p` to one phase.
+ * Defaults: 200,000 events, 1,000,000 for catch-up, 3 rounds, a 10 s latency run, the
+ * replicator's own defaults (push_batch 1000, queue_limit 100000). --phases runs a subset (the
+ * raw limit always runs), e.g. to attach `perf record -p` to one phase. --smoke (for CTest): the
+ * same phases and checks at 3,200 events, one round, a 1 s latency run; options still apply.
  *
  * Every node is what the daemon runs (own RocksDB store, feed log, replicator, NNG tcp sockets on
  * loopback ports chosen at run time), the way tests/integration/replicator_test.c runs several
@@ -20,7 +22,7 @@
  *                authoring is serial Ed25519 signing (~34k/s here, see bench_log), which would
  *                measure signing; a province or the national relays many origins' feeds anyway.
  * 3. latency:    kota -> province -> national, authored one at a time at the kota at LAT_RATE/s
- *                for LAT_SECONDS; delay from the author call to the national's commit hook.
+ *                for --lat-seconds; delay from the author call to the national's commit hook.
  * 4. catch-up:   a node holding M events of ORIGINS origins (pre-signed in chunks on
  *                SIGN_THREADS threads and ingested in big batches; setup time reported), then an
  *                empty node joins as its peer; progress on stderr every second.
@@ -47,13 +49,12 @@
 #define SETUP_CHUNK 4000  /* per origin per step when filling the catch-up source */
 #define SIGN_THREADS 2    /* one per core: signing is the setup's bound */
 #define LAT_RATE 200      /* events/s authored at the kota in the latency run */
-#define LAT_SECONDS 10
-#define STALL_S 60.0 /* a wait that sees no progress for this long is a failure */
+#define STALL_S 60.0      /* a wait that sees no progress for this long is a failure */
 #define MAX_PEERS 2
 
 typedef struct {
     size_t events, catchup_events, push_batch, queue_limit;
-    int rounds;
+    int rounds, lat_seconds;
     const char *base;
     const char *phases; /* which of "thr,lat,catchup" to run (for profiling one with perf) */
 } options;
@@ -444,7 +445,7 @@ static void author_paced(bnode *k, size_t n, double *authored, double *author_ms
 }
 
 static lat_result bench_latency(const options *o) {
-    size_t n = LAT_RATE * LAT_SECONDS;
+    size_t n = (size_t)LAT_RATE * (size_t)o->lat_seconds;
     bnode *k = xcalloc(3, sizeof *k), *p = k + 1, *nat = k + 2;
     node_open(k, o->base, "kota-3577", "lat", 0);
     node_open(p, o->base, "prov-35", "lat", 0);
@@ -547,13 +548,24 @@ static cu_result bench_catchup(const options *o) {
 /* ---- main ---- */
 
 static options parse(int argc, char **argv) {
-    options o = {200000, 1000000, 1000, 0, 3, NULL, "thr,lat,catchup"};
-    if (argc % 2 == 0) { /* every option takes a value */
-        fprintf(stderr, "bench_replica: option %s needs a value\n", argv[argc - 1]);
-        exit(2);
-    }
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char *k = argv[i], *v = argv[i + 1];
+    options o = {200000, 1000000, 1000, 0, 3, 10, NULL, "thr,lat,catchup"};
+    int smoke = 0;
+    for (int i = 1; i < argc; i++) /* --smoke first: the options given still apply */
+        if (strcmp(argv[i], "--smoke") == 0) {
+            smoke = 1;
+            o.events = o.catchup_events = 3200;
+            o.rounds = o.lat_seconds = 1;
+        }
+    for (int i = 1; i < argc; i += 2) {
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(k, "--smoke") == 0) {
+            i--; /* takes no value */
+            continue;
+        }
+        if (!v) { /* every other option takes a value */
+            fprintf(stderr, "bench_replica: option %s needs a value\n", k);
+            exit(2);
+        }
         if (strcmp(k, "--events") == 0)
             o.events = strtoul(v, NULL, 10);
         else if (strcmp(k, "--catchup-events") == 0)
@@ -568,6 +580,8 @@ static options parse(int argc, char **argv) {
             o.queue_limit = strtoul(v, NULL, 10);
         else if (strcmp(k, "--phases") == 0)
             o.phases = v;
+        else if (strcmp(k, "--lat-seconds") == 0)
+            o.lat_seconds = atoi(v);
         else {
             fprintf(stderr, "bench_replica: unknown option %s\n", k);
             exit(2);
@@ -575,7 +589,9 @@ static options parse(int argc, char **argv) {
     }
     if (o.rounds < 1 || o.rounds > 15) o.rounds = 3;
     if (o.push_batch == 0 || o.push_batch > SP_MAX_BATCH_ENVELOPES) o.push_batch = 1000;
-    if (o.events < ORIGINS * INGEST_BATCH) o.events = ORIGINS * INGEST_BATCH;
+    if (o.lat_seconds < 1) o.lat_seconds = 10;
+    if (o.events < (smoke ? ORIGINS : ORIGINS * INGEST_BATCH))
+        o.events = smoke ? ORIGINS : ORIGINS * INGEST_BATCH;
     if (o.catchup_events < ORIGINS) o.catchup_events = ORIGINS;
     return o;
 }
@@ -694,8 +710,8 @@ int main(int argc, char **argv) {
     lat_result lat = {0};
     cu_result cu = {0};
     if (wanted(&o, "lat")) {
-        watchdog_arm("latency run", 0, LAT_SECONDS + 120);
-        fprintf(stderr, "latency run: %d s...\n", LAT_SECONDS);
+        watchdog_arm("latency run", 0, o.lat_seconds + 120);
+        fprintf(stderr, "latency run: %d s...\n", o.lat_seconds);
         lat = bench_latency(&o);
     }
     if (wanted(&o, "catchup")) {

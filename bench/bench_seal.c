@@ -1,7 +1,7 @@
 /*
  * bench_seal: the cost of privacy.
  *
- *   bench_seal [--n N] [--complaints N]
+ *   bench_seal [--smoke] [--n N] [--complaints N]
  *
  * 1. primitives: Ed25519 sign and verify (reference), X25519 sealed box seal/open (one per
  *    reporter identity and per content-key wrap), content box seal/open under a content key;
@@ -11,6 +11,8 @@
  *    ComplaintFiled body built in clear (privacy off) vs. with the identity sealed to the intake
  *    node, a content key wrapped for the intake and the verifying node, and for confidential
  *    complaints the content sealed (privacy on). Ratios tell what privacy costs at intake.
+ * Every operation's result is checked (exit 1 on a failure); --smoke (for CTest) runs the same
+ * at 200 operations and 300 complaints.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -34,26 +36,36 @@ typedef struct {
     uint8_t seal_pub[SP_PUBKEY_LEN], verifier_pub[SP_PUBKEY_LEN];
 } keys;
 
+static void fail(const char *what) {
+    fprintf(stderr, "bench_seal: %s failed\n", what);
+    exit(1);
+}
+
 static void bench_primitives(const keys *k, long n) {
     uint8_t sig[SP_SIG_LEN], ck[SP_CONTENT_KEY_LEN], *pt, *box;
     size_t len, blen;
     double t0 = sp_bench_now_s();
-    for (long i = 0; i < n; i++) sp_sign(k->sign, (const uint8_t *)text, sizeof text, sig);
+    for (long i = 0; i < n; i++)
+        if (sp_sign(k->sign, (const uint8_t *)text, sizeof text, sig) != SP_OK) fail("sign");
     double sign = n / (sp_bench_now_s() - t0);
     t0 = sp_bench_now_s();
-    for (long i = 0; i < n; i++) sp_verify(k->sign, (const uint8_t *)text, sizeof text, sig);
+    for (long i = 0; i < n; i++)
+        if (sp_verify(k->sign, (const uint8_t *)text, sizeof text, sig) != SP_OK) fail("verify");
     double verify = n / (sp_bench_now_s() - t0);
     Simpul__V1__Sealed s;
     t0 = sp_bench_now_s();
     for (long i = 0; i < n; i++) {
-        sp_seal_to(&s, "kota-3577", 1, k->seal_pub, "3577-1", SP_FIELD_REPORTER,
-                   (const uint8_t *)identity, sizeof identity);
+        if (sp_seal_to(&s, "kota-3577", 1, k->seal_pub, "3577-1", SP_FIELD_REPORTER,
+                       (const uint8_t *)identity, sizeof identity) != SP_OK)
+            fail("sealed box: seal");
         if (i < n - 1) sp_sealed_clear(&s);
     }
     double seal = n / (sp_bench_now_s() - t0);
     t0 = sp_bench_now_s();
     for (long i = 0; i < n; i++) {
-        if (sp_seal_open(&s, k->seal, "3577-1", SP_FIELD_REPORTER, &pt, &len) != SP_OK) abort();
+        if (sp_seal_open(&s, k->seal, "3577-1", SP_FIELD_REPORTER, &pt, &len) != SP_OK ||
+            len != sizeof identity || memcmp(pt, identity, len) != 0)
+            fail("sealed box: open");
         free(pt);
     }
     double open = n / (sp_bench_now_s() - t0);
@@ -61,13 +73,17 @@ static void bench_primitives(const keys *k, long n) {
     sp_content_key_new(ck);
     t0 = sp_bench_now_s();
     for (long i = 0; i < n * 10; i++) {
-        sp_content_seal(ck, "3577-1", SP_FIELD_CONTENT, (const uint8_t *)text, sizeof text, &box, &blen);
+        if (sp_content_seal(ck, "3577-1", SP_FIELD_CONTENT, (const uint8_t *)text, sizeof text,
+                            &box, &blen) != SP_OK)
+            fail("content box: seal");
         if (i < n * 10 - 1) free(box);
     }
     double cseal = n * 10 / (sp_bench_now_s() - t0);
     t0 = sp_bench_now_s();
     for (long i = 0; i < n * 10; i++) {
-        if (sp_content_open(ck, "3577-1", SP_FIELD_CONTENT, box, blen, &pt, &len) != SP_OK) abort();
+        if (sp_content_open(ck, "3577-1", SP_FIELD_CONTENT, box, blen, &pt, &len) != SP_OK ||
+            len != sizeof text || memcmp(pt, text, len) != 0)
+            fail("content box: open");
         free(pt);
     }
     double copen = n * 10 / (sp_bench_now_s() - t0);
@@ -106,12 +122,13 @@ static sp_err build(void *arg, size_t i, uint64_t seq, uint8_t **body, size_t *l
     sp_sealer *sealer = &c->sealers[i];
     if (c->privacy) { /* as intake does it: one prepared sealer for the event's three boxes */
         sp_content_key_new(ck);
-        sp_sealer_seal(sealer, &reporter, "kota-3577", 1, c->k->seal_pub, id, SP_FIELD_REPORTER,
-                       (const uint8_t *)identity, sizeof identity);
-        sp_sealer_seal(sealer, &wraps[0], "kota-3577", 1, c->k->seal_pub, id, SP_FIELD_CONTENT_KEY,
-                       ck, sizeof ck);
-        sp_sealer_seal(sealer, &wraps[1], "prov-35", 1, c->k->verifier_pub, id,
-                       SP_FIELD_CONTENT_KEY, ck, sizeof ck);
+        if (sp_sealer_seal(sealer, &reporter, "kota-3577", 1, c->k->seal_pub, id, SP_FIELD_REPORTER,
+                           (const uint8_t *)identity, sizeof identity) != SP_OK ||
+            sp_sealer_seal(sealer, &wraps[0], "kota-3577", 1, c->k->seal_pub, id,
+                           SP_FIELD_CONTENT_KEY, ck, sizeof ck) != SP_OK ||
+            sp_sealer_seal(sealer, &wraps[1], "prov-35", 1, c->k->verifier_pub, id,
+                           SP_FIELD_CONTENT_KEY, ck, sizeof ck) != SP_OK)
+            fail("intake: sealing a complaint");
         sp_sealer_clear(sealer);
         f.reporter = &reporter;
         f.n_content_keys = 2;
@@ -120,7 +137,8 @@ static sp_err build(void *arg, size_t i, uint64_t seq, uint8_t **body, size_t *l
     if (c->privacy == 2) {
         uint8_t buf[1024];
         size_t n = simpul__v1__complaint_content__pack(&content, buf);
-        sp_content_seal(ck, id, SP_FIELD_CONTENT, buf, n, &sealed, &sealed_len);
+        if (sp_content_seal(ck, id, SP_FIELD_CONTENT, buf, n, &sealed, &sealed_len) != SP_OK)
+            fail("intake: sealing the content");
         f.sealed_content.data = sealed;
         f.sealed_content.len = sealed_len;
     } else {
@@ -158,8 +176,9 @@ static double bench_intake(const keys *k, const char *base, int privacy, long co
     snprintf(dir, sizeof dir, "%s/intake-%d", base, privacy);
     sp_store *st;
     sp_feedlog *log;
-    if (sp_store_open(&st, dir, NULL) != SP_OK || sp_feedlog_open(&log, st, "kota-3577", k->sign) != SP_OK)
-        exit(1);
+    if (sp_store_open(&st, dir, NULL) != SP_OK ||
+        sp_feedlog_open(&log, st, "kota-3577", k->sign) != SP_OK)
+        fail(dir);
     static sp_sealer sealers[2][100];
     prep_job job = {k, sealers[0]};
     double t0 = sp_bench_now_s();
@@ -172,10 +191,11 @@ static double bench_intake(const keys *k, const char *base, int privacy, long co
         int more = privacy && done + 100 < complaints;
         if (more) pthread_create(&th, NULL, prepare, &next);
         intake_ctx c = {k, privacy, sealers[b]};
-        if (sp_feedlog_author_built(log, 100, build, &c, NULL) != SP_OK) exit(1);
+        if (sp_feedlog_author_built(log, 100, build, &c, NULL) != SP_OK) fail("authoring");
         if (more) pthread_join(th, NULL);
     }
     double rate = complaints / (sp_bench_now_s() - t0);
+    if (sp_feedlog_head(log, "kota-3577", NULL) != (uint64_t)complaints) fail("the feed's head");
     sp_feedlog_close(log);
     sp_store_close(st);
     return rate;
@@ -183,9 +203,22 @@ static double bench_intake(const keys *k, const char *base, int privacy, long co
 
 int main(int argc, char **argv) {
     long n = 5000, complaints = 20000;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--n") == 0) n = atol(argv[i + 1]);
-        if (strcmp(argv[i], "--complaints") == 0) complaints = atol(argv[i + 1]) / 100 * 100;
+    for (int i = 1; i < argc; i++) /* --smoke first: the options given still apply */
+        if (strcmp(argv[i], "--smoke") == 0) n = 200, complaints = 300;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--smoke") == 0) continue;
+        if (i + 1 < argc && strcmp(argv[i], "--n") == 0)
+            n = atol(argv[++i]);
+        else if (i + 1 < argc && strcmp(argv[i], "--complaints") == 0)
+            complaints = atol(argv[++i]) / 100 * 100;
+        else {
+            fputs("usage: bench_seal [--smoke] [--n N] [--complaints N]\n", stderr);
+            return 2;
+        }
+    }
+    if (n < 1 || complaints < 100) {
+        fputs("bench_seal: --n must be >= 1 and --complaints >= 100\n", stderr);
+        return 2;
     }
     sp_log_set_level(SP_LOG_ERROR);
     keys k;
