@@ -2,10 +2,12 @@
  * compare_nats: the same workload on NATS JetStream and on two Simpul nodes, in one run (issue 12).
  *
  *   compare_nats [--events N] [--size B] [--batch B] [--window W] [--dir DIR] [--smoke]
+ *                [--phases raw,simpul,simpul1,sync,async]
  *
  * Defaults: 100,000 events of 160 bytes (bench_log's body size), Simpul batches of 100 events
- * per fsync, JetStream async window 1000. --smoke: 2,000 events, for CTest; exits 0 only when
- * every message reached both copies on both systems.
+ * per fsync, JetStream async window 1000, every phase. --smoke: 2,000 events, for CTest; exits 0
+ * only when every message reached both copies on both systems. --phases runs a subset (to
+ * attach `perf record -p` to one side); ratios are printed for the pairs that ran.
  *
  * JetStream: the bench starts two nats-server processes on loopback ports chosen at run time,
  * each with JetStream file storage in its own temporary directory: "hub" (JetStream domain hub)
@@ -60,8 +62,16 @@
 typedef struct {
     size_t events, size, batch, window;
     const char *base;
+    const char *phases; /* which of raw, simpul (batched), simpul1, sync, async to run */
     int smoke;
 } options;
+
+static int wanted(const options *o, const char *phase) {
+    size_t n = strlen(phase);
+    for (const char *p = o->phases; (p = strstr(p, phase)) != NULL; p += n)
+        if ((p == o->phases || p[-1] == ',') && (p[n] == ',' || p[n] == 0)) return 1;
+    return 0;
+}
 
 /* ---- failing ---- */
 
@@ -173,6 +183,14 @@ static void stop_server(js_server *s) {
 static void stop_servers(void) {
     stop_server(&servers[1]);
     stop_server(&servers[0]);
+}
+
+static char own_tmp[256]; /* the temporary directory this run made ("" with --dir) */
+
+/* On every exit, failures included: no server outlives the bench, no data is left in $TMPDIR. */
+static void at_exit(void) {
+    stop_servers();
+    if (own_tmp[0]) sp_test_rmrf(own_tmp);
 }
 
 /* The nats-server binary: $NATS_SERVER, else PATH, else /usr/sbin (Debian installs it there,
@@ -561,11 +579,15 @@ static double rate(size_t n, double s) {
 }
 
 static void row(const char *what, size_t n, const run_result *r, const char *note) {
+    if (r->publish_s <= 0) return; /* not run */
     printf("  %-46s %9.0f /s   %7.2f s (%7.0f /s)  %s\n", what, rate(n, r->publish_s), r->copy_s,
            rate(n, r->copy_s), note);
 }
 
-static void ratio(const char *what, double x, double target) {
+/* num / den against target (0: none); nothing when a side did not run. */
+static void ratio(const char *what, double num, double den, double target) {
+    if (num <= 0 || den <= 0) return;
+    double x = num / den;
     printf("  %-58s %7.2fx", what, x);
     if (target > 0) {
         if (x >= target)
@@ -595,8 +617,9 @@ static void report(const options *o, const results *r) {
     printf("  load average %s at start, %s at end\n", r->load_start, r->load_end);
     printf("  %-46s %12s   %s\n", "", "acked", "second copy complete (from first publish)");
     snprintf(what, sizeof what, "RocksDB WriteBatch of %zu + fsync (raw limit)", o->batch);
-    printf("  %-46s %9.0f /s\n", what, r->raw_batch);
-    printf("  %-46s %9.0f /s\n", "RocksDB one put + fsync (raw limit)", r->raw_single);
+    if (r->raw_batch > 0) printf("  %-46s %9.0f /s\n", what, r->raw_batch);
+    if (r->raw_single > 0)
+        printf("  %-46s %9.0f /s\n", "RocksDB one put + fsync (raw limit)", r->raw_single);
     snprintf(what, sizeof what, "Simpul durable publish, %zu per fsync", o->batch);
     row(what, n, &r->sp_batch, "(acked after fsync; signed, chained)");
     row("Simpul durable publish, 1 per fsync", n, &r->sp_single, "(acked after fsync)");
@@ -606,17 +629,17 @@ static void report(const options *o, const results *r) {
     printf("ratios, Simpul / JetStream (acknowledged events/s)\n");
     double sp = rate(n, r->sp_batch.publish_s), sp1 = rate(n, r->sp_single.publish_s);
     double jss = rate(n, r->js_sync.publish_s), jsa = rate(n, r->js_async.publish_s);
-    ratio("durable publish (batched) / JetStream sync-acked", sp / jss, 10);
-    ratio("durable publish (batched) / JetStream async", sp / jsa, 1);
-    ratio("durable publish, 1 per fsync / JetStream sync-acked", sp1 / jss, 0);
+    ratio("durable publish (batched) / JetStream sync-acked", sp, jss, 10);
+    ratio("durable publish (batched) / JetStream async", sp, jsa, 1);
+    ratio("durable publish, 1 per fsync / JetStream sync-acked", sp1, jss, 0);
     ratio("second copy complete: Simpul (batched) / JetStream (async)",
-          r->js_async.copy_s / r->sp_batch.copy_s, 0);
+          rate(n, r->sp_batch.copy_s), rate(n, r->js_async.copy_s), 0);
 }
 
 /* ---- main ---- */
 
 static options parse(int argc, char **argv) {
-    options o = {100000, 160, 100, 1000, NULL, 0};
+    options o = {100000, 160, 100, 1000, NULL, "raw,simpul,simpul1,sync,async", 0};
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(k, "--smoke") == 0) {
@@ -635,6 +658,8 @@ static options parse(int argc, char **argv) {
             o.window = strtoul(v, NULL, 10);
         else if (strcmp(k, "--dir") == 0)
             o.base = v;
+        else if (strcmp(k, "--phases") == 0)
+            o.phases = v;
         else
             fail("unknown option %s", k);
     }
@@ -645,8 +670,7 @@ static options parse(int argc, char **argv) {
     return o;
 }
 
-static void measure(const options *o, const char *bin, results *r) {
-    workload w = workload_new(o->events, o->size);
+static void measure_raw(const options *o, results *r) {
     char dir[400];
     size_t raw1 = o->events < RAW_SINGLE ? o->events : RAW_SINGLE;
     snprintf(dir, sizeof dir, "%s/raw-batch", o->base);
@@ -655,25 +679,42 @@ static void measure(const options *o, const char *bin, results *r) {
     snprintf(dir, sizeof dir, "%s/raw-single", o->base);
     r->raw_single = sp_bench_raw_synced(dir, raw1, 1, o->size + ENVELOPE_OVERHEAD);
     if (r->raw_batch < 0 || r->raw_single < 0) exit(1);
-    fprintf(stderr, "Simpul, %zu per fsync...\n", o->batch);
-    r->sp_batch = simpul_run(o, &w, o->events, o->batch);
-    fprintf(stderr, "Simpul, 1 per fsync...\n");
-    r->sp_single = simpul_run(o, &w, o->events, 1);
+}
+
+static void measure_nats(const options *o, const char *bin, const workload *w, results *r) {
     fprintf(stderr, "nats-server %s (hub and leaf)...\n", bin);
     js_pair p = {0};
     p.hub_nc = start_server(&servers[0], bin, o->base, r->sync_always);
     p.leaf_nc = start_server(&servers[1], bin, o->base, r->sync_always);
     p.hub = js_context(p.hub_nc, NULL);
     p.leaf = js_context(p.leaf_nc, NULL);
-    fprintf(stderr, "JetStream sync publish...\n");
-    r->js_sync = js_sync_run(&p, &w, o->events);
-    fprintf(stderr, "JetStream async publish...\n");
-    r->js_async = js_async_run(&p, &w, o->events, o->window);
+    if (wanted(o, "sync")) {
+        fprintf(stderr, "JetStream sync publish...\n");
+        r->js_sync = js_sync_run(&p, w, o->events);
+    }
+    if (wanted(o, "async")) {
+        fprintf(stderr, "JetStream async publish...\n");
+        r->js_async = js_async_run(&p, w, o->events, o->window);
+    }
     jsCtx_Destroy(p.hub);
     jsCtx_Destroy(p.leaf);
     natsConnection_Destroy(p.hub_nc);
     natsConnection_Destroy(p.leaf_nc);
     stop_servers();
+}
+
+static void measure(const options *o, const char *bin, results *r) {
+    workload w = workload_new(o->events, o->size);
+    if (wanted(o, "raw")) measure_raw(o, r);
+    if (wanted(o, "simpul")) {
+        fprintf(stderr, "Simpul, %zu per fsync...\n", o->batch);
+        r->sp_batch = simpul_run(o, &w, o->events, o->batch);
+    }
+    if (wanted(o, "simpul1")) {
+        fprintf(stderr, "Simpul, 1 per fsync...\n");
+        r->sp_single = simpul_run(o, &w, o->events, 1);
+    }
+    if (wanted(o, "sync") || wanted(o, "async")) measure_nats(o, bin, &w, r);
     workload_free(&w);
 }
 
@@ -681,23 +722,22 @@ int main(int argc, char **argv) {
     options o = parse(argc, argv);
     sp_log_set_level(SP_LOG_ERROR);
     const char *bin = find_server();
-    if (!bin)
+    if (!bin && (wanted(&o, "sync") || wanted(&o, "async")))
         fail("%s", "nats-server not found ($NATS_SERVER, PATH, /usr/sbin): install it with "
                    "deploy/install-deps.sh (Debian package nats-server)");
-    char tmp[256];
-    if (!o.base && !(o.base = sp_test_tmpdir(tmp, "compare-nats"))) fail("%s", "no temp dir");
+    if (!o.base && !(o.base = sp_test_tmpdir(own_tmp, "compare-nats"))) fail("%s", "no temp dir");
     if (mkdir(o.base, 0700) != 0 && errno != EEXIST) fail("cannot create %s", o.base);
-    atexit(stop_servers);
+    atexit(at_exit);
     alarm((unsigned)(600 + o.events / 100)); /* a hung run dies (and its servers with it) */
     results r = {0};
-    server_version(bin, o.base, r.version, sizeof r.version);
-    r.sync_always = server_syncs_always(bin, o.base);
+    snprintf(r.version, sizeof r.version, "(not run)");
+    if (bin) server_version(bin, o.base, r.version, sizeof r.version);
+    r.sync_always = bin && server_syncs_always(bin, o.base);
     loadavg(r.load_start, sizeof r.load_start);
     nats_check(nats_Open(-1), 0, "nats_Open");
     measure(&o, bin, &r);
     loadavg(r.load_end, sizeof r.load_end);
     report(&o, &r);
     nats_Close();
-    if (o.base == tmp) sp_test_rmrf(tmp);
     return 0;
 }
