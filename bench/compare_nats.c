@@ -165,9 +165,11 @@ static void show_log(const js_server *s) {
     if (system(cmd) != 0) fprintf(stderr, "(could not read it)\n");
 }
 
+/* Each server runs in its own process group (the pid), so that a wrapper (NATS_SERVER=a script
+ * running it under strace, say) is stopped with everything it started. */
 static void stop_server(js_server *s) {
     if (s->pid <= 0) return;
-    kill(s->pid, SIGTERM);
+    kill(-s->pid, SIGTERM);
     for (int i = 0; i < 500; i++) { /* 5 s, then SIGKILL */
         if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
             s->pid = 0;
@@ -175,7 +177,7 @@ static void stop_server(js_server *s) {
         }
         sp_test_sleep_ms(10);
     }
-    kill(s->pid, SIGKILL);
+    kill(-s->pid, SIGKILL);
     waitpid(s->pid, NULL, 0);
     s->pid = 0;
 }
@@ -191,6 +193,16 @@ static char own_tmp[256]; /* the temporary directory this run made ("" with --di
 static void at_exit(void) {
     stop_servers();
     if (own_tmp[0]) sp_test_rmrf(own_tmp);
+}
+
+/* The watchdog (alarm): a hung run dies, and takes its servers with it. Async-signal-safe. */
+static void on_alarm(int sig) {
+    static const char msg[] = "compare_nats: the run did not finish in time (hung?), stopping\n";
+    ssize_t ignored = write(2, msg, sizeof msg - 1); /* nothing to do if stderr is gone */
+    (void)ignored;
+    for (int i = 0; i < 2; i++)
+        if (servers[i].pid > 0) kill(-servers[i].pid, SIGKILL);
+    _exit(1);
 }
 
 /* The nats-server binary: $NATS_SERVER, else PATH, else /usr/sbin (Debian installs it there,
@@ -212,6 +224,7 @@ static const char *find_server(void) {
 static pid_t spawn(const char *bin, const char *const argv[], const char *log_path) {
     pid_t pid = fork();
     if (pid != 0) return pid; /* -1 on error */
+    setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
@@ -728,7 +741,8 @@ int main(int argc, char **argv) {
     if (!o.base && !(o.base = sp_test_tmpdir(own_tmp, "compare-nats"))) fail("%s", "no temp dir");
     if (mkdir(o.base, 0700) != 0 && errno != EEXIST) fail("cannot create %s", o.base);
     atexit(at_exit);
-    alarm((unsigned)(600 + o.events / 100)); /* a hung run dies (and its servers with it) */
+    signal(SIGALRM, on_alarm);
+    alarm((unsigned)(600 + o.events / 100));
     results r = {0};
     snprintf(r.version, sizeof r.version, "(not run)");
     if (bin) server_version(bin, o.base, r.version, sizeof r.version);
