@@ -58,9 +58,9 @@ static void event_wraps(const Simpul__V1__Event *ev, Simpul__V1__Sealed *const *
 static void key_holders(const sp_complaint_state *s, const sp_complaint_events *e, holders *h) {
     h->n = 0;
     h->id[h->n++] = s->intake;
-    for (size_t i = 0; i < s->n_hist && i < e->n; i++) {
+    for (size_t i = 0; i < e->n; i++) {
         const Simpul__V1__Event *ev = e->ev[i];
-        if (!ev || s->hist[i].verdict != SP_V_ACCEPTED || !holds(h, s->hist[i].origin)) continue;
+        if (!ev || e->hist[i].verdict != SP_V_ACCEPTED || !holds(h, e->hist[i].origin)) continue;
         Simpul__V1__Sealed *const *keys;
         size_t n;
         event_wraps(ev, &keys, &n);

@@ -27,8 +27,8 @@
 #include "node/app/app.h"
 #include "node/app/view.h"
 
-/* Whether node `node` may fetch the attachments of complaint s (events e, aligned with
- * s->hist), by the rule above. All borrowed. */
+/* Whether node `node` may fetch the attachments of complaint s (its history and events e,
+ * sp_view_load), by the rule above. All borrowed. */
 int sp_blob_entitled(const sp_topology *topo, const sp_complaint_state *s,
                      const sp_complaint_events *e, const char *node);
 

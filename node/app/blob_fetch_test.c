@@ -38,23 +38,22 @@ typedef struct {
     Simpul__V1__PrivacyRaised raised[MAX_EV];
     Simpul__V1__Sealed wrap[MAX_EV];
     Simpul__V1__Sealed *wrapp[MAX_EV];
+    sp_history_entry hist[MAX_EV];
     sp_complaint_events e;
 } fixture;
 
 /* Append the event at f->ev[n] to the history: authored by origin, with the fold's verdict. */
 static void push(fixture *f, const char *origin, sp_verdict v) {
-    size_t i = f->s.n_hist++;
-    f->s.hist = realloc(f->s.hist, f->s.n_hist * sizeof *f->s.hist);
-    memset(&f->s.hist[i], 0, sizeof f->s.hist[i]);
-    snprintf(f->s.hist[i].origin, sizeof f->s.hist[i].origin, "%s", origin);
-    f->s.hist[i].verdict = (uint8_t)v;
+    size_t i = f->e.n++;
+    memset(&f->hist[i], 0, sizeof f->hist[i]);
+    snprintf(f->hist[i].origin, sizeof f->hist[i].origin, "%s", origin);
+    f->hist[i].verdict = (uint8_t)v;
     f->evp[i] = &f->ev[i];
-    f->e.n = f->s.n_hist;
 }
 
 /* A wrap "for" node: only its recipient matters to the rule (its bytes cannot be checked). */
 static Simpul__V1__Sealed **wrap_for(fixture *f, const char *node) {
-    size_t i = f->s.n_hist;
+    size_t i = f->e.n;
     simpul__v1__sealed__init(&f->wrap[i]);
     f->wrap[i].recipient = (char *)node;
     f->wrapp[i] = &f->wrap[i];
@@ -63,7 +62,7 @@ static Simpul__V1__Sealed **wrap_for(fixture *f, const char *node) {
 
 static void dispositioned(fixture *f, const char *by, const char *agency, const char *wrap,
                           sp_verdict v) {
-    size_t i = f->s.n_hist;
+    size_t i = f->e.n;
     simpul__v1__event__init(&f->ev[i]);
     simpul__v1__dispositioned__init(&f->disp[i]);
     f->disp[i].agency = (char *)agency;
@@ -78,7 +77,7 @@ static void dispositioned(fixture *f, const char *by, const char *agency, const 
 }
 
 static void privacy_raised(fixture *f, const char *by, const char *wrap) {
-    size_t i = f->s.n_hist;
+    size_t i = f->e.n;
     simpul__v1__event__init(&f->ev[i]);
     simpul__v1__privacy_raised__init(&f->raised[i]);
     f->raised[i].content_keys = wrap_for(f, wrap);
@@ -97,6 +96,7 @@ static int setup(void **state) {
     snprintf(f->s.responsible, sizeof f->s.responsible, "kota-3577");
     f->s.privacy = SIMPUL__V1__PRIVACY__CONFIDENTIAL;
     f->e.ev = f->evp;
+    f->e.hist = f->hist;
     simpul__v1__event__init(&f->ev[0]);
     simpul__v1__complaint_filed__init(&f->filed);
     f->filed.content_keys = wrap_for(f, "kota-3577");

@@ -17,22 +17,18 @@
 
 sp_err sp_view_load(const sp_daemon_parts *p, const sp_complaint_state *s,
                     sp_complaint_events *out) {
-    out->n = 0;
-    out->ev = calloc(s->n_hist ? s->n_hist : 1, sizeof *out->ev);
-    if (!out->ev) return SP_ERR_NOMEM;
-    out->n = s->n_hist;
-    for (size_t i = 0; i < s->n_hist; i++) {
-        sp_envelope env;
-        sp_err rv = sp_feedlog_get(p->log, s->hist[i].origin, s->hist[i].seq, &env);
-        if (rv == SP_ERR_NOT_FOUND) continue;
-        if (rv != SP_OK) {
-            sp_view_events_free(out);
-            return rv;
-        }
-        out->ev[i] = simpul__v1__event__unpack(NULL, env.body_len, env.body);
-        sp_envelope_clear(&env);
-    }
-    return SP_OK;
+    sp_envelope *envs = NULL;
+    memset(out, 0, sizeof *out);
+    sp_err rv = sp_complaints_history(p->complaints, s->id, &out->hist, &out->n, &envs);
+    if (rv == SP_ERR_NOT_FOUND) return SP_OK; /* no event stored (yet): an empty timeline */
+    if (rv != SP_OK) return rv;
+    if (!(out->ev = calloc(out->n ? out->n : 1, sizeof *out->ev))) rv = SP_ERR_NOMEM;
+    for (size_t i = 0; rv == SP_OK && i < out->n; i++)
+        if (envs[i].seq) /* stored here */
+            out->ev[i] = simpul__v1__event__unpack(NULL, envs[i].body_len, envs[i].body);
+    sp_envelopes_free(envs, out->n);
+    if (rv != SP_OK) sp_view_events_free(out);
+    return rv;
 }
 
 void sp_view_events_free(sp_complaint_events *e) {
@@ -40,7 +36,9 @@ void sp_view_events_free(sp_complaint_events *e) {
     for (size_t i = 0; e->ev && i < e->n; i++)
         if (e->ev[i]) simpul__v1__event__free_unpacked(e->ev[i], NULL);
     free(e->ev);
+    free(e->hist);
     e->ev = NULL;
+    e->hist = NULL;
     e->n = 0;
 }
 
@@ -333,8 +331,8 @@ static void event_details(json_t *o, const Simpul__V1__Event *ev, const char *id
 static json_t *timeline_json(const sp_complaint_state *s, const sp_complaint_events *e,
                              const sp_viewer *v, const uint8_t *key, int visible) {
     json_t *arr = json_array();
-    for (size_t i = 0; arr && i < s->n_hist; i++) {
-        const sp_history_entry *h = &s->hist[i];
+    for (size_t i = 0; arr && i < e->n; i++) {
+        const sp_history_entry *h = &e->hist[i];
         json_t *o = json_pack(
             "{s:o, s:s, s:s, s:s, s:s}", "at", sp_json_time(sp_hlc_ms(h->hlc)), "event",
             sp_ev_kind_name((sp_ev_kind)h->kind), "node", h->origin, "role",
@@ -344,7 +342,7 @@ static json_t *timeline_json(const sp_complaint_state *s, const sp_complaint_eve
             set(o, "refused",
                 json_pack("{s:s, s:s}", "verdict", sp_verdict_name((sp_verdict)h->verdict),
                           "message", sp_verdict_message((sp_verdict)h->verdict)));
-        const Simpul__V1__Event *ev = i < e->n ? e->ev[i] : NULL;
+        const Simpul__V1__Event *ev = e->ev ? e->ev[i] : NULL;
         if (ev && v->officer) set_str(o, "actor", ev->actor);
         if (ev) event_details(o, ev, s->id, key, visible);
         json_array_append_new(arr, o);
@@ -390,20 +388,17 @@ json_t *sp_view_complaint(const sp_daemon_parts *p, const sp_complaint_state *s,
 /* The title from the filing event, if the viewer may see it. */
 static json_t *title_of(const sp_daemon_parts *p, const sp_complaint_state *s, const sp_viewer *v) {
     if (s->privacy == SIMPUL__V1__PRIVACY__CONFIDENTIAL) return NULL; /* lists never open boxes */
-    for (size_t i = 0; i < s->n_hist; i++) {
-        if (s->hist[i].kind != SP_EV_FILED || s->hist[i].verdict != SP_V_ACCEPTED) continue;
-        sp_envelope env;
-        if (sp_feedlog_get(p->log, s->hist[i].origin, s->hist[i].seq, &env) != SP_OK) return NULL;
-        Simpul__V1__Event *ev = simpul__v1__event__unpack(NULL, env.body_len, env.body);
-        sp_envelope_clear(&env);
-        json_t *t = NULL;
-        if (ev && ev->body_case == SIMPUL__V1__EVENT__BODY_FILED && ev->filed->content &&
-            ev->filed->content->title)
-            t = json_string(ev->filed->content->title);
-        if (ev) simpul__v1__event__free_unpacked(ev, NULL);
-        return t;
-    }
-    return NULL;
+    if (!s->filed_seq) return NULL;
+    sp_envelope env;
+    if (sp_feedlog_get(p->log, s->intake, s->filed_seq, &env) != SP_OK) return NULL;
+    Simpul__V1__Event *ev = simpul__v1__event__unpack(NULL, env.body_len, env.body);
+    sp_envelope_clear(&env);
+    json_t *t = NULL;
+    if (ev && ev->body_case == SIMPUL__V1__EVENT__BODY_FILED && ev->filed->content &&
+        ev->filed->content->title)
+        t = json_string(ev->filed->content->title);
+    if (ev) simpul__v1__event__free_unpacked(ev, NULL);
+    return t;
 }
 
 json_t *sp_view_summary(const sp_daemon_parts *p, const sp_complaint_state *s, const sp_viewer *v,

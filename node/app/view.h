@@ -31,14 +31,15 @@ typedef struct {
     int blobs_here;   /* this node hands out the attachments (sp_blob_served_here): links */
 } sp_viewer;
 
-/* The stored events of a complaint, decoded, aligned with state->hist (ev[i] NULL when the
- * event is not stored here or does not decode). */
+/* The history of a complaint (sp_complaints_history) and its stored events, decoded: ev[i] is
+ * the event of hist[i] (NULL when it is not stored here or does not decode). */
 typedef struct {
+    sp_history_entry *hist;
     Simpul__V1__Event **ev;
     size_t n;
 } sp_complaint_events;
 
-/* Load and decode the events of s's history. SP_ERR_NOMEM, SP_ERR_STORE. */
+/* Load s's history and decode its events. SP_ERR_NOMEM, SP_ERR_STORE, SP_ERR_CORRUPT. */
 sp_err sp_view_load(const sp_daemon_parts *p, const sp_complaint_state *s,
                     sp_complaint_events *out);
 void sp_view_events_free(sp_complaint_events *e); /* accepts NULL, and an emptied struct */

@@ -103,7 +103,7 @@ static sp_err cache_get(sp_http *h, const char *id, cache_entry **out) {
 static uint64_t next_stamp(const sp_http *h, const sp_complaint_state *s) {
     uint64_t t = sp_hlc_make(sp_wall_ms(), 0), clock = sp_feedlog_clock(h->p->log) + 1;
     if (t < clock) t = clock;
-    if (s->n_hist && t <= s->hist[s->n_hist - 1].hlc) t = s->hist[s->n_hist - 1].hlc + 1;
+    if (s->events && t <= s->last_hlc) t = s->last_hlc + 1;
     return t;
 }
 
@@ -156,18 +156,23 @@ static void reply_verdict(sp_http_req *r, const action_job *aj, int recorded) {
     sp_http_reply_json(r, forbidden ? 403 : 409, o);
 }
 
-/* The verdict the fold gave our stored event, and the state after it. */
+/* The verdict the fold gave our stored event (from the history: one index scan and a fold of
+ * the complaint's events, no envelope read), and the state after it. */
 static sp_err stored_verdict(sp_http *h, action_job *aj, uint64_t seq) {
     sp_complaint_state s;
+    sp_history_entry *hist = NULL;
+    size_t n = 0;
     sp_err rv = sp_complaints_get(h->p->complaints, aj->id, 0, &s);
     aj->verdict = SP_V_ACCEPTED;
-    for (size_t i = s.n_hist; rv == SP_OK && i-- > 0;) {
-        if (s.hist[i].seq == seq && strcmp(s.hist[i].origin, h->p->self->id) == 0) {
-            aj->verdict = (sp_verdict)s.hist[i].verdict;
+    aj->status = s.status;
+    if (rv == SP_OK) rv = sp_complaints_history(h->p->complaints, aj->id, &hist, &n, NULL);
+    for (size_t i = n; rv == SP_OK && i-- > 0;) {
+        if (hist[i].seq == seq && strcmp(hist[i].origin, h->p->self->id) == 0) {
+            aj->verdict = (sp_verdict)hist[i].verdict;
             break;
         }
     }
-    aj->status = s.status;
+    free(hist);
     sp_state_clear(&s);
     return rv;
 }

@@ -18,6 +18,7 @@ struct sp_complaints {
     sp_store *st;
     sp_fold_ctx ctx;
     sp_stats_acc *acc; /* reused by stage, which the feed log serialises */
+    sp__events evs;    /* likewise: a late event's complaint, read back from the index */
     atomic_uint_fast64_t events, skipped, appended, refolds;
 };
 
@@ -25,6 +26,10 @@ struct sp_complaints {
 
 sp_store *sp__complaints_store(sp_complaints *c) {
     return c->st;
+}
+
+const sp_fold_ctx *sp__complaints_ctx(sp_complaints *c) {
+    return &c->ctx;
 }
 
 size_t sp__state_key(char *key, const char *id) {
@@ -203,6 +208,7 @@ sp_err sp_complaints_open(sp_complaints **out, sp_store *st, const sp_fold_ctx *
 
 void sp_complaints_close(sp_complaints *c) {
     if (!c) return;
+    sp__events_free(&c->evs);
     sp_stats_acc_free(c->acc);
     free(c);
 }
@@ -267,59 +273,16 @@ static int cmp_pending(const void *a, const void *b) {
     return c ? c : sp_fold_event_cmp(&x->ev, &y->ev);
 }
 
-/* The events the stored history names, read back from the feeds into evs[0..s->n_hist). */
-static sp_err read_history(sp_store *st, const sp_complaint_state *s, sp_fold_event *evs,
-                           sp_fold_body **bodies, sp_envelope *envs) {
-    for (size_t i = 0; i < s->n_hist; i++) {
-        const sp_history_entry *h = &s->hist[i];
-        uint8_t key[SP_FEED_KEY_MAX], *val;
-        size_t klen = sp_feed_key(key, h->origin, h->seq), n;
-        char id[SP_TRACKING_ID_MAX];
-        sp_err rv = sp_store_get(st, SP_CF_FEEDS, key, klen, &val, &n);
-        if (rv == SP_OK) {
-            rv = sp_envelope_decode(&envs[i], val, n);
-            free(val);
-        }
-        if (rv == SP_OK) rv = sp_fold_decode(&envs[i], &evs[i], &bodies[i], id);
-        if (rv != SP_OK) {
-            sp_log_error("complaints.history_unreadable",
-                         "id=%s origin=%s seq=%" PRIu64 " error=%s", s->id, h->origin, h->seq,
-                         sp_errname(rv));
-            return rv == SP_ERR_NOMEM || rv == SP_ERR_STORE ? rv : SP_ERR_CORRUPT;
-        }
-    }
-    return SP_OK;
-}
-
-/* A late event: fold the complaint again from everything (stored history + new events). */
-static sp_err refold(const sp_fold_ctx *ctx, sp_store *st, sp_complaint_state *s,
-                     const pending *p, size_t k) {
-    sp_err rv = SP_OK;
-    size_t nh = s->n_hist;
-    sp_fold_event *evs = calloc(nh + k, sizeof *evs);
-    sp_fold_body **bodies = calloc(nh ? nh : 1, sizeof *bodies);
-    sp_envelope *envs = calloc(nh ? nh : 1, sizeof *envs);
+/* A late event: fold the complaint again from everything (its indexed events + the new ones,
+ * which are not in the index yet: they are written in this batch). */
+static sp_err refold(sp_complaints *c, sp_complaint_state *s, const pending *p, size_t k) {
+    sp_err rv = sp__read_events(c->st, s->id, &c->evs);
+    if (rv != SP_OK) return rv;
+    for (size_t i = 0; i < k && rv == SP_OK; i++) rv = sp__events_push(&c->evs, &p[i].ev);
     sp_complaint_state fresh;
-    sp_state_init(&fresh, s->id);
-    if (!evs || !bodies || !envs) {
-        rv = SP_ERR_NOMEM;
-        goto out;
-    }
-    if ((rv = read_history(st, s, evs, bodies, envs)) != SP_OK) goto out;
-    for (size_t i = 0; i < k; i++) evs[nh + i] = p[i].ev;
-    if ((rv = sp_fold_run(ctx, s->id, evs, nh + k, &fresh)) != SP_OK) goto out;
-    sp_state_clear(s);
-    *s = fresh;
-    sp_state_init(&fresh, "");
-out:
-    sp_state_clear(&fresh);
-    for (size_t i = 0; bodies && envs && i < nh; i++) {
-        sp_fold_body_free(bodies[i]);
-        sp_envelope_clear(&envs[i]);
-    }
-    free(evs);
-    free(bodies);
-    free(envs);
+    if (rv == SP_OK) rv = sp_fold_run(&c->ctx, s->id, c->evs.ev, c->evs.n, &fresh);
+    if (rv == SP_OK) *s = fresh;
+    sp__events_reset(&c->evs);
     return rv;
 }
 
@@ -347,9 +310,10 @@ static sp_err update_complaint(sp_complaints *c, sp_wbatch *b, const pending *p,
         rv = apply_all(c, &s, p, k);
         atomic_fetch_add(&c->appended, 1);
     } else {
-        rv = refold(&c->ctx, c->st, &s, p, k);
+        rv = refold(c, &s, p, k);
         atomic_fetch_add(&c->refolds, 1);
     }
+    for (size_t i = 0; i < k && rv == SP_OK; i++) rv = sp__put_event(b, s.id, &p[i].ev);
     if (rv == SP_OK) rv = sp_stats_contribute(c->acc, &s, +1);
     if (rv == SP_OK) rv = sp__put_state(b, &s, old, n_old);
 out:

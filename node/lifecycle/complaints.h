@@ -7,8 +7,9 @@
  *    feed log's `stage` hook), so state on disk always matches the stored events;
  *  - a complaint's state is sp_fold_run over all its stored events. The common case (a new
  *    event later in the total order than everything seen) applies it to the stored state; a
- *    late event re-folds the complaint from the events listed in its history (read back from
- *    the feeds) plus the new ones;
+ *    late event re-folds the complaint from its event index (e/) plus the new ones;
+ *  - the stored state has a fixed size whatever the number of events: the history is not
+ *    stored but recomputed from the event index when asked for (sp_complaints_history);
  *  - statistics rows change by (new state's contribution - old state's contribution), which
  *    are pure functions of state, so the result equals `simpul rebuild` byte for byte;
  *  - events that are not Events, or that belong to no complaint (node/lifecycle/fold.h), are skipped.
@@ -20,7 +21,9 @@
  *   i/A/<holder>/<id>            -> ""   agency index (assigned agency, else responsible node)
  *   i/D/<deadline 16 hex>/<id>   -> ""   active-deadline index (open complaints with one)
  *   i/N/<intake>/<number 16 hex> -> ""   filing numbers of each intake node (numbered ids)
- * Complaints with no accepted filing yet (status NONE) have only their s/ record. The stats
+ *   e/<id>/<hlc 16 hex>/<origin>/<seq 16 hex> -> the event as the fold reads it
+ *                                (sp_fold_event_pack): every stored event of the complaint
+ * Complaints with no accepted filing yet (status NONE) have only their s/ and e/ records. The stats
  * column family holds the rows of node/lifecycle/fold_stats.h.
  *
  * Thread-safety: stage runs under the feed log's write lock; reads (get, list, stats) may run
@@ -58,14 +61,16 @@ void sp_complaints_close(sp_complaints *c); /* accepts NULL */
  * current one at open, state from before formats were recorded is format 1). State in another
  * format than SP_COMPLAINTS_FORMAT must be recomputed with sp_complaints_rebuild before the
  * log commits anything: the daemon does so at start. History: 1 the first; 2 filing numbers
- * (i/N/), statistics sliced by channel and respond deadlines (due_respond_*). */
-#define SP_COMPLAINTS_FORMAT 2
+ * (i/N/), statistics sliced by channel and respond deadlines (due_respond_*); 3 the state
+ * without its history (ComplaintState version 2: the last event's position instead) and the
+ * event index (e/). */
+#define SP_COMPLAINTS_FORMAT 3
 /* The format the store's derived state is in, into *found. SP_ERR_STORE, SP_ERR_CORRUPT. */
 sp_err sp_complaints_format(sp_complaints *c, uint32_t *found);
 
 /* The feed log's stage hook (arg is the sp_complaints *): adds the derived records for envs to
  * b. Errors abort the commit: SP_ERR_NOMEM, SP_ERR_STORE (a read failed), SP_ERR_CORRUPT (a
- * stored state or an event its history names is unreadable; logged with the complaint id).
+ * stored state or an event record of its index is unreadable; logged with the complaint id).
  * A daemon with its own hooks calls this from its stage function. */
 sp_err sp_complaints_stage(void *c, sp_wbatch *b, const sp_envelope *const *envs,
                            const uint64_t *offsets, size_t n);
@@ -92,6 +97,17 @@ sp_err sp_complaints_last_number(sp_complaints *c, const char *intake, uint64_t 
  * SP_ERR_CORRUPT, SP_ERR_STORE, SP_ERR_NOMEM. */
 sp_err sp_complaints_get(sp_complaints *c, const char *id, int include_unfiled,
                          sp_complaint_state *out);
+
+/* The history of complaint id: one entry per stored event, in the total order, with the
+ * verdict the fold gave it and the status after it, computed by folding the complaint's
+ * indexed events again (the state does not store it). *out (malloc'ed, caller frees; NULL
+ * when *n is 0) receives the entries. envs (may be NULL) receives an array aligned with
+ * *out of the stored envelopes (sp_envelopes_free(*envs, *n)), read from the feeds; an
+ * envelope missing there is left zeroed (seq 0). SP_ERR_NOT_FOUND when the node has no event
+ * of id, SP_ERR_CORRUPT, SP_ERR_STORE, SP_ERR_NOMEM. Thread-safe like the other reads; the
+ * history may be one batch newer than a state read just before. */
+sp_err sp_complaints_history(sp_complaints *c, const char *id, sp_history_entry **out,
+                             size_t *n, sp_envelope **envs);
 
 typedef struct {
     uint32_t status_mask; /* bit (1u << sp_status) per wanted status; 0: every filed one */
@@ -147,7 +163,8 @@ sp_err sp_complaints_stats_current(sp_complaints *c, sp_scope_kind kind, const c
 
 /* ---- rebuild ---- */
 
-/* phase is "wipe", "scan" or "fold"; total is 0 when unknown. */
+/* phase is "wipe", "scan" (feeds -> event index) or "fold" (index -> states, statistics);
+ * total is 0 when unknown. */
 typedef void (*sp_rebuild_progress_fn)(void *arg, const char *phase, uint64_t done,
                                        uint64_t total);
 
@@ -161,9 +178,10 @@ typedef struct {
 /* Wipe the complaints and stats column families and recompute them from the feeds, in format
  * SP_COMPLAINTS_FORMAT: the result is byte-identical to incremental maintenance over the same
  * events. Not concurrent with
- * writers (the CLI runs it with the data directory locked). Memory: the complaint events are
- * grouped in memory (about 350 MB peak for a million). progress (may be NULL) is called every
- * 64k events and at each phase's end (done == total). Errors: SP_ERR_STORE, SP_ERR_CORRUPT
+ * writers (the CLI runs it with the data directory locked). Memory is bounded, whatever the
+ * number of events: the first pass writes the event index in bounded batches, the second
+ * walks it complaint by complaint and accumulates statistics in bounded chunks. progress (may
+ * be NULL) is called every 64k events and at each phase's end (done == total). Errors: SP_ERR_STORE, SP_ERR_CORRUPT
  * (an undecodable envelope in feeds), SP_ERR_NOMEM, SP_ERR_INVAL (no topology). */
 sp_err sp_complaints_rebuild(sp_store *st, const sp_fold_ctx *ctx, sp_rebuild_progress_fn progress,
                              void *arg, sp_rebuild_result *res);

@@ -11,8 +11,9 @@
 #define SP__CKEY_MAX 200 /* "i/A/" + holder + '/' + id, with room to spare */
 #define SP__INDEX_KEYS 5
 
-/* The store a handle works on. */
+/* The store a handle works on, and its fold context. */
 sp_store *sp__complaints_store(sp_complaints *c);
+const sp_fold_ctx *sp__complaints_ctx(sp_complaints *c);
 
 /* "s/<id>" into key[SP__CKEY_MAX]; returns the length (0 if id is too long). */
 size_t sp__state_key(char *key, const char *id);
@@ -33,6 +34,41 @@ sp_err sp__load_state(sp_store *st, const char *id, sp_complaint_state *out);
  * deleting rows that become zero. *rows (may be NULL) receives how many rows were written. */
 sp_err sp__stats_flush(sp_store *st, sp_wbatch *b, const sp_stats_acc *acc, int fresh,
                        uint64_t *rows);
+
+/* ---- the event index: e/<id>/<hlc 16 hex>/<origin>/<seq 16 hex> -> sp_fold_event_pack ---- */
+
+#define SP__EKEY_MAX (2 + SP_TRACKING_ID_MAX + 1 + 16 + 1 + SP_MAX_ORIGIN + 1 + 16 + 1)
+
+/* The index key of ev in complaint id into key[SP__EKEY_MAX]; returns its length. */
+size_t sp__event_key(char *key, const char *id, const sp_fold_event *ev);
+/* "e/<id>/" into key[SP__EKEY_MAX] (the prefix of id's events); returns its length. */
+size_t sp__event_prefix(char *key, const char *id);
+
+/* Put ev's index record (key and packed event) into b. SP_ERR_NOMEM. */
+sp_err sp__put_event(sp_wbatch *b, const char *id, const sp_fold_event *ev);
+
+/* Events read back from the index: ev[i]'s strings borrow from mem[i] and id. */
+typedef struct {
+    char id[SP_TRACKING_ID_MAX];
+    sp_fold_event *ev;
+    void **mem;
+    size_t n, cap;
+} sp__events;
+
+/* Add the index record (k, v) of complaint e->id to e. SP_ERR_CORRUPT when k is no event key
+ * of it or v does not unpack; SP_ERR_NOMEM. */
+sp_err sp__events_add(sp__events *e, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn);
+/* Add ev, borrowed (its strings must outlive e's use). SP_ERR_NOMEM. */
+sp_err sp__events_push(sp__events *e, const sp_fold_event *ev);
+/* Forget the events (keep the arrays), or free everything. */
+void sp__events_reset(sp__events *e);
+void sp__events_free(sp__events *e);
+/* The id of an event key k[0..kn) into id[SP_TRACKING_ID_MAX]; 0 when k is no event key. */
+int sp__event_key_id(const uint8_t *k, size_t kn, char *id);
+
+/* Read every indexed event of complaint id into e (reset first; e->id set). SP_ERR_STORE,
+ * SP_ERR_CORRUPT (logged), SP_ERR_NOMEM. */
+sp_err sp__read_events(sp_store *st, const char *id, sp__events *e);
 
 /* Record SP_COMPLAINTS_FORMAT in the complaints column family (synced). */
 sp_err sp__write_format(sp_store *st);

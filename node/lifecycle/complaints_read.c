@@ -6,10 +6,68 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "node/lifecycle/complaints_int.h"
 
 static sp_store *store_of(sp_complaints *c) {
     return sp__complaints_store(c);
+}
+
+/* ---- history ---- */
+
+/* The stored envelopes of the history's events, aligned with h[0..n). */
+static sp_err read_envelopes(sp_store *st, const sp_history_entry *h, size_t n,
+                             sp_envelope **out) {
+    sp_envelope *envs = calloc(n ? n : 1, sizeof *envs);
+    if (!envs) return SP_ERR_NOMEM;
+    sp_err rv = SP_OK;
+    for (size_t i = 0; i < n && rv == SP_OK; i++) {
+        uint8_t key[SP_FEED_KEY_MAX], *val;
+        size_t klen = sp_feed_key(key, h[i].origin, h[i].seq), vn;
+        rv = sp_store_get(st, SP_CF_FEEDS, key, klen, &val, &vn);
+        if (rv == SP_ERR_NOT_FOUND) {
+            rv = SP_OK; /* indexed, not stored: cannot happen unless feeds were pruned */
+            continue;
+        }
+        if (rv != SP_OK) break;
+        rv = sp_envelope_decode(&envs[i], val, vn);
+        free(val);
+        if (rv != SP_OK) {
+            sp_log_error("complaints.history_unreadable", "origin=%s seq=%" PRIu64 " error=%s",
+                         h[i].origin, h[i].seq, sp_errname(rv));
+            rv = SP_ERR_CORRUPT;
+        }
+    }
+    if (rv != SP_OK) {
+        sp_envelopes_free(envs, n);
+        return rv;
+    }
+    *out = envs;
+    return SP_OK;
+}
+
+sp_err sp_complaints_history(sp_complaints *c, const char *id, sp_history_entry **out,
+                             size_t *n, sp_envelope **envs) {
+    *out = NULL;
+    *n = 0;
+    if (envs) *envs = NULL;
+    if (!id || strlen(id) >= SP_TRACKING_ID_MAX) return SP_ERR_NOT_FOUND;
+    sp__events e = {0};
+    sp_complaint_state s;
+    sp_history_entry *h = NULL;
+    size_t nh = 0;
+    sp_err rv = sp__read_events(store_of(c), id, &e);
+    if (rv == SP_OK && e.n == 0) rv = SP_ERR_NOT_FOUND;
+    if (rv == SP_OK) rv = sp_fold_run_history(sp__complaints_ctx(c), id, e.ev, e.n, &s, &h, NULL, &nh);
+    if (rv == SP_OK && envs) rv = read_envelopes(store_of(c), h, nh, envs);
+    sp__events_free(&e);
+    if (rv != SP_OK) {
+        free(h);
+        return rv;
+    }
+    *out = h;
+    *n = nh;
+    return SP_OK;
 }
 
 /* ---- lists ---- */

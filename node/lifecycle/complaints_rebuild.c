@@ -1,55 +1,38 @@
 /*
  * `simpul rebuild`: recompute the complaints and stats column families from the feeds.
  *
- * One pass over the feeds groups every complaint event by complaint (strings interned, one
- * sp_fold_event of ~100 bytes per event), then each complaint is folded once with sp_fold_run
- * and written with the same writers as incremental maintenance (complaints_int.h), which is
- * what makes the two byte-identical.
+ * Two passes, each in bounded memory whatever the number of events:
+ *  1. scan: every stored envelope is decoded once and each complaint event goes to the event
+ *     index (e/<id>/..., complaints_int.h) in bounded WriteBatches;
+ *  2. fold: the index is walked in key order, which is complaint by complaint; each
+ *     complaint's events are folded with sp_fold_run and its state written with the same
+ *     writers as incremental maintenance, which is what makes the two byte-identical.
+ *     Statistics accumulate in memory up to STATS_ROWS_MAX rows and are then added to what
+ *     the stats column family holds (read-modify-write), so the accumulator stays bounded too.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
-#include "base/strmap.h"
 #include "node/lifecycle/complaints_int.h"
 
 #define PROGRESS_EVERY 65536
 #define WIPE_BATCH 20000
-#define WRITE_BATCH 2048 /* complaints per write */
-
-typedef struct {
-    char id[SP_TRACKING_ID_MAX];
-    sp_fold_event *ev;
-    size_t n, cap;
-} group;
+#define SCAN_BATCH 32768    /* index records per write */
+#define WRITE_BATCH 2048    /* complaints per write */
+#define STATS_ROWS_MAX 65536 /* rows accumulated before they are added to the store (~28 MB) */
 
 typedef struct {
     sp_store *st;
     const sp_fold_ctx *ctx;
     sp_rebuild_progress_fn progress;
     void *arg;
-    sp_strmap pool;   /* interned strings: text -> owned copy */
-    sp_strmap by_id;  /* complaint id -> group */
-    group **groups;
-    size_t n_groups, cap_groups;
     sp_rebuild_result res;
 } rebuild;
 
 static void tell(rebuild *r, const char *phase, uint64_t done, uint64_t total) {
     if (r->progress) r->progress(r->arg, phase, done, total);
-}
-
-static void free_group(void *p) {
-    group *g = p;
-    if (g) free(g->ev);
-    free(g);
-}
-
-static void rebuild_free(rebuild *r) {
-    sp_strmap_free(&r->pool, free);
-    sp_strmap_free(&r->by_id, free_group);
-    free(r->groups);
 }
 
 /* ---- wipe ---- */
@@ -76,65 +59,9 @@ static sp_err wipe(rebuild *r, sp_cf cf, uint64_t *n) {
     return rv;
 }
 
-/* ---- scan: group events by complaint ---- */
+/* ---- 1. scan: feeds -> event index ---- */
 
-static const char *intern(rebuild *r, const char *s) {
-    if (!*s) return "";
-    const char *v = sp_strmap_get(&r->pool, s);
-    if (v) return v;
-    char *copy = strdup(s);
-    if (!copy || sp_strmap_put(&r->pool, s, copy, NULL) != SP_OK) {
-        free(copy);
-        return NULL;
-    }
-    return copy;
-}
-
-static group *group_of(rebuild *r, const char *id) {
-    group *g = sp_strmap_get(&r->by_id, id);
-    if (g) return g;
-    if (r->n_groups == r->cap_groups) {
-        size_t cap = r->cap_groups ? r->cap_groups * 2 : 1024;
-        group **v = realloc(r->groups, cap * sizeof *v);
-        if (!v) return NULL;
-        r->groups = v;
-        r->cap_groups = cap;
-    }
-    if (!(g = calloc(1, sizeof *g))) return NULL;
-    strcpy(g->id, id); /* ids from sp_fold_decode fit */
-    if (sp_strmap_put(&r->by_id, id, g, NULL) != SP_OK) {
-        free(g);
-        return NULL;
-    }
-    r->groups[r->n_groups++] = g;
-    return g;
-}
-
-/* Keep ev (its strings interned) in its complaint's group. */
-static sp_err keep(rebuild *r, const char *id, const sp_fold_event *ev) {
-    group *g = group_of(r, id);
-    if (!g) return SP_ERR_NOMEM;
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 8;
-        sp_fold_event *v = realloc(g->ev, cap * sizeof *v);
-        if (!v) return SP_ERR_NOMEM;
-        g->ev = v;
-        g->cap = cap;
-    }
-    sp_fold_event e = *ev;
-    e.complaint = strcmp(ev->complaint, g->id) == 0 ? g->id : intern(r, ev->complaint);
-    e.origin = intern(r, ev->origin);
-    e.category = intern(r, ev->category);
-    e.region = intern(r, ev->region);
-    e.agency = intern(r, ev->agency);
-    e.reason = intern(r, ev->reason);
-    if (!e.complaint || !e.origin || !e.category || !e.region || !e.agency || !e.reason)
-        return SP_ERR_NOMEM;
-    g->ev[g->n++] = e;
-    return SP_OK;
-}
-
-static sp_err scan_one(rebuild *r, const uint8_t *v, size_t vn) {
+static sp_err scan_one(rebuild *r, sp_wbatch *b, const uint8_t *v, size_t vn) {
     sp_envelope env;
     sp_fold_event ev;
     sp_fold_body *body = NULL;
@@ -146,7 +73,7 @@ static sp_err scan_one(rebuild *r, const uint8_t *v, size_t vn) {
     }
     rv = sp_fold_decode(&env, &ev, &body, id);
     if (rv == SP_OK) {
-        rv = keep(r, id, &ev);
+        rv = sp__put_event(b, id, &ev);
         r->res.events++;
     } else if (rv == SP_ERR_DECODE || rv == SP_ERR_NOT_FOUND) {
         r->res.skipped++;
@@ -159,53 +86,103 @@ static sp_err scan_one(rebuild *r, const uint8_t *v, size_t vn) {
 
 static sp_err scan_feeds(rebuild *r) {
     sp_iter *it = sp_iter_new(r->st, SP_CF_FEEDS);
-    if (!it) return SP_ERR_NOMEM;
-    sp_err rv = SP_OK;
+    sp_wbatch *b = sp_wbatch_new(r->st);
+    sp_err rv = it && b ? SP_OK : SP_ERR_NOMEM;
     uint64_t n = 0;
     for (sp_iter_seek_first(it); rv == SP_OK && sp_iter_valid(it); sp_iter_next(it)) {
         size_t vn;
         const uint8_t *v = sp_iter_value(it, &vn);
-        rv = scan_one(r, v, vn);
+        rv = scan_one(r, b, v, vn);
+        if (rv == SP_OK && sp_wbatch_count(b) >= SCAN_BATCH) {
+            rv = sp_store_write(r->st, b, 0);
+            sp_wbatch_clear(b);
+        }
         if (++n % PROGRESS_EVERY == 0) tell(r, "scan", n, 0);
     }
     if (rv == SP_OK) rv = sp_iter_status(it);
+    if (rv == SP_OK) rv = sp_store_write(r->st, b, 0);
     sp_iter_free(it);
+    sp_wbatch_free(b);
     if (rv == SP_OK) tell(r, "scan", n, n);
     return rv;
 }
 
-/* ---- fold and write ---- */
+/* ---- 2. fold: event index -> states and statistics ---- */
 
-static sp_err fold_group(rebuild *r, const group *g, sp_wbatch *b, sp_stats_acc *acc) {
-    sp_complaint_state s;
-    sp_err rv = sp_fold_run(r->ctx, g->id, g->ev, g->n, &s);
-    if (rv == SP_OK) rv = sp__put_state(b, &s, NULL, 0);
-    if (rv == SP_OK) rv = sp_stats_contribute(acc, &s, +1);
-    sp_state_clear(&s);
+typedef struct {
+    sp_wbatch *b;
+    sp_stats_acc *acc;
+    size_t pending;  /* complaints in b */
+    uint64_t events;
+} folder;
+
+/* Write b; when the accumulator is full, add its rows to the store first (read-modify-write:
+ * rows written before were committed by an earlier write). */
+static sp_err commit(rebuild *r, folder *f, int last) {
+    sp_err rv = SP_OK;
+    if (last || sp_stats_acc_rows(f->acc) >= STATS_ROWS_MAX) {
+        rv = sp__stats_flush(r->st, f->b, f->acc, 0, NULL);
+        sp_stats_acc_reset(f->acc);
+    }
+    if (rv == SP_OK) rv = sp_store_write(r->st, f->b, last);
+    sp_wbatch_clear(f->b);
+    f->pending = 0;
     return rv;
 }
 
-static sp_err fold_all(rebuild *r) {
-    sp_wbatch *b = sp_wbatch_new(r->st);
-    sp_stats_acc *acc = NULL;
-    sp_err rv = b ? sp_stats_acc_new(&acc) : SP_ERR_NOMEM;
-    uint64_t events = 0;
-    for (size_t i = 0; rv == SP_OK && i < r->n_groups; i++) {
-        rv = fold_group(r, r->groups[i], b, acc);
-        events += r->groups[i]->n;
-        if (rv == SP_OK && (i + 1) % WRITE_BATCH == 0) {
-            rv = sp_store_write(r->st, b, 0);
-            sp_wbatch_clear(b);
+static sp_err fold_one(rebuild *r, folder *f, const sp__events *e) {
+    sp_complaint_state s;
+    sp_err rv = sp_fold_run(r->ctx, e->id, e->ev, e->n, &s);
+    if (rv == SP_OK) rv = sp__put_state(f->b, &s, NULL, 0);
+    if (rv == SP_OK) rv = sp_stats_contribute(f->acc, &s, +1);
+    f->events += e->n;
+    r->res.complaints++;
+    if (rv == SP_OK && ++f->pending == WRITE_BATCH) rv = commit(r, f, 0);
+    if (f->events / PROGRESS_EVERY != (f->events - e->n) / PROGRESS_EVERY &&
+        f->events < r->res.events)
+        tell(r, "fold", f->events, r->res.events); /* the end is told once, below */
+    return rv;
+}
+
+static sp_err fold_index(rebuild *r) {
+    folder f = {.b = sp_wbatch_new(r->st)};
+    sp__events e = {0};
+    sp_err rv = f.b ? sp_stats_acc_new(&f.acc) : SP_ERR_NOMEM;
+    sp_iter *it = rv == SP_OK ? sp_iter_new(r->st, SP_CF_COMPLAINTS) : NULL;
+    if (rv == SP_OK && !it) rv = SP_ERR_NOMEM;
+    char id[SP_TRACKING_ID_MAX];
+    for (sp_iter_seek(it, "e/", 2); rv == SP_OK && sp_iter_valid(it); sp_iter_next(it)) {
+        size_t kn, vn;
+        const uint8_t *k = sp_iter_key(it, &kn), *v = sp_iter_value(it, &vn);
+        if (kn < 2 || memcmp(k, "e/", 2) != 0) break;
+        if (!sp__event_key_id(k, kn, id)) rv = SP_ERR_CORRUPT;
+        else if (e.n && strcmp(id, e.id) != 0) { /* the next complaint begins */
+            rv = fold_one(r, &f, &e);
+            sp__events_reset(&e);
         }
-        if ((i + 1) % (PROGRESS_EVERY / 8) == 0 && events < r->res.events)
-            tell(r, "fold", events, r->res.events); /* the end is told once, below */
+        if (rv == SP_OK && !e.n) memcpy(e.id, id, strlen(id) + 1);
+        if (rv == SP_OK) rv = sp__events_add(&e, k, kn, v, vn);
     }
-    r->res.complaints = rv == SP_OK ? r->n_groups : 0;
-    if (rv == SP_OK) rv = sp__stats_flush(r->st, b, acc, 1, &r->res.stats_rows);
-    if (rv == SP_OK) rv = sp_store_write(r->st, b, 1);
-    if (rv == SP_OK) tell(r, "fold", events, r->res.events);
-    sp_stats_acc_free(acc);
-    sp_wbatch_free(b);
+    if (rv == SP_OK && it) rv = sp_iter_status(it);
+    if (rv == SP_OK && e.n) rv = fold_one(r, &f, &e);
+    sp_iter_free(it);
+    if (rv == SP_ERR_CORRUPT) sp_log_error("rebuild.bad_event_record", "complaint=%s", e.id);
+    if (rv == SP_OK) rv = commit(r, &f, 1);
+    if (rv == SP_OK) tell(r, "fold", f.events, r->res.events);
+    sp__events_free(&e);
+    sp_stats_acc_free(f.acc);
+    sp_wbatch_free(f.b);
+    return rv;
+}
+
+/* Statistics rows now in the stats column family. */
+static sp_err count_rows(sp_store *st, uint64_t *n) {
+    sp_iter *it = sp_iter_new(st, SP_CF_STATS);
+    if (!it) return SP_ERR_NOMEM;
+    *n = 0;
+    for (sp_iter_seek_first(it); sp_iter_valid(it); sp_iter_next(it)) (*n)++;
+    sp_err rv = sp_iter_status(it);
+    sp_iter_free(it);
     return rv;
 }
 
@@ -218,9 +195,9 @@ sp_err sp_complaints_rebuild(sp_store *st, const sp_fold_ctx *ctx, sp_rebuild_pr
     if (rv == SP_OK) rv = wipe(&r, SP_CF_STATS, &wiped);
     if (rv == SP_OK) tell(&r, "wipe", wiped, wiped);
     if (rv == SP_OK) rv = scan_feeds(&r);
-    if (rv == SP_OK) rv = fold_all(&r);
+    if (rv == SP_OK) rv = fold_index(&r);
+    if (rv == SP_OK) rv = count_rows(st, &r.res.stats_rows);
     if (rv == SP_OK) rv = sp__write_format(st);
     if (rv == SP_OK && res) *res = r.res;
-    rebuild_free(&r);
     return rv;
 }

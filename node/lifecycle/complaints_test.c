@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "node/lifecycle/complaints.h"
+#include "node/lifecycle/complaints_int.h"
 #include "node/lifecycle/fold_testutil.h"
 #include "tests/unit/testutil.h"
 
@@ -304,7 +305,7 @@ static void test_feed_log_hook_across_nodes(void **state) {
     sp_state_clear(&s);
     assert_int_equal(sp_complaints_get(c, "35-1", 1, &s), SP_OK);
     assert_int_equal(s.status, SP_ST_NONE);
-    assert_int_equal(s.n_hist, 2);
+    assert_int_equal(s.events, 2);
     sp_state_clear(&s);
     assert_int_equal(sp_feedlog_ingest(nat->log, &e[1], 2, NULL, NULL), SP_OK);
     sp_envelope from_prov[2] = {e[0], e[5]};
@@ -312,7 +313,7 @@ static void test_feed_log_hook_across_nodes(void **state) {
     assert_int_equal(sp_complaints_get(c, "35-1", 0, &s), SP_OK);
     assert_int_equal(s.status, SP_ST_RESOLVED);
     assert_int_equal(s.rejected, 0);
-    assert_int_equal(s.n_hist, 6);
+    assert_int_equal(s.events, 6);
     assert_string_equal(s.agency, "opd-3577-pupr");
     assert_int_equal(s.rating, 5);
     sp_state_clear(&s);
@@ -765,6 +766,161 @@ static void test_derived_state_format_is_recorded(void **state) {
     db_free(d);
 }
 
+/* ---- history, upgrade, long threads ---- */
+
+/* The history is computed from the event index: verdicts and statuses as the fold gives them
+ * now, also after a late event changed what came after it; the envelopes come aligned. */
+static void test_history_follows_late_events(void **state) {
+    db *d = db_new("cmp-history");
+    sp_fold_event ev[8];
+    uint64_t seq = 0, t = sp_test_wib(2025, 6, 2, 9, 0);
+    char id[SP_TRACKING_ID_MAX];
+    size_t n = scripted(ev, 0, &seq, "prov-35", "35.77", "kota-3577", "opd-3577-pupr",
+                        SP_ST_DISPOSITIONED, t, id);
+    /* a follow-up by an agency the complaint was not given to: refused */
+    ev[n++] = sp_test_ev(SP_EV_FOLLOW_UP, "opd-3577-dinkes", 1, t + 3 * H,
+                         SP_ROLE_ADMIN_PENGHUBUNG, id);
+    sp_history_entry *h;
+    sp_envelope *envs;
+    size_t nh;
+    assert_int_equal(sp_complaints_history(d->c, id, &h, &nh, NULL), SP_ERR_NOT_FOUND);
+    commit(d, ev + 1, n - 1); /* everything but the filing: nothing applies yet */
+    assert_int_equal(sp_complaints_history(d->c, id, &h, &nh, NULL), SP_OK);
+    assert_int_equal(nh, n - 1);
+    for (size_t i = 0; i < nh; i++) {
+        assert_int_equal(h[i].verdict, SP_V_NOT_FILED);
+        assert_int_equal(h[i].status_after, SP_ST_NONE);
+    }
+    free(h);
+    commit(d, ev, 1); /* the filing arrives last and sorts first */
+    assert_int_equal(sp_complaints_history(d->c, id, &h, &nh, &envs), SP_OK);
+    assert_int_equal(nh, n);
+    const uint8_t want_status[] = {SP_ST_FILED, SP_ST_VERIFIED, SP_ST_DISPOSITIONED,
+                                   SP_ST_DISPOSITIONED};
+    for (size_t i = 0; i < nh; i++) {
+        assert_int_equal(h[i].status_after, want_status[i]);
+        assert_int_equal(h[i].verdict, i < 3 ? SP_V_ACCEPTED : SP_V_NOT_ASSIGNED);
+        assert_string_equal(h[i].origin, ev[i].origin);
+        assert_int_equal(h[i].seq, ev[i].seq);
+        assert_int_equal(h[i].kind, ev[i].kind);
+        assert_string_equal(envs[i].origin, ev[i].origin);
+        assert_int_equal(envs[i].seq, ev[i].seq);
+        assert_int_equal(envs[i].hlc, ev[i].hlc);
+    }
+    sp_complaint_state s;
+    assert_int_equal(sp_complaints_get(d->c, id, 0, &s), SP_OK);
+    assert_int_equal(s.events, n);
+    assert_int_equal(s.rejected, 1);
+    assert_int_equal(s.filed_seq, ev[0].seq);
+    assert_string_equal(s.last_origin, "opd-3577-dinkes");
+    sp_envelopes_free(envs, nh);
+    free(h);
+    db_free(d);
+}
+
+/* A store left by the previous version (format 2: states with their history, version 1) is
+ * recognised as such, its states are refused rather than misread, and a rebuild brings it to
+ * the current format with the same bytes as incremental maintenance. */
+static void test_format_2_store_is_rebuilt(void **state) {
+    uint64_t rng = 99;
+    workload w;
+    workload_make(&w, 8, &rng);
+    db *d = db_new("cmp-format2");
+    commit(d, w.ev, w.n);
+    blob want = dump_cf(d, SP_CF_COMPLAINTS);
+    /* what format 2 left: no event index, a version-1 state (field 1 = 1, id, history) */
+    sp_wbatch *b = sp_wbatch_new(d->st);
+    sp_wbatch_put(b, SP_CF_COMPLAINTS, "format", 6, "2", 1);
+    char key[SP__CKEY_MAX];
+    size_t kn = sp__state_key(key, w.ids[0]), idn = strlen(w.ids[0]);
+    uint8_t old[128] = {0x08, 0x01, 0x12, (uint8_t)idn};
+    memcpy(old + 4, w.ids[0], idn);
+    memcpy(old + 4 + idn, "\x82\x05\x04\x0a\x02x1", 7); /* a history entry, field 80 */
+    sp_wbatch_put(b, SP_CF_COMPLAINTS, key, kn, old, 4 + idn + 7);
+    /* and no event index: format 2 had none */
+    sp_iter *it = sp_iter_new(d->st, SP_CF_COMPLAINTS);
+    for (sp_iter_seek(it, "e/", 2); sp_iter_valid(it); sp_iter_next(it)) {
+        size_t ekn;
+        const uint8_t *ek = sp_iter_key(it, &ekn);
+        if (ekn < 2 || memcmp(ek, "e/", 2) != 0) break;
+        sp_wbatch_delete(b, SP_CF_COMPLAINTS, ek, ekn);
+    }
+    sp_iter_free(it);
+    assert_int_equal(sp_store_write(d->st, b, 0), SP_OK);
+    sp_wbatch_free(b);
+    uint32_t f = 0;
+    assert_int_equal(sp_complaints_format(d->c, &f), SP_OK);
+    assert_int_equal(f, 2);
+    sp_complaint_state s;
+    assert_int_equal(sp_complaints_get(d->c, w.ids[0], 1, &s), SP_ERR_CORRUPT);
+    sp_state_clear(&s);
+    sp_rebuild_result res;
+    assert_int_equal(sp_complaints_rebuild(d->st, &env.ctx, NULL, NULL, &res), SP_OK);
+    assert_int_equal(sp_complaints_format(d->c, &f), SP_OK);
+    assert_int_equal(f, SP_COMPLAINTS_FORMAT);
+    assert_int_equal(f, 3);
+    assert_int_equal(sp_complaints_get(d->c, w.ids[0], 1, &s), SP_OK);
+    sp_state_clear(&s);
+    blob got = dump_cf(d, SP_CF_COMPLAINTS);
+    assert_int_equal(got.n, want.n);
+    assert_memory_equal(got.p, want.p, want.n);
+    free(got.p);
+    free(want.p);
+    workload_free(&w);
+    db_free(d);
+}
+
+/* The stored state of a complaint with thousands of comments is as small as with a few: the
+ * history is not in it. Its history still lists every event, and rebuild agrees. */
+static void test_long_thread_state_size_stays_constant(void **state) {
+    db *d = db_new("cmp-long");
+    enum { COMMENTS = 5000, PER_BATCH = 250 };
+    sp_fold_event *ev = calloc(COMMENTS + 8, sizeof *ev);
+    uint64_t seq = 0, t = sp_test_wib(2025, 6, 2, 9, 0);
+    char id[SP_TRACKING_ID_MAX], key[SP__CKEY_MAX];
+    size_t n = scripted(ev, 0, &seq, "prov-35", "35.77", "kota-3577", "opd-3577-pupr",
+                        SP_ST_DISPOSITIONED, t, id),
+           kn = sp__state_key(key, id), first = 0;
+    commit(d, ev, n);
+    for (size_t i = 0; i < COMMENTS; i++)
+        ev[n + i] = sp_test_ev(SP_EV_COMMENTED, i % 2 ? "prov-35" : "opd-3577-pupr",
+                               100000 + i, t + 4 * H + i * 1000,
+                               i % 2 ? SP_ROLE_REPORTER : SP_ROLE_ADMIN_PENGHUBUNG, id);
+    for (size_t i = 0; i < COMMENTS; i += PER_BATCH) {
+        commit(d, ev + n + i, PER_BATCH);
+        uint8_t *v;
+        size_t vn;
+        assert_int_equal(sp_store_get(d->st, SP_CF_COMPLAINTS, key, kn, &v, &vn), SP_OK);
+        free(v);
+        if (!first) first = vn;
+        /* only varints grow: counters and the last seq, a few bytes in all */
+        if (vn > first + 6) fail_msg("state of %zu bytes after %zu comments, %zu after %d", vn,
+                                     i + PER_BATCH, first, PER_BATCH);
+        assert_true(vn < 400);
+    }
+    sp_complaint_state s;
+    assert_int_equal(sp_complaints_get(d->c, id, 0, &s), SP_OK);
+    assert_int_equal(s.comments, COMMENTS);
+    assert_int_equal(s.events, n + COMMENTS);
+    sp_history_entry *h;
+    size_t nh;
+    assert_int_equal(sp_complaints_history(d->c, id, &h, &nh, NULL), SP_OK);
+    assert_int_equal(nh, n + COMMENTS);
+    assert_int_equal(h[nh - 1].kind, SP_EV_COMMENTED);
+    assert_int_equal(h[nh - 1].status_after, SP_ST_DISPOSITIONED);
+    free(h);
+    blob before = dump_cf(d, SP_CF_COMPLAINTS);
+    sp_rebuild_result res;
+    assert_int_equal(sp_complaints_rebuild(d->st, &env.ctx, NULL, NULL, &res), SP_OK);
+    blob after = dump_cf(d, SP_CF_COMPLAINTS);
+    assert_int_equal(before.n, after.n);
+    assert_memory_equal(before.p, after.p, before.n);
+    free(before.p);
+    free(after.p);
+    free(ev);
+    db_free(d);
+}
+
 static int setup(void **state) {
     return sp_test_fold_env_init(&env);
 }
@@ -786,6 +942,9 @@ int main(void) {
         cmocka_unit_test(test_rebuild_wipes_stale_records),
         cmocka_unit_test(test_filing_numbers_resume_and_legacy_ids_resolve),
         cmocka_unit_test(test_derived_state_format_is_recorded),
+        cmocka_unit_test(test_history_follows_late_events),
+        cmocka_unit_test(test_format_2_store_is_rebuilt),
+        cmocka_unit_test(test_long_thread_state_size_stays_constant),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,8 @@
 /*
  * The lifecycle rules. Each event kind has one rule function that first checks (status, then
  * the acting node, then the actor's role, then the body's fields, then time) and only then
- * changes the state, so a refused event provably changes nothing but its history entry.
+ * changes the state, so a refused event provably changes nothing but the refused count and
+ * the last-event position.
  * docs/lifecycle.md is the prose version of this file; keep them in step.
  */
 #include "node/lifecycle/fold.h"
@@ -229,44 +230,26 @@ void sp_state_init(sp_complaint_state *s, const char *id) {
 
 void sp_state_clear(sp_complaint_state *s) {
     if (!s) return;
-    free(s->hist);
     memset(s, 0, sizeof *s);
 }
 
 sp_err sp_state_copy(sp_complaint_state *dst, const sp_complaint_state *src) {
     *dst = *src;
-    dst->hist = NULL;
-    dst->cap_hist = 0;
-    if (src->n_hist) {
-        if (!(dst->hist = malloc(src->n_hist * sizeof *dst->hist))) {
-            dst->n_hist = 0;
-            return SP_ERR_NOMEM;
-        }
-        memcpy(dst->hist, src->hist, src->n_hist * sizeof *dst->hist);
-        dst->cap_hist = src->n_hist;
-    }
     return SP_OK;
 }
 
-static sp_err hist_push(sp_complaint_state *s, const sp_fold_event *ev, sp_verdict v) {
-    if (s->n_hist == s->cap_hist) {
-        size_t cap = s->cap_hist ? s->cap_hist * 2 : 8;
-        sp_history_entry *h = realloc(s->hist, cap * sizeof *h);
-        if (!h) return SP_ERR_NOMEM;
-        s->hist = h;
-        s->cap_hist = cap;
-    }
-    sp_history_entry *e = &s->hist[s->n_hist++];
+/* The history entry of ev, applied to s with verdict v (s is the state after it). */
+static void history_entry(sp_history_entry *e, const sp_complaint_state *s,
+                          const sp_fold_event *ev, sp_verdict v) {
     memset(e, 0, sizeof *e);
     SET_STR(e->origin, ev->origin);
     e->seq = ev->seq;
     e->hlc = ev->hlc;
-    /* Out-of-range values from a caller are recorded as unknown: the history must decode. */
+    /* Out-of-range values from a caller are recorded as unknown: the history must render. */
     e->kind = (uint8_t)((unsigned)ev->kind < SP_EV__COUNT ? ev->kind : SP_EV_UNKNOWN);
     e->role = (uint8_t)((unsigned)ev->role < SP_ROLE__COUNT ? ev->role : SP_ROLE_UNKNOWN);
     e->verdict = (uint8_t)v;
     e->status_after = (uint8_t)s->status;
-    return SP_OK;
 }
 
 /* ---- order ---- */
@@ -284,9 +267,8 @@ int sp_fold_event_cmp(const sp_fold_event *a, const sp_fold_event *b) {
 }
 
 int sp_fold_can_append(const sp_complaint_state *s, const sp_fold_event *ev) {
-    if (s->n_hist == 0) return 1;
-    const sp_history_entry *l = &s->hist[s->n_hist - 1];
-    return key_cmp(ev->hlc, ev->origin, ev->seq, l->hlc, l->origin, l->seq) > 0;
+    if (s->events == 0) return 1;
+    return key_cmp(ev->hlc, ev->origin, ev->seq, s->last_hlc, s->last_origin, s->last_seq) > 0;
 }
 
 /* ---- helpers for the rules ---- */
@@ -602,12 +584,18 @@ static sp_verdict judge(const sp_fold_ctx *ctx, sp_complaint_state *s, const sp_
 sp_err sp_fold_apply(const sp_fold_ctx *ctx, sp_complaint_state *s, const sp_fold_event *ev,
                      sp_verdict *verdict) {
     sp_verdict v = judge(ctx, s, ev);
-    if (v == SP_V_ACCEPTED)
+    if (v == SP_V_ACCEPTED) {
         s->updated_at = sp_hlc_ms(ev->hlc);
-    else
+        if (ev->kind == SP_EV_FILED) s->filed_seq = ev->seq;
+    } else {
         s->rejected++;
+    }
+    s->last_hlc = ev->hlc;
+    s->last_seq = ev->seq;
+    SET_STR(s->last_origin, ev->origin);
+    s->events++;
     if (verdict) *verdict = v;
-    return hist_push(s, ev, v);
+    return SP_OK;
 }
 
 /* ---- folding a whole set ---- */
@@ -639,16 +627,41 @@ static size_t order_events(const sp_fold_event **p, const sp_fold_event *ev, siz
     return m;
 }
 
-sp_err sp_fold_run(const sp_fold_ctx *ctx, const char *id, const sp_fold_event *ev, size_t n,
-                   sp_complaint_state *out) {
+sp_err sp_fold_run_history(const sp_fold_ctx *ctx, const char *id, const sp_fold_event *ev,
+                           size_t n, sp_complaint_state *out, sp_history_entry **hist,
+                           size_t **at, size_t *n_hist) {
     sp_err rv = SP_OK;
     sp_state_init(out, id);
+    if (hist) *hist = NULL;
+    if (at) *at = NULL;
+    if (n_hist) *n_hist = 0;
     const sp_fold_event **p = malloc((n ? n : 1) * sizeof *p);
-    if (!p) return SP_ERR_NOMEM;
+    sp_history_entry *h = hist ? malloc((n ? n : 1) * sizeof *h) : NULL;
+    size_t *idx = at ? malloc((n ? n : 1) * sizeof *idx) : NULL;
+    if (!p || (hist && !h) || (at && !idx)) {
+        rv = SP_ERR_NOMEM;
+        goto out;
+    }
     size_t m = order_events(p, ev, n);
-    for (size_t i = 0; i < m && rv == SP_OK; i++) rv = sp_fold_apply(ctx, out, p[i], NULL);
+    for (size_t i = 0; i < m && rv == SP_OK; i++) {
+        sp_verdict v;
+        rv = sp_fold_apply(ctx, out, p[i], &v);
+        if (h) history_entry(&h[i], out, p[i], v);
+        if (idx) idx[i] = (size_t)(p[i] - ev);
+    }
+    if (rv == SP_OK && hist) *hist = h, h = NULL;
+    if (rv == SP_OK && at) *at = idx, idx = NULL;
+    if (rv == SP_OK && n_hist) *n_hist = m;
+out:
     free(p);
+    free(h);
+    free(idx);
     return rv;
+}
+
+sp_err sp_fold_run(const sp_fold_ctx *ctx, const char *id, const sp_fold_event *ev, size_t n,
+                   sp_complaint_state *out) {
+    return sp_fold_run_history(ctx, id, ev, n, out, NULL, NULL, NULL);
 }
 
 /* ---- reading a state at a time ---- */

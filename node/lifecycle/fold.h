@@ -3,9 +3,12 @@
  *
  * The events of one complaint (envelope metadata + decoded body) are sorted by the total order
  * (hlc, origin, seq), deduplicated by (origin, seq), and applied one by one under the
- * lifecycle's rules (docs/lifecycle.md). An event that breaks a rule stays in the history with
- * its verdict and changes nothing else. Same set => same state, byte for byte
+ * lifecycle's rules (docs/lifecycle.md). An event that breaks a rule gets a verdict and changes
+ * nothing but the counters of refused events. Same set => same state, byte for byte
  * (sp_state_encode), whatever the arrival order; a late event simply means folding again.
+ * The state holds what the next step needs, not the history: its size does not grow with the
+ * number of events. The history (each event's verdict and status after it) is what
+ * sp_fold_run_history records while folding.
  *
  * Inputs besides the events: the topology (who is responsible for a region, who is whose
  * parent, which agencies exist), the SLA calendar and the SLA policy. Changing any of them
@@ -127,6 +130,7 @@ typedef struct {
     uint32_t satisfied, rating;       /* ReporterFeedback */
 } sp_fold_event;
 
+/* One step of a complaint's history: an event and what the fold made of it. */
 typedef struct {
     char origin[SP_MAX_ORIGIN + 1];
     uint64_t seq, hlc;
@@ -134,7 +138,7 @@ typedef struct {
 } sp_history_entry;
 
 /* The fold's state. Every field is in the serialized form, so a stored state can be resumed
- * (sp_fold_apply) exactly as if it had never left memory. Owns hist. */
+ * (sp_fold_apply) exactly as if it had never left memory. Owns no memory: a plain value. */
 typedef struct {
     char id[SP_TRACKING_ID_MAX];
     sp_status status;
@@ -155,8 +159,12 @@ typedef struct {
     uint32_t follow_ups, reroutes, escalations, reopens, comments, rejected;
     uint8_t has_feedback, satisfied;
     uint32_t rating;
-    sp_history_entry *hist;
-    size_t n_hist, cap_hist;
+    /* The last event applied, in the total order (hlc, origin, seq): where sp_fold_apply
+     * continues; events == 0 means none yet. */
+    uint64_t last_hlc, last_seq;
+    char last_origin[SP_MAX_ORIGIN + 1];
+    uint32_t events;    /* events applied, accepted or refused */
+    uint64_t filed_seq; /* envelope seq of the accepted ComplaintFiled (its origin: intake) */
 } sp_complaint_state;
 
 /* What the fold depends on besides events. topo is required; cal NULL means only weekends are
@@ -204,11 +212,11 @@ uint64_t sp_tracking_id_number(const char *id);
 
 /* ---- folding ---- */
 
-/* A fresh state for complaint id (status NONE, empty history). */
+/* A fresh state for complaint id (status NONE, no event). */
 void sp_state_init(sp_complaint_state *s, const char *id);
-/* Free the history and zero the state. Accepts NULL. */
+/* Zero the state (it owns nothing; kept so that callers need not know). Accepts NULL. */
 void sp_state_clear(sp_complaint_state *s);
-/* Deep copy (dst is overwritten, not cleared). SP_ERR_NOMEM. */
+/* Copy (dst is overwritten, not cleared). Never fails today; SP_ERR_NOMEM reserved. */
 sp_err sp_state_copy(sp_complaint_state *dst, const sp_complaint_state *src);
 
 /* Total order of events: <0, 0, >0 by (hlc, origin, seq). */
@@ -217,7 +225,7 @@ int sp_fold_event_cmp(const sp_fold_event *a, const sp_fold_event *b);
  * otherwise the complaint must be folded again from all its events). */
 int sp_fold_can_append(const sp_complaint_state *s, const sp_fold_event *ev);
 /* Apply one event that sorts after everything in s (caller checked sp_fold_can_append): rules,
- * effects, one history entry. SP_ERR_NOMEM only (a refused event is not an error: see
+ * effects, the last-event position. Returns SP_OK (a refused event is not an error: see
  * *verdict, which may be NULL). */
 sp_err sp_fold_apply(const sp_fold_ctx *ctx, sp_complaint_state *s, const sp_fold_event *ev,
                      sp_verdict *verdict);
@@ -225,6 +233,12 @@ sp_err sp_fold_apply(const sp_fold_ctx *ctx, sp_complaint_state *s, const sp_fol
  * not modified). out is initialised here (sp_state_clear it even on error). SP_ERR_NOMEM. */
 sp_err sp_fold_run(const sp_fold_ctx *ctx, const char *id, const sp_fold_event *ev, size_t n,
                    sp_complaint_state *out);
+/* sp_fold_run that also records the history: *hist (malloc'ed, caller frees; NULL when
+ * *n_hist is 0) gets one entry per event applied, in the total order, and *at (may be NULL;
+ * malloc'ed likewise) the index in ev of each entry's event. SP_ERR_NOMEM. */
+sp_err sp_fold_run_history(const sp_fold_ctx *ctx, const char *id, const sp_fold_event *ev,
+                           size_t n, sp_complaint_state *out, sp_history_entry **hist,
+                           size_t **at, size_t *n_hist);
 
 /* ---- reading a state at a given time ---- */
 
@@ -292,5 +306,16 @@ void sp_fold_body_free(sp_fold_body *body);
  * SP_ERR_CORRUPT on bytes that are not a valid state. decode(encode(s)) == s exactly. */
 sp_err sp_state_encode(const sp_complaint_state *s, uint8_t **out, size_t *n);
 sp_err sp_state_decode(sp_complaint_state *s, const uint8_t *p, size_t n);
+
+/* The fields of an event the fold reads, in a compact form (the value of the complaint's
+ * event index, node/lifecycle/complaints.h), so that re-folding, the history and rebuild need
+ * not decode envelopes. pack: a function of ev alone (deterministic); complaint_id is the
+ * complaint it belongs to (ev->complaint equal to it costs nothing); *out malloc'ed (caller
+ * frees); SP_ERR_NOMEM. unpack: ev's strings borrow from p (which must outlive ev) and from
+ * origin and complaint_id; SP_ERR_CORRUPT on bytes pack did not write. */
+sp_err sp_fold_event_pack(const sp_fold_event *ev, const char *complaint_id, uint8_t **out,
+                          size_t *n);
+sp_err sp_fold_event_unpack(sp_fold_event *ev, const char *origin, uint64_t seq, uint64_t hlc,
+                            const char *complaint_id, const uint8_t *p, size_t n);
 
 #endif

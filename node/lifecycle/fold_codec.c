@@ -24,7 +24,7 @@ _Static_assert(SAME(SIMPUL__V1__VERDICT__REJ_UNKNOWN_KIND, SP_V_UNKNOWN_KIND) &&
                "Verdict and sp_verdict must agree");
 #undef SAME
 
-#define STATE_VERSION 1
+#define STATE_VERSION 2 /* 1 held the history (field 80) */
 
 struct sp_fold_body {
     Simpul__V1__Event *msg;
@@ -179,46 +179,23 @@ static void put_scalars(Simpul__V1__ComplaintState *m, const sp_complaint_state 
     m->has_feedback = s->has_feedback;
     m->satisfied = s->satisfied;
     m->rating = s->rating;
+    m->last_hlc = s->last_hlc;
+    m->last_origin = RW(s->last_origin);
+    m->last_seq = s->last_seq;
+    m->events = s->events;
+    m->filed_seq = s->filed_seq;
 }
 
 sp_err sp_state_encode(const sp_complaint_state *s, uint8_t **out, size_t *n) {
-    sp_err rv = SP_OK;
     Simpul__V1__ComplaintState m = SIMPUL__V1__COMPLAINT_STATE__INIT;
-    size_t nh = s->n_hist;
-    Simpul__V1__HistoryEntry *h = malloc((nh ? nh : 1) * sizeof *h);
-    Simpul__V1__HistoryEntry **hp = malloc((nh ? nh : 1) * sizeof *hp);
-    uint8_t *buf = NULL;
-    if (!h || !hp) {
-        rv = SP_ERR_NOMEM;
-        goto out;
-    }
     put_scalars(&m, s);
-    for (size_t i = 0; i < nh; i++) {
-        const sp_history_entry *e = &s->hist[i];
-        simpul__v1__history_entry__init(&h[i]);
-        h[i].origin = RW(e->origin);
-        h[i].seq = e->seq;
-        h[i].hlc = e->hlc;
-        h[i].kind = (Simpul__V1__EventKind)e->kind;
-        h[i].role = (Simpul__V1__ActorRole)e->role;
-        h[i].verdict = (Simpul__V1__Verdict)e->verdict;
-        h[i].status_after = (Simpul__V1__ComplaintStatus)e->status_after;
-        hp[i] = &h[i];
-    }
-    m.n_history = nh;
-    m.history = hp;
     size_t len = simpul__v1__complaint_state__get_packed_size(&m);
-    if (!(buf = malloc(len ? len : 1))) {
-        rv = SP_ERR_NOMEM;
-        goto out;
-    }
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) return SP_ERR_NOMEM;
     simpul__v1__complaint_state__pack(&m, buf);
     *out = buf;
     *n = len;
-out:
-    free(h);
-    free(hp);
-    return rv;
+    return SP_OK;
 }
 
 /* Copy a decoded string into a fixed field; 0 when it does not fit (corrupt state). */
@@ -235,7 +212,7 @@ static int get_strings(sp_complaint_state *s, const Simpul__V1__ComplaintState *
     return TAKE(s->id, m->id) && TAKE(s->category, m->category) && TAKE(s->region, m->region) &&
            TAKE(s->intake, m->intake) && TAKE(s->responsible, m->responsible) &&
            TAKE(s->agency, m->agency) && TAKE(s->archive_reason, m->archive_reason) &&
-           TAKE(s->last_rerouted_by, m->last_rerouted_by);
+           TAKE(s->last_rerouted_by, m->last_rerouted_by) && TAKE(s->last_origin, m->last_origin);
 }
 
 static void get_scalars(sp_complaint_state *s, const Simpul__V1__ComplaintState *m) {
@@ -275,32 +252,10 @@ static void get_scalars(sp_complaint_state *s, const Simpul__V1__ComplaintState 
     s->has_feedback = (uint8_t)(m->has_feedback != 0);
     s->satisfied = (uint8_t)(m->satisfied != 0);
     s->rating = m->rating;
-}
-
-static int entry_ok(const Simpul__V1__HistoryEntry *h) {
-    return (unsigned)h->kind < SP_EV__COUNT && (unsigned)h->role < SP_ROLE__COUNT &&
-           (unsigned)h->verdict < SP_V__COUNT && (unsigned)h->status_after < SP_ST__COUNT &&
-           h->origin && strlen(h->origin) <= SP_MAX_ORIGIN;
-}
-
-static sp_err get_history(sp_complaint_state *s, const Simpul__V1__ComplaintState *m) {
-    if (m->n_history == 0) return SP_OK;
-    if (!(s->hist = malloc(m->n_history * sizeof *s->hist))) return SP_ERR_NOMEM;
-    s->cap_hist = m->n_history;
-    for (size_t i = 0; i < m->n_history; i++) {
-        const Simpul__V1__HistoryEntry *h = m->history[i];
-        if (!entry_ok(h)) return SP_ERR_CORRUPT;
-        sp_history_entry *e = &s->hist[s->n_hist++];
-        memset(e, 0, sizeof *e);
-        memcpy(e->origin, h->origin, strlen(h->origin) + 1);
-        e->seq = h->seq;
-        e->hlc = h->hlc;
-        e->kind = (uint8_t)h->kind;
-        e->role = (uint8_t)h->role;
-        e->verdict = (uint8_t)h->verdict;
-        e->status_after = (uint8_t)h->status_after;
-    }
-    return SP_OK;
+    s->last_hlc = m->last_hlc;
+    s->last_seq = m->last_seq;
+    s->events = m->events;
+    s->filed_seq = m->filed_seq;
 }
 
 sp_err sp_state_decode(sp_complaint_state *s, const uint8_t *p, size_t n) {
@@ -311,10 +266,106 @@ sp_err sp_state_decode(sp_complaint_state *s, const uint8_t *p, size_t n) {
     if (m->version != STATE_VERSION || (unsigned)m->status >= SP_ST__COUNT || m->timezone > 2 ||
         !get_strings(s, m))
         rv = SP_ERR_CORRUPT;
-    if (rv == SP_OK) {
-        get_scalars(s, m);
-        rv = get_history(s, m);
-    }
+    if (rv == SP_OK) get_scalars(s, m);
     simpul__v1__complaint_state__free_unpacked(m, NULL);
     return rv;
+}
+
+/* ---- the compact events of the event index ----
+ *
+ * kind, role, flags (bit 0: complaint is the complaint's own id, not stored), then varints
+ * type, channel, privacy, number, satisfied, rating, then the strings complaint (unless bit 0),
+ * category, region, agency, reason, each with its NUL so that unpack can borrow them. */
+
+#define PACK_SAME_ID 1u
+
+static size_t varint_put(uint8_t *p, uint64_t v) {
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static int varint_get(const uint8_t *p, size_t n, size_t *at, uint64_t *v) {
+    uint64_t x = 0;
+    for (int shift = 0; shift < 64 && *at < n; shift += 7) {
+        uint8_t b = p[(*at)++];
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static size_t str_put(uint8_t *p, const char *s, size_t n) {
+    memcpy(p, s, n);
+    p[n] = 0;
+    return n + 1;
+}
+
+sp_err sp_fold_event_pack(const sp_fold_event *ev, const char *complaint_id, uint8_t **out,
+                          size_t *n) {
+    int same = strcmp(ev->complaint, complaint_id) == 0;
+    const char *strs[5] = {same ? "" : ev->complaint, ev->category, ev->region, ev->agency,
+                           ev->reason};
+    size_t lens[5], cap = 3 + 6 * 10;
+    for (int i = 0; i < 5; i++) cap += (lens[i] = strlen(strs[i])) + 1;
+    uint8_t *p = malloc(cap);
+    if (!p) return SP_ERR_NOMEM;
+    size_t k = 0;
+    p[k++] = (uint8_t)((unsigned)ev->kind < SP_EV__COUNT ? ev->kind : SP_EV_UNKNOWN);
+    p[k++] = (uint8_t)((unsigned)ev->role < SP_ROLE__COUNT ? ev->role : SP_ROLE_UNKNOWN);
+    p[k++] = (uint8_t)(same ? PACK_SAME_ID : 0);
+    const uint64_t nums[6] = {ev->type, ev->channel, ev->privacy, ev->number, ev->satisfied,
+                              ev->rating};
+    for (int i = 0; i < 6; i++) k += varint_put(p + k, nums[i]);
+    for (int i = same ? 1 : 0; i < 5; i++) k += str_put(p + k, strs[i], lens[i]);
+    *out = p;
+    *n = k;
+    return SP_OK;
+}
+
+/* The NUL-terminated string at p[*at..n), advancing *at; NULL when there is none. */
+static const char *str_get(const uint8_t *p, size_t n, size_t *at) {
+    const uint8_t *end = *at < n ? memchr(p + *at, 0, n - *at) : NULL;
+    if (!end) return NULL;
+    const char *s = (const char *)(p + *at);
+    *at = (size_t)(end - p) + 1;
+    return s;
+}
+
+sp_err sp_fold_event_unpack(sp_fold_event *ev, const char *origin, uint64_t seq, uint64_t hlc,
+                            const char *complaint_id, const uint8_t *p, size_t n) {
+    memset(ev, 0, sizeof *ev);
+    if (n < 3 || p[0] >= SP_EV__COUNT || p[1] >= SP_ROLE__COUNT || (p[2] & ~PACK_SAME_ID))
+        return SP_ERR_CORRUPT;
+    ev->origin = origin;
+    ev->seq = seq;
+    ev->hlc = hlc;
+    ev->kind = (sp_ev_kind)p[0];
+    ev->role = (sp_role)p[1];
+    size_t at = 3;
+    uint64_t nums[6];
+    for (int i = 0; i < 6; i++)
+        if (!varint_get(p, n, &at, &nums[i]) || (i != 3 && nums[i] > UINT32_MAX))
+            return SP_ERR_CORRUPT; /* all but number are 32-bit */
+    ev->type = (uint32_t)nums[0];
+    ev->channel = (uint32_t)nums[1];
+    ev->privacy = (uint32_t)nums[2];
+    ev->number = nums[3];
+    ev->satisfied = (uint32_t)nums[4];
+    ev->rating = (uint32_t)nums[5];
+    ev->complaint = p[2] & PACK_SAME_ID ? complaint_id : str_get(p, n, &at);
+    ev->category = str_get(p, n, &at);
+    ev->region = str_get(p, n, &at);
+    ev->agency = str_get(p, n, &at);
+    ev->reason = str_get(p, n, &at);
+    if (!ev->complaint || !ev->category || !ev->region || !ev->agency || !ev->reason || at != n)
+        return SP_ERR_CORRUPT;
+    return SP_OK;
 }

@@ -315,7 +315,8 @@ typedef struct {
     size_t len;
 } ref_state;
 
-static size_t reference(const schedule *s, ref_state *out, sp_stats_acc *acc) {
+static size_t reference(const schedule *s, ref_state *out, sp_stats_acc *acc,
+                        uint64_t verdicts[SP_V__COUNT]) {
     size_t n = 0;
     static sp_fold_event mine[MAX_EVENTS];
     for (size_t i = 0; i < s->n; i++) {
@@ -327,8 +328,14 @@ static size_t reference(const schedule *s, ref_state *out, sp_stats_acc *acc) {
         for (size_t j = 0; j < s->n; j++)
             if (strcmp(s->ids[j], s->ids[i]) == 0) mine[m++] = s->ev[j];
         sp_complaint_state st;
-        assert_int_equal(sp_fold_run(&env.ctx, out[n].id, mine, m, &st), SP_OK);
-        assert_int_equal(st.n_hist, m);                       /* every event is in the history */
+        sp_history_entry *h;
+        size_t nh;
+        assert_int_equal(sp_fold_run_history(&env.ctx, out[n].id, mine, m, &st, &h, NULL, &nh),
+                         SP_OK);
+        assert_int_equal(nh, m); /* every event is in the history */
+        assert_int_equal(st.events, m);
+        for (size_t v = 0; v < nh; v++) verdicts[h[v].verdict]++;
+        free(h);
         assert_true(!sp_status_closed(st.status) || sp_fold_active_deadline(&st) == 0);
         assert_int_equal(sp_stats_contribute(acc, &st, +1), SP_OK);
         assert_int_equal(sp_state_encode(&st, &out[n].state, &out[n].len), SP_OK);
@@ -381,7 +388,7 @@ static void run_schedule(uint64_t seed, int replicas, totals *t) {
     generate(&s, seed);
     sp_stats_acc *ref_stats;
     assert_int_equal(sp_stats_acc_new(&ref_stats), SP_OK);
-    size_t nref = reference(&s, ref, ref_stats);
+    size_t nref = reference(&s, ref, ref_stats, t->verdicts);
     dump(ref_stats, &want);
     uint64_t rng = seed ^ 0x9e3779b97f4a7c15ull;
     for (int r = 0; r < replicas; r++) {
@@ -406,7 +413,6 @@ static void run_schedule(uint64_t seed, int replicas, totals *t) {
         t->refused += st.rejected;
         t->resolved += st.status == SP_ST_RESOLVED;
         t->escalated += st.escalations > 0;
-        for (size_t h = 0; h < st.n_hist; h++) t->verdicts[st.hist[h].verdict]++;
         sp_state_clear(&st);
         free(ref[k].state);
     }

@@ -162,6 +162,10 @@ void sp_stats_acc_reset(sp_stats_acc *acc) {
     memset(&acc->rows, 0, sizeof acc->rows);
 }
 
+size_t sp_stats_acc_rows(const sp_stats_acc *acc) {
+    return acc->rows.len;
+}
+
 static sp_stats *row(sp_stats_acc *acc, const char *key) {
     sp_stats *r = sp_strmap_get(&acc->rows, key);
     if (r) return r;

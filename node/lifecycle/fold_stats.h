@@ -135,6 +135,8 @@ typedef struct sp_stats_acc sp_stats_acc;
 sp_err sp_stats_acc_new(sp_stats_acc **out);
 void sp_stats_acc_free(sp_stats_acc *acc); /* accepts NULL */
 void sp_stats_acc_reset(sp_stats_acc *acc);
+/* How many rows the accumulator holds (zero deltas included). */
+size_t sp_stats_acc_rows(const sp_stats_acc *acc);
 /* Add sign (+1/-1) times the contribution of s (nothing for status NONE). SP_ERR_NOMEM. */
 sp_err sp_stats_contribute(sp_stats_acc *acc, const sp_complaint_state *s, int sign);
 /* Visit the rows, in key order, whose delta is not zero; stop when fn returns non-zero. */

@@ -247,19 +247,21 @@ static const tcase cases[] = {
 };
 // clang-format on
 
-/* A refused event changes nothing but the history and the rejected count. */
+/* A refused event changes nothing but the rejected count and the last-event position. */
 static void assert_unchanged_but_history(const sp_complaint_state *before,
-                                         sp_complaint_state *after) {
+                                         const sp_complaint_state *after) {
     uint8_t *a, *b;
     size_t an, bn;
-    assert_int_equal(after->n_hist, before->n_hist + 1);
+    assert_int_equal(after->events, before->events + 1);
     assert_int_equal(after->rejected, before->rejected + 1);
-    after->n_hist--;
-    after->rejected--;
+    sp_complaint_state same = *after;
+    same.events--;
+    same.rejected--;
+    same.last_hlc = before->last_hlc;
+    same.last_seq = before->last_seq;
+    memcpy(same.last_origin, before->last_origin, sizeof same.last_origin);
     assert_int_equal(sp_state_encode(before, &a, &an), SP_OK);
-    assert_int_equal(sp_state_encode(after, &b, &bn), SP_OK);
-    after->n_hist++;
-    after->rejected++;
+    assert_int_equal(sp_state_encode(&same, &b, &bn), SP_OK);
     assert_int_equal(an, bn);
     assert_memory_equal(a, b, an);
     free(a);
@@ -282,10 +284,9 @@ static void run_case(const tcase *c) {
         fail_msg("%s: got %s / %s, want %s / %s", c->name, sp_verdict_name(v),
                  sp_status_name(f.s.status), sp_verdict_name(c->want),
                  sp_status_name(c->want_status));
-    const sp_history_entry *h = &f.s.hist[f.s.n_hist - 1];
-    assert_int_equal(h->verdict, c->want);
-    assert_int_equal(h->status_after, c->want_status);
-    assert_string_equal(h->origin, c->origin);
+    assert_string_equal(f.s.last_origin, c->origin);
+    assert_int_equal(f.s.last_seq, e.seq);
+    assert_int_equal(f.s.last_hlc, e.hlc);
     if (v != SP_V_ACCEPTED) assert_unchanged_but_history(&before, &f.s);
     sp_state_clear(&before);
     sp_state_clear(&f.s);
@@ -728,15 +729,29 @@ static void test_events_before_filing_apply_once_it_arrives(void **state) {
     size_t n = story(ev);
     sp_complaint_state s;
     /* Everything but the filing: all refused, nothing filed. */
-    assert_int_equal(sp_fold_run(&env.ctx, ID, ev + 1, n - 1, &s), SP_OK);
+    sp_history_entry *h;
+    size_t nh;
+    assert_int_equal(sp_fold_run_history(&env.ctx, ID, ev + 1, n - 1, &s, &h, NULL, &nh), SP_OK);
     assert_int_equal(s.status, SP_ST_NONE);
-    assert_int_equal(s.n_hist, n - 1);
+    assert_int_equal(s.events, n - 1);
+    assert_int_equal(nh, n - 1);
     assert_int_equal(s.rejected, n - 1);
-    for (size_t i = 0; i < s.n_hist; i++) assert_int_equal(s.hist[i].verdict, SP_V_NOT_FILED);
+    for (size_t i = 0; i < nh; i++) {
+        assert_int_equal(h[i].verdict, SP_V_NOT_FILED);
+        assert_int_equal(h[i].status_after, SP_ST_NONE);
+    }
+    free(h);
     assert_false(sp_fold_can_append(&s, &ev[0]));
     sp_state_clear(&s);
-    assert_int_equal(sp_fold_run(&env.ctx, ID, ev, n, &s), SP_OK);
+    /* With the filing they apply, and the history says so: the last one closes it. */
+    assert_int_equal(sp_fold_run_history(&env.ctx, ID, ev, n, &s, &h, NULL, &nh), SP_OK);
     assert_int_equal(s.status, SP_ST_RESOLVED);
+    assert_int_equal(nh, n);
+    assert_int_equal(h[0].kind, SP_EV_FILED);
+    assert_int_equal(h[0].verdict, SP_V_ACCEPTED);
+    assert_int_equal(h[nh - 1].status_after, SP_ST_RESOLVED);
+    assert_int_equal(s.filed_seq, ev[0].seq);
+    free(h);
     sp_state_clear(&s);
 }
 
@@ -752,8 +767,11 @@ static void test_state_codec_round_trips(void **state) {
     encode_or_fail(&back, &b, &bn);
     assert_int_equal(an, bn);
     assert_memory_equal(a, b, an);
-    assert_int_equal(back.n_hist, s.n_hist);
-    assert_memory_equal(back.hist, s.hist, s.n_hist * sizeof *s.hist);
+    assert_int_equal(back.events, s.events);
+    assert_int_equal(back.last_hlc, s.last_hlc);
+    assert_int_equal(back.last_seq, s.last_seq);
+    assert_string_equal(back.last_origin, s.last_origin);
+    assert_int_equal(back.filed_seq, s.filed_seq);
     sp_state_clear(&back);
     /* Garbage and truncations are CORRUPT, never a crash. */
     for (size_t cut = 0; cut < an; cut += 7) {
@@ -808,18 +826,27 @@ static void test_decode_event_bodies(void **state) {
 static void test_out_of_range_kinds_and_roles_are_recorded_as_unknown(void **state) {
     fx f;
     reach(&f, SP_ST_FILED);
-    sp_fold_event e = mk(&f, (sp_ev_kind)99, RESP, (sp_role)77, H);
-    assert_int_equal(apply(&f, &e), SP_V_UNKNOWN_KIND);
-    assert_int_equal(f.s.hist[f.s.n_hist - 1].kind, SP_EV_UNKNOWN);
-    assert_int_equal(f.s.hist[f.s.n_hist - 1].role, SP_ROLE_UNKNOWN);
+    sp_fold_event ev[2] = {filed_event(&f), mk(&f, (sp_ev_kind)99, RESP, (sp_role)77, H)};
+    sp_complaint_state s;
+    sp_history_entry *h;
+    size_t nh, *at;
+    assert_int_equal(sp_fold_run_history(&env.ctx, ID, ev, 2, &s, &h, &at, &nh), SP_OK);
+    assert_int_equal(nh, 2);
+    assert_int_equal(at[1], 1);
+    assert_int_equal(h[1].kind, SP_EV_UNKNOWN);
+    assert_int_equal(h[1].role, SP_ROLE_UNKNOWN);
+    assert_int_equal(h[1].verdict, SP_V_UNKNOWN_KIND);
     uint8_t *p;
     size_t n;
     sp_complaint_state back;
-    assert_int_equal(sp_state_encode(&f.s, &p, &n), SP_OK);
+    assert_int_equal(sp_state_encode(&s, &p, &n), SP_OK);
     assert_int_equal(sp_state_decode(&back, p, n), SP_OK);
-    assert_int_equal(back.n_hist, f.s.n_hist);
+    assert_int_equal(back.events, 2);
     free(p);
+    free(h);
+    free(at);
     sp_state_clear(&back);
+    sp_state_clear(&s);
     sp_state_clear(&f.s);
 }
 
