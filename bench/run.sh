@@ -107,6 +107,9 @@ trap http_node_down EXIT
 # ---- one benchmark ----
 failed=()
 fail() { echo "!! $1: $2" >&2; failed+=("$1"); }
+errors_of() { # the compiler's errors in a build log, else its end
+  grep -E '(error|FAILED):' "$1" | head -10 | grep . || tail -20 "$1"
+}
 
 args_of() { # the full-size arguments of $1 (the ones RESULTS.md's narrative describes)
   case $1 in
@@ -128,11 +131,13 @@ run_one() {
     fail "$name" "no block for it in $results (markers <!-- bench:$name begin/end -->)"; return
   fi
   cmake --build "$BUILD" -j "$(nproc)" --target "$name" >"$logs/$name.build.log" 2>&1 ||
-    { tail -20 "$logs/$name.build.log" >&2; fail "$name" "build failed ($logs/$name.build.log)"; return; }
+    { errors_of "$logs/$name.build.log" >&2; fail "$name" "build failed ($logs/$name.build.log)"; return; }
   if [ "$name" = bench_http ]; then
+    : >"$logs/$name.node.log"
     if ! cmake --build "$BUILD" -j "$(nproc)" --target simpul >>"$logs/$name.build.log" 2>&1 ||
        ! http_node_up >"$logs/$name.node.log" 2>&1; then
-      tail -20 "$logs/$name.build.log" "$logs/$name.node.log" >&2
+      errors_of "$logs/$name.build.log" >&2
+      tail -20 "$logs/$name.node.log" >&2
       fail "$name" "could not build or start its node"; http_node_down; return
     fi
   fi
