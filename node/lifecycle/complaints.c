@@ -14,11 +14,14 @@
 
 const char *const sp_node_cfs[] = {"complaints", "stats", NULL};
 
+#define CACHE_RECORDS 32768 /* hot states and rows kept by the stage (~30 MB at most) */
+
 struct sp_complaints {
     sp_store *st;
     sp_fold_ctx ctx;
     sp_stats_acc *acc; /* reused by stage, which the feed log serialises */
     sp__events evs;    /* likewise: a late event's complaint, read back from the index */
+    sp__cache cache;   /* likewise: hot states and statistics rows */
     atomic_uint_fast64_t events, skipped, appended, refolds;
 };
 
@@ -94,18 +97,20 @@ typedef struct {
     sp_store *st;
     sp_wbatch *b;
     int fresh;
+    sp__cache *cache;
     uint64_t rows;
     sp_err rv;
 } flush_ctx;
 
 static int flush_row(void *arg, const char *key, const sp_stats *delta) {
     flush_ctx *f = arg;
-    sp_stats cur = *delta;
+    sp_stats cur = *delta, old;
     size_t klen = strlen(key);
-    if (!f->fresh) {
+    if (f->cache && sp__cache_get(f->cache, key, &old, sizeof old)) {
+        sp_stats_add(&cur, &old, 1);
+    } else if (!f->fresh) {
         uint8_t *val;
         size_t n;
-        sp_stats old;
         sp_err rv = sp_store_get(f->st, SP_CF_STATS, key, klen, &val, &n);
         if (rv == SP_OK) {
             rv = sp_stats_decode(&old, val, n);
@@ -117,6 +122,7 @@ static int flush_row(void *arg, const char *key, const sp_stats *delta) {
             return 1;
         }
     }
+    if (f->cache) sp__cache_put(f->cache, key, &cur, sizeof cur); /* zero: as good as absent */
     if (sp_stats_is_zero(&cur)) {
         sp_wbatch_delete(f->b, SP_CF_STATS, key, klen);
         return 0;
@@ -128,8 +134,8 @@ static int flush_row(void *arg, const char *key, const sp_stats *delta) {
 }
 
 sp_err sp__stats_flush(sp_store *st, sp_wbatch *b, const sp_stats_acc *acc, int fresh,
-                       uint64_t *rows) {
-    flush_ctx f = {st, b, fresh, 0, SP_OK};
+                       sp__cache *cache, uint64_t *rows) {
+    flush_ctx f = {st, b, fresh, cache, 0, SP_OK};
     sp_err rv = sp_stats_acc_each(acc, flush_row, &f);
     if (rows) *rows = f.rows;
     return rv != SP_OK ? rv : f.rv;
@@ -198,6 +204,7 @@ sp_err sp_complaints_open(sp_complaints **out, sp_store *st, const sp_fold_ctx *
     if (!c) return SP_ERR_NOMEM;
     c->st = st;
     c->ctx = *ctx;
+    c->cache.cap = CACHE_RECORDS;
     if (sp_stats_acc_new(&c->acc) != SP_OK) {
         free(c);
         return SP_ERR_NOMEM;
@@ -209,6 +216,7 @@ sp_err sp_complaints_open(sp_complaints **out, sp_store *st, const sp_fold_ctx *
 void sp_complaints_close(sp_complaints *c) {
     if (!c) return;
     sp__events_free(&c->evs);
+    sp__cache_free(&c->cache);
     sp_stats_acc_free(c->acc);
     free(c);
 }
@@ -300,7 +308,10 @@ static sp_err apply_all(sp_complaints *c, sp_complaint_state *s, const pending *
 /* Update one complaint with its k new events p[0..k) (sorted). */
 static sp_err update_complaint(sp_complaints *c, sp_wbatch *b, const pending *p, size_t k) {
     sp_complaint_state s;
-    sp_err rv = sp__load_state(c->st, p[0].id, &s);
+    char ckey[SP__CKEY_MAX];
+    sp__state_key(ckey, p[0].id); /* ids from sp_fold_decode fit */
+    sp_err rv = SP_OK;
+    if (!sp__cache_get(&c->cache, ckey, &s, sizeof s)) rv = sp__load_state(c->st, p[0].id, &s);
     if (rv == SP_ERR_NOT_FOUND) rv = SP_OK;
     if (rv != SP_OK) goto out;
     if ((rv = sp_stats_contribute(c->acc, &s, -1)) != SP_OK) goto out;
@@ -316,6 +327,7 @@ static sp_err update_complaint(sp_complaints *c, sp_wbatch *b, const pending *p,
     for (size_t i = 0; i < k && rv == SP_OK; i++) rv = sp__put_event(b, s.id, &p[i].ev);
     if (rv == SP_OK) rv = sp_stats_contribute(c->acc, &s, +1);
     if (rv == SP_OK) rv = sp__put_state(b, &s, old, n_old);
+    if (rv == SP_OK) sp__cache_put(&c->cache, ckey, &s, sizeof s);
 out:
     sp_state_clear(&s);
     return rv;
@@ -345,6 +357,7 @@ sp_err sp_complaints_stage(void *arg, sp_wbatch *b, const sp_envelope *const *en
     size_t m = 0;
     pending *p = calloc(n ? n : 1, sizeof *p);
     if (!p) return SP_ERR_NOMEM;
+    sp__cache_begin(&c->cache, offsets, n);
     sp_err rv = decode_batch(c, envs, n, p, &m);
     qsort(p, m, sizeof *p, cmp_pending);
     sp_stats_acc_reset(c->acc);
@@ -352,7 +365,8 @@ sp_err sp_complaints_stage(void *arg, sp_wbatch *b, const sp_envelope *const *en
         for (j = i + 1; j < m && strcmp(p[j].id, p[i].id) == 0;) j++;
         rv = update_complaint(c, b, p + i, j - i);
     }
-    if (rv == SP_OK) rv = sp__stats_flush(c->st, b, c->acc, 0, NULL);
+    if (rv == SP_OK) rv = sp__stats_flush(c->st, b, c->acc, 0, &c->cache, NULL);
+    sp__cache_end(&c->cache, offsets, n, rv);
     for (size_t i = 0; i < m; i++) sp_fold_body_free(p[i].body);
     free(p);
     return rv;

@@ -6,10 +6,31 @@
 #ifndef SP_COMPLAINTS_INT_H
 #define SP_COMPLAINTS_INT_H
 
+#include "base/strmap.h"
 #include "node/lifecycle/complaints.h"
 
 #define SP__CKEY_MAX 200 /* "i/A/" + holder + '/' + id, with room to spare */
 #define SP__INDEX_KEYS 5
+
+/* ---- the stage's cache of what it read and wrote (complaints_cache.c) ---- */
+
+typedef struct {
+    sp_strmap committed; /* key -> value known to be on disk */
+    sp_strmap pending;   /* key -> value the last stage wrote, not yet known committed */
+    uint64_t pending_end; /* last arrival offset of that stage; 0 none */
+    size_t cap;           /* committed values kept at most (then it starts afresh) */
+} sp__cache;
+
+/* At the start of a stage with offsets[0..n): believe the previous stage's values if its
+ * batch was committed, else drop them. */
+void sp__cache_begin(sp__cache *c, const uint64_t *offsets, size_t n);
+/* At the end of a stage: keep what it wrote as pending (rv SP_OK), or drop it. */
+void sp__cache_end(sp__cache *c, const uint64_t *offsets, size_t n, sp_err rv);
+/* Copy the committed value of key (exactly len bytes) into out: 1, or 0 when not cached. */
+int sp__cache_get(const sp__cache *c, const char *key, void *out, size_t len);
+/* What this stage writes for key (best effort: nothing happens when out of memory). */
+void sp__cache_put(sp__cache *c, const char *key, const void *p, size_t len);
+void sp__cache_free(sp__cache *c);
 
 /* The store a handle works on, and its fold context. */
 sp_store *sp__complaints_store(sp_complaints *c);
@@ -31,9 +52,10 @@ sp_err sp__put_state(sp_wbatch *b, const sp_complaint_state *s,
 sp_err sp__load_state(sp_store *st, const char *id, sp_complaint_state *out);
 
 /* Write acc's rows into b: added to what the stats column family holds unless fresh (rebuild),
- * deleting rows that become zero. *rows (may be NULL) receives how many rows were written. */
+ * deleting rows that become zero. cache (may be NULL) is read before the store and told what
+ * is written. *rows (may be NULL) receives how many rows were written. */
 sp_err sp__stats_flush(sp_store *st, sp_wbatch *b, const sp_stats_acc *acc, int fresh,
-                       uint64_t *rows);
+                       sp__cache *cache, uint64_t *rows);
 
 /* ---- the event index: e/<id>/<hlc 16 hex>/<origin>/<seq 16 hex> -> sp_fold_event_pack ---- */
 

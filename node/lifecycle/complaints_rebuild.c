@@ -121,7 +121,7 @@ typedef struct {
 static sp_err commit(rebuild *r, folder *f, int last) {
     sp_err rv = SP_OK;
     if (last || sp_stats_acc_rows(f->acc) >= STATS_ROWS_MAX) {
-        rv = sp__stats_flush(r->st, f->b, f->acc, 0, NULL);
+        rv = sp__stats_flush(r->st, f->b, f->acc, 0, NULL, NULL);
         sp_stats_acc_reset(f->acc);
     }
     if (rv == SP_OK) rv = sp_store_write(r->st, f->b, last);
