@@ -57,7 +57,7 @@
 #define STALL_S 60.0     /* a wait that sees no progress for this long is a failure */
 #define READY_S 15.0     /* a nats-server must accept connections within this */
 #define RAW_SINGLE 10000 /* puts in the raw one-put-per-fsync row (fsync rate, not a workload) */
-#define ENVELOPE_OVERHEAD 140 /* bytes an envelope adds to a body (origin, seq, hlc, hashes, sig) */
+#define ENVELOPE_OVERHEAD 140 /* bytes an envelope adds to a body (ids, hashes, signature) */
 
 typedef struct {
     size_t events, size, batch, window;
@@ -645,8 +645,8 @@ static void report(const options *o, const results *r) {
     ratio("durable publish (batched) / JetStream sync-acked", sp, jss, 10);
     ratio("durable publish (batched) / JetStream async", sp, jsa, 1);
     ratio("durable publish, 1 per fsync / JetStream sync-acked", sp1, jss, 0);
-    ratio("second copy complete: Simpul (batched) / JetStream (async)",
-          rate(n, r->sp_batch.copy_s), rate(n, r->js_async.copy_s), 0);
+    ratio("second copy complete: Simpul (batched) / JetStream (async)", rate(n, r->sp_batch.copy_s),
+          rate(n, r->js_async.copy_s), 0);
 }
 
 /* ---- main ---- */
