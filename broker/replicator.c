@@ -250,6 +250,7 @@ static sp_err request(peer *p, Simpul__V1__PeerRequest *req, Simpul__V1__PeerRep
         return rv == NNG_ETIMEDOUT ? SP_ERR_TIMEOUT : SP_ERR_NET;
     }
     pthread_mutex_lock(&p->lock);
+    p->stats.requests++;
     p->stats.sent_bytes += len;
     pthread_mutex_unlock(&p->lock);
     if ((rv = nng_recvmsg(p->sock, &m, 0)) != 0) return rv == NNG_ETIMEDOUT ? SP_ERR_TIMEOUT : SP_ERR_NET;
@@ -1175,16 +1176,18 @@ sp_err sp_replicator_start(sp_replicator **out, const sp_replicator_config *cfg,
     return SP_OK;
 }
 
-static void stop_peer(peer *p) {
+/* Wake the peer's thread and close its socket (which unblocks a request in flight). */
+static void halt_peer(peer *p) {
     if (!p->r) return; /* start failed before this peer was set up */
     pthread_mutex_lock(&p->lock);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
-    nng_close(p->sock); /* unblocks a request in flight */
-    if (p->started) pthread_join(p->thread, NULL);
-    pthread_mutex_lock(&p->lock);
+    nng_close(p->sock);
+}
+
+static void free_peer(peer *p) {
+    if (!p->r) return;
     queue_drop(p);
-    pthread_mutex_unlock(&p->lock);
     if (p->tls) nng_tls_config_free(p->tls);
     free(p->queue);
     p->queue = NULL;
@@ -1194,13 +1197,18 @@ static void stop_peer(peer *p) {
     pthread_mutex_destroy(&p->lock);
 }
 
+/* Every thread stops before anything is freed: a server worker or a peer thread that is still
+ * storing envelopes offers them (through the log's commit hook) to every peer's queue. */
 void sp_replicator_stop(sp_replicator *r) {
     if (!r) return;
     atomic_store(&r->stopping, 1);
-    stop_askers(r);
-    for (size_t i = 0; i < r->n_peers; i++) stop_peer(&r->peers[i]);
     if (r->rep_open) nng_close(r->rep);
     for (int i = 0; i < r->n_workers; i++) pthread_join(r->workers[i], NULL);
+    stop_askers(r);
+    for (size_t i = 0; i < r->n_peers; i++) halt_peer(&r->peers[i]);
+    for (size_t i = 0; i < r->n_peers; i++)
+        if (r->peers[i].started) pthread_join(r->peers[i].thread, NULL);
+    for (size_t i = 0; i < r->n_peers; i++) free_peer(&r->peers[i]);
     if (r->tls_server) nng_tls_config_free(r->tls_server);
     sp_strmap_free(&r->by_id, NULL);
     free(r->peers);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,50 @@ static void test_new_empty_node_catches_up(void **state) {
     start_node(fresh);
     assert_true(wait_head(fresh, "prov-35", 3000));
     assert_true(wait_head(fresh, "national", 700));
+    teardown_all();
+}
+
+/* Authors events at two kotas while the main thread stops and restarts their province. */
+typedef struct {
+    tnode *a, *b;
+    int rounds;
+} authoring;
+
+static void *author_both(void *arg) {
+    authoring *w = arg;
+    for (int i = 0; i < w->rounds; i++) {
+        author(w->a, 50);
+        author(w->b, 50);
+        sp_test_sleep_ms(5);
+    }
+    return NULL;
+}
+
+/* Stopping a node whose server and peer threads are busy storing (and, through the commit hook,
+ * offering to its peers' queues) must not free a queue under them: every thread stops before
+ * anything is freed (a use after free the national simulation found; ASan sees it here). */
+static void test_stop_while_peers_stream_in(void **state) {
+    tnode *k1 = add_node("kota-3577"), *k2 = add_node("kota-3578"), *p = add_node("prov-35"),
+          *n = add_node("national");
+    link_nodes(k1, p);
+    link_nodes(k2, p);
+    link_nodes(p, n);
+    start_node(k1);
+    start_node(k2);
+    start_node(p);
+    start_node(n);
+    authoring w = {k1, k2, 40};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, author_both, &w), 0);
+    for (int i = 0; i < 6; i++) {
+        sp_test_sleep_ms(60);
+        stop_node(p);
+        sp_test_sleep_ms(20);
+        start_node(p);
+    }
+    pthread_join(t, NULL);
+    assert_true(wait_head(n, "kota-3577", 2000));
+    assert_true(wait_head(n, "kota-3578", 2000));
     teardown_all();
 }
 
@@ -468,6 +513,7 @@ int main(void) {
         cmocka_unit_test(test_kota_event_reaches_national_through_province),
         cmocka_unit_test(test_partition_then_converge),
         cmocka_unit_test(test_new_empty_node_catches_up),
+        cmocka_unit_test(test_stop_while_peers_stream_in),
         cmocka_unit_test(test_hostile_peer_is_counted_while_honest_traffic_flows),
         cmocka_unit_test(test_scoped_node_keeps_only_its_origins),
         cmocka_unit_test_teardown(test_tls_link_works_and_unknown_certificate_is_refused,
