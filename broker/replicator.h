@@ -81,6 +81,7 @@ typedef struct {
     char id[SP_MAX_ORIGIN + 1];
     char address[256];
     int connected;                 /* the last request to the peer succeeded */
+    uint64_t requests;             /* push, sync and pull requests sent to the peer */
     uint64_t sent_events, sent_bytes;
     uint64_t received_events, received_bytes; /* envelopes the peer sent us (push or pull) */
     uint64_t lag;                  /* envelopes we hold that the peer is known to lack */

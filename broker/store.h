@@ -52,6 +52,29 @@ sp_err sp_store_open(sp_store **out, const char *dir, const char *const *app_cfs
 /* Flush and close. Accepts NULL. */
 void sp_store_close(sp_store *st);
 
+/*
+ * Many stores in one process (the national simulation, bench/sim_federation.c, runs 600): by
+ * default each store has its own 64 MiB block cache and RocksDB's default memtables (64 MiB
+ * per column family), which is right for one node per host and wasteful for hundreds. A
+ * shared cache is one LRU cache for every store opened with it; it must outlive them.
+ */
+typedef struct sp_store_cache sp_store_cache;
+sp_store_cache *sp_store_cache_new(size_t bytes); /* NULL when out of memory */
+void sp_store_cache_free(sp_store_cache *c);      /* accepts NULL; after its stores closed */
+size_t sp_store_cache_usage(const sp_store_cache *c);
+
+typedef struct {
+    sp_store_cache *cache;   /* shared block cache; NULL: the store's own 64 MiB */
+    size_t memtable_bytes;   /* all the store's memtables together (flushed beyond); 0: default */
+    int max_open_files;      /* table files kept open; 0: 512 */
+} sp_store_options;
+
+/* sp_store_open with options (NULL: the defaults). */
+sp_err sp_store_open_with(sp_store **out, const char *dir, const char *const *app_cfs,
+                          const sp_store_options *o);
+/* Bytes in the store's memtables now (all column families). */
+uint64_t sp_store_memtable_bytes(sp_store *st);
+
 /* Point read: *val is malloc'ed (caller frees), SP_ERR_NOT_FOUND when absent. */
 sp_err sp_store_get(sp_store *st, sp_cf cf, const void *key, size_t klen, uint8_t **val,
                     size_t *vlen);

@@ -22,8 +22,12 @@ struct sp_store {
     rocksdb_column_family_handle_t *cf[SP_STORE_CF_MAX];
     size_t n_cf;
     rocksdb_block_based_table_options_t *table;
-    rocksdb_cache_t *cache;
+    rocksdb_cache_t *cache; /* the store's own, NULL with a shared one */
     char *dir;
+};
+
+struct sp_store_cache {
+    rocksdb_cache_t *cache;
 };
 
 struct sp_wbatch {
@@ -44,21 +48,57 @@ static sp_err check(char *err, const char *op, const char *dir) {
     return rv;
 }
 
-static void set_options(sp_store *st) {
+static void set_options(sp_store *st, const sp_store_options *o) {
     st->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(st->opts, 1);
     rocksdb_options_set_create_missing_column_families(st->opts, 1);
     rocksdb_options_set_compression(st->opts, rocksdb_lz4_compression);
     rocksdb_options_increase_parallelism(st->opts, 2);
-    rocksdb_options_set_max_open_files(st->opts, 512);
-    st->cache = rocksdb_cache_create_lru(64 << 20);
+    rocksdb_options_set_max_open_files(st->opts, o && o->max_open_files ? o->max_open_files : 512);
+    if (o && o->memtable_bytes) {
+        /* a quarter per column family: a busy one flushes before it takes the whole budget */
+        rocksdb_options_set_db_write_buffer_size(st->opts, o->memtable_bytes);
+        rocksdb_options_set_write_buffer_size(st->opts, o->memtable_bytes / 4);
+    }
     st->table = rocksdb_block_based_options_create();
-    rocksdb_block_based_options_set_block_cache(st->table, st->cache);
+    if (o && o->cache) {
+        rocksdb_block_based_options_set_block_cache(st->table, o->cache->cache);
+    } else {
+        st->cache = rocksdb_cache_create_lru(64 << 20);
+        rocksdb_block_based_options_set_block_cache(st->table, st->cache);
+    }
     rocksdb_options_set_block_based_table_factory(st->opts, st->table);
     st->wsync = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(st->wsync, 1);
     st->wnosync = rocksdb_writeoptions_create();
     st->ropts = rocksdb_readoptions_create();
+}
+
+sp_store_cache *sp_store_cache_new(size_t bytes) {
+    sp_store_cache *c = malloc(sizeof *c);
+    if (c && !(c->cache = rocksdb_cache_create_lru(bytes))) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+void sp_store_cache_free(sp_store_cache *c) {
+    if (!c) return;
+    rocksdb_cache_destroy(c->cache);
+    free(c);
+}
+
+size_t sp_store_cache_usage(const sp_store_cache *c) {
+    return rocksdb_cache_get_usage(c->cache);
+}
+
+uint64_t sp_store_memtable_bytes(sp_store *st) {
+    uint64_t sum = 0, v;
+    for (size_t i = 0; i < st->n_cf; i++)
+        if (rocksdb_property_int_cf(st->db, st->cf[i], "rocksdb.cur-size-all-mem-tables", &v) == 0)
+            sum += v;
+    return sum;
 }
 
 static int listed(const char *const *names, size_t n, const char *name) {
@@ -89,12 +129,17 @@ static sp_err cf_names(const sp_store *st, const char *const *app, const char **
 }
 
 sp_err sp_store_open(sp_store **out, const char *dir, const char *const *app_cfs) {
+    return sp_store_open_with(out, dir, app_cfs, NULL);
+}
+
+sp_err sp_store_open_with(sp_store **out, const char *dir, const char *const *app_cfs,
+                          const sp_store_options *o) {
     sp_store *st = calloc(1, sizeof *st);
     if (!st || !(st->dir = strdup(dir))) {
         free(st);
         return SP_ERR_NOMEM;
     }
-    set_options(st);
+    set_options(st, o);
     const char *names[SP_STORE_CF_MAX];
     const rocksdb_options_t *cf_opts[SP_STORE_CF_MAX];
     char **disk = NULL, *err = NULL;

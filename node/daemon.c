@@ -123,16 +123,10 @@ static sp_err open_log(sp_daemon *d) {
     return SP_OK;
 }
 
-/* keep: region — our province's nodes, and the national, ministry and lembaga feeds that
- * disposition into it. National always keeps everything. */
+/* keep: region (topology/topology.h); national always keeps everything. */
 static int keeps_region(void *arg, const char *origin) {
     const sp_daemon *d = arg;
-    const sp_topo_node *o = sp_topology_find(d->topo, origin), *self = d->parts.self;
-    if (!o) return 0;
-    if (o->kind == SP_NODE_NATIONAL || o->kind == SP_NODE_MINISTRY || o->kind == SP_NODE_LEMBAGA)
-        return 1;
-    if (!o->code || !self->code) return 1;
-    return strncmp(o->code, self->code, 2) == 0;
+    return sp_topology_keeps_region(d->topo, d->parts.self, origin);
 }
 
 static sp_err on_stage(void *arg, sp_wbatch *b, const sp_envelope *const *envs,

@@ -162,3 +162,12 @@ void sp_topology_free(sp_topology *t) {
     sp__arena_free(&t->arena);
     free(t);
 }
+
+int sp_topology_keeps_region(const sp_topology *t, const sp_topo_node *self, const char *origin) {
+    const sp_topo_node *o = sp_topology_find(t, origin);
+    if (!o) return 0;
+    if (o->kind == SP_NODE_NATIONAL || o->kind == SP_NODE_MINISTRY || o->kind == SP_NODE_LEMBAGA)
+        return 1;
+    if (!o->code || !self->code) return 1;
+    return strncmp(o->code, self->code, 2) == 0;
+}

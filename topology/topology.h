@@ -125,6 +125,12 @@ const sp_topo_node *sp_topology_find_by_keyword(const sp_topology *t, const char
 size_t sp_topology_peers(const sp_topology *t, const char *id, const sp_topo_node **out,
                          size_t cap);
 
+/* Scoped replication ("keep: region"): whether node self keeps origin's feed. A node keeps
+ * its own province's nodes and the national, ministry and lembaga feeds (which disposition
+ * into it); a node without a region code (national, ministries, lembaga) keeps every feed.
+ * An origin the topology does not know is not kept. */
+int sp_topology_keeps_region(const sp_topology *t, const sp_topo_node *self, const char *origin);
+
 /* Finds the agency handling `category` (e.g. "infrastruktur/pju") in `region_code` ("35.77",
  * "35", or NULL/"" for national). Precedence: the most specific region first (regency, then
  * its province, then national-level rules); within one region level the most specific
