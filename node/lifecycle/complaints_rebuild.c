@@ -21,7 +21,8 @@
 #define WIPE_BATCH 20000
 #define SCAN_BATCH 32768    /* index records per write */
 #define WRITE_BATCH 2048    /* complaints per write */
-#define STATS_ROWS_MAX 65536 /* rows accumulated before they are added to the store (~28 MB) */
+#define STATS_ROWS_MAX 16384 /* rows accumulated before they are added to the store (~7 MB) */
+#define REFRESH_EVERY 262144 /* index records read before the iterator lets go of old memtables */
 
 typedef struct {
     sp_store *st;
@@ -144,6 +145,18 @@ static sp_err fold_one(rebuild *r, folder *f, const sp__events *e) {
     return rv;
 }
 
+/* A new iterator at key k: the old one pinned the memtables that existed when it was made,
+ * which this pass's own writes would otherwise keep in memory to the end. */
+static sp_err refresh(rebuild *r, sp_iter **it, const uint8_t *k, size_t kn) {
+    uint8_t key[SP__EKEY_MAX];
+    if (kn > sizeof key) return SP_ERR_CORRUPT;
+    memcpy(key, k, kn);
+    sp_iter_free(*it);
+    if (!(*it = sp_iter_new(r->st, SP_CF_COMPLAINTS))) return SP_ERR_NOMEM;
+    sp_iter_seek(*it, key, kn);
+    return sp_iter_status(*it);
+}
+
 static sp_err fold_index(rebuild *r) {
     folder f = {.b = sp_wbatch_new(r->st)};
     sp__events e = {0};
@@ -151,15 +164,23 @@ static sp_err fold_index(rebuild *r) {
     sp_iter *it = rv == SP_OK ? sp_iter_new(r->st, SP_CF_COMPLAINTS) : NULL;
     if (rv == SP_OK && !it) rv = SP_ERR_NOMEM;
     char id[SP_TRACKING_ID_MAX];
+    size_t since = 0;
     for (sp_iter_seek(it, "e/", 2); rv == SP_OK && sp_iter_valid(it); sp_iter_next(it)) {
         size_t kn, vn;
-        const uint8_t *k = sp_iter_key(it, &kn), *v = sp_iter_value(it, &vn);
+        const uint8_t *k = sp_iter_key(it, &kn), *v;
         if (kn < 2 || memcmp(k, "e/", 2) != 0) break;
         if (!sp__event_key_id(k, kn, id)) rv = SP_ERR_CORRUPT;
         else if (e.n && strcmp(id, e.id) != 0) { /* the next complaint begins */
             rv = fold_one(r, &f, &e);
             sp__events_reset(&e);
+            if (rv == SP_OK && since >= REFRESH_EVERY) {
+                since = 0;
+                if ((rv = refresh(r, &it, k, kn)) != SP_OK || !sp_iter_valid(it)) break;
+                k = sp_iter_key(it, &kn); /* the same record */
+            }
         }
+        since++;
+        v = sp_iter_value(it, &vn);
         if (rv == SP_OK && !e.n) memcpy(e.id, id, strlen(id) + 1);
         if (rv == SP_OK) rv = sp__events_add(&e, k, kn, v, vn);
     }
