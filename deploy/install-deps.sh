@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config python3 curl ca-certificates
   libnng-dev librocksdb-dev rocksdb-tools libprotobuf-c-dev protobuf-c-compiler
-  libyaml-dev libssl-dev libjansson-dev libcmocka-dev
+  libyaml-dev libssl-dev libjansson-dev libcmocka-dev libjemalloc-dev
   nats-server libnats-dev
 )
 if [ "${1:-}" = "--browser" ]; then packages+=(chromium); fi
