@@ -276,8 +276,8 @@ static void node_trust_gens(bnode *b, const feed_gen *gens, size_t n) {
 /* Peers both ways, and each trusts the other's own feed, as the topology would set up. */
 static void node_link(bnode *a, bnode *b) {
     if (a->n_peers == MAX_PEERS || b->n_peers == MAX_PEERS) die("link", SP_ERR_INVAL);
-    a->peers[a->n_peers++] = (sp_peer_config){b->id, b->url};
-    b->peers[b->n_peers++] = (sp_peer_config){a->id, a->url};
+    a->peers[a->n_peers++] = (sp_peer_config){.id = b->id, .address = b->url};
+    b->peers[b->n_peers++] = (sp_peer_config){.id = a->id, .address = a->url};
     node_trust(a, b->id, b->key);
     node_trust(b, a->id, a->key);
 }

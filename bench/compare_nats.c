@@ -511,8 +511,8 @@ static void node_open(snode *b, const char *base, const char *id, size_t batch) 
 /* Peers both ways, each trusting the other's own feed, as the topology would set up. */
 static void node_link(snode *a, snode *b) {
     uint8_t pub[SP_PUBKEY_LEN];
-    a->peer = (sp_peer_config){b->id, b->url};
-    b->peer = (sp_peer_config){a->id, a->url};
+    a->peer = (sp_peer_config){.id = b->id, .address = b->url};
+    b->peer = (sp_peer_config){.id = a->id, .address = a->url};
     check(sp_key_raw_public(b->key, pub), "public key");
     check(sp_feedlog_add_origin_key(a->log, b->id, pub), b->id);
     check(sp_key_raw_public(a->key, pub), "public key");

@@ -345,7 +345,8 @@ static void link_peers(sim *s, simnode *nd) {
         simnode *p = sp_strmap_get(&s->by_id, tp[i]->id);
         if (!p) continue; /* not part of this run */
         peer_address(s, nd, p, nd->peer_addr[nd->n_peers]);
-        nd->peers[nd->n_peers] = (sp_peer_config){p->t->id, nd->peer_addr[nd->n_peers]};
+        nd->peers[nd->n_peers] = (sp_peer_config){p->t->id, nd->peer_addr[nd->n_peers],
+                                                  .lazy = !sp_topology_tree_link(nd->t, p->t)};
         nd->n_peers++;
     }
 }

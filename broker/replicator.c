@@ -179,6 +179,7 @@ void sp_replicator_offer(sp_replicator *r, const sp_envelope *const *envs, size_
     for (size_t i = 0; i < n; i++) items[i] = qitem_new(envs[i]);
     for (size_t k = 0; k < r->n_peers; k++) {
         peer *p = &r->peers[k];
+        if (p->cfg.lazy) continue;
         pthread_mutex_lock(&p->lock);
         for (size_t i = 0; i < n; i++)
             if (items[i]) queue_push(p, items[i]);
@@ -1072,6 +1073,8 @@ static void *ask_main(void *arg) {
     return NULL;
 }
 
+static sp_err start_askers(sp_replicator *r);
+
 sp_err sp_replicator_ask(sp_replicator *r, const char *to, const char *address, const uint8_t *req,
                          size_t n, sp_ask_done done, void *arg) {
     if (!r || !sp_node_id_valid(to) || !address || !done || n > SP_MAX_BATCH_BYTES)
@@ -1091,9 +1094,12 @@ sp_err sp_replicator_ask(sp_replicator *r, const char *to, const char *address, 
     j->done = done;
     j->arg = arg;
     pthread_mutex_lock(&r->alock);
-    sp_err rv = atomic_load(&r->stopping) || r->n_askers == 0 ? SP_ERR_CLOSED
-                : r->alen >= SP_ASK_QUEUE                    ? SP_ERR_TOO_BIG
-                                                             : SP_OK;
+    sp_err rv = atomic_load(&r->stopping) ? SP_ERR_CLOSED
+                : r->alen >= SP_ASK_QUEUE ? SP_ERR_TOO_BIG
+                                          : SP_OK;
+    /* The ask threads start with the first request: most nodes never ask anyone. */
+    if (rv == SP_OK && r->n_askers == 0 && start_askers(r) != SP_OK && r->n_askers == 0)
+        rv = SP_ERR_NOMEM;
     if (rv == SP_OK) {
         if (r->atail)
             r->atail->next = j;
@@ -1165,7 +1171,6 @@ sp_err sp_replicator_start(sp_replicator **out, const sp_replicator_config *cfg,
         rv = sp_strmap_put(&r->by_id, cfg->peers[i].id, &r->peers[i], NULL);
         r->n_peers++;
     }
-    if (rv == SP_OK) rv = start_askers(r);
     if (rv == SP_OK && cfg->listen) rv = start_listener(r);
     for (size_t i = 0; rv == SP_OK && i < r->n_peers; i++) rv = start_peer(r, &r->peers[i]);
     if (rv != SP_OK) {

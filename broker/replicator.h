@@ -3,7 +3,8 @@
  * nothing about complaints; it reaches the node's log only through sp_replica_store.
  *
  * - Eager push: sp_replicator_offer() queues newly stored envelopes for every peer that is not
- *   known to have them; each peer's thread sends them in batches (one NNG message per batch).
+ *   known to have them (lazy peers excepted); each peer's thread sends them in batches (one NNG
+ *   message per batch).
  * - Anti-entropy: on connect, periodically, and whenever a push could not be delivered, a peer's
  *   thread exchanges heads (version vectors) with the peer, pulls what this node lacks and
  *   pushes what the peer lacks, from the store, in bounded batches.
@@ -12,8 +13,9 @@
  *   counted and answered with an error; the link stays up.
  * - Asking any node: sp_replicator_ask sends one opaque blob request (attachments, see
  *   node/intake/blob_wire.h) straight to a node of the federation that need not be a peer, on the
- *   replicator's own threads; the REP socket hands such requests to the blob_serve hook, which
- *   authenticates them itself (they are not limited to peers).
+ *   replicator's own threads (started with the first request); the REP socket hands such
+ *   requests to the blob_serve hook, which authenticates them itself (they are not limited to
+ *   peers).
  *
  * TLS refusals: NNG retries a refused handshake by itself and tells nobody, so a peer whose
  * certificate is refused would only show as timeouts. Each peer thread reads NNG's count of
@@ -52,6 +54,11 @@ typedef struct {
 typedef struct {
     const char *id;      /* peer node id */
     const char *address; /* NNG URL to dial: tcp://, tls+tcp://, ipc://, inproc:// */
+    /* Anti-entropy only: nothing is pushed eagerly over this link. For links that close a
+     * cycle (a province's extra peer, itself a child of national like us): both ends get the
+     * same events from their parent anyway, so eager pushes would only deliver each of them
+     * a second time. The link still repairs what the other path lost. */
+    int lazy;
 } sp_peer_config;
 
 typedef struct {

@@ -147,7 +147,9 @@ static sp_err start_replication(sp_daemon *d) {
     if (n > MAX_PEERS) n = MAX_PEERS;
     if (!(d->peers = calloc(n ? n : 1, sizeof *d->peers))) return SP_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)
-        if (peers[i]->address) d->peers[d->n_peers++] = (sp_peer_config){peers[i]->id, peers[i]->address};
+        if (peers[i]->address)
+            d->peers[d->n_peers++] = (sp_peer_config){peers[i]->id, peers[i]->address,
+                                                      .lazy = !sp_topology_tree_link(d->parts.self, peers[i])};
     int keep_all = d->cfg->keep_all || d->parts.self->kind == SP_NODE_NATIONAL;
     d->adapter = (sp_replica_adapter){d->log, keep_all ? NULL : keeps_region, d};
     sp_replica_store_init(&d->ops, &d->adapter);

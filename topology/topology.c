@@ -171,3 +171,7 @@ int sp_topology_keeps_region(const sp_topology *t, const sp_topo_node *self, con
     if (!o->code || !self->code) return 1;
     return strncmp(o->code, self->code, 2) == 0;
 }
+
+int sp_topology_tree_link(const sp_topo_node *a, const sp_topo_node *b) {
+    return a->parent == b || b->parent == a;
+}

@@ -125,6 +125,9 @@ const sp_topo_node *sp_topology_find_by_keyword(const sp_topology *t, const char
 size_t sp_topology_peers(const sp_topology *t, const char *id, const sp_topo_node **out,
                          size_t cap);
 
+/* Whether a and b are parent and child (a link of the tree), not an extra `peers:` link. */
+int sp_topology_tree_link(const sp_topo_node *a, const sp_topo_node *b);
+
 /* Scoped replication ("keep: region"): whether node self keeps origin's feed. A node keeps
  * its own province's nodes and the national, ministry and lembaga feeds (which disposition
  * into it); a node without a region code (national, ministries, lembaga) keeps every feed.

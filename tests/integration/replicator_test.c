@@ -66,8 +66,8 @@ static tnode *add_node(const char *id) {
 }
 
 static void link_nodes(tnode *a, tnode *b) {
-    a->peers[a->n_peers++] = (sp_peer_config){b->id, b->url};
-    b->peers[b->n_peers++] = (sp_peer_config){a->id, a->url};
+    a->peers[a->n_peers++] = (sp_peer_config){.id = b->id, .address = b->url};
+    b->peers[b->n_peers++] = (sp_peer_config){.id = a->id, .address = a->url};
 }
 
 static sp_replicator_config cfg_of(tnode *t) {
@@ -459,8 +459,8 @@ static void test_tls_link_works_and_unknown_certificate_is_refused(void **state)
     use_tls(p, "federation", "prov-35");
     use_tls(rogue, "elsewhere", "kota-3578"); /* a certificate our CA never issued */
     link_nodes(k, p);
-    rogue->peers[rogue->n_peers++] = (sp_peer_config){p->id, p->url};
-    p->peers[p->n_peers++] = (sp_peer_config){rogue->id, rogue->url};
+    rogue->peers[rogue->n_peers++] = (sp_peer_config){.id = p->id, .address = p->url};
+    p->peers[p->n_peers++] = (sp_peer_config){.id = rogue->id, .address = rogue->url};
     log_capture log;
     capture_log(&log, p->dir, "tls-unknown-ca");
     start_node(k);
