@@ -207,6 +207,40 @@ static void test_new_empty_node_catches_up(void **state) {
     teardown_all();
 }
 
+static uint64_t sent_to(tnode *t, const char *id) {
+    sp_peer_stats *ps;
+    size_t np;
+    uint64_t sent = 0;
+    assert_int_equal(sp_replicator_stats(t->rep, &ps, &np, NULL), SP_OK);
+    for (size_t i = 0; i < np; i++)
+        if (strcmp(ps[i].id, id) == 0) sent = ps[i].sent_events;
+    free(ps);
+    return sent;
+}
+
+/* Two provinces that are each other's extra peer get national's events from national; the
+ * lazy link between them pushes nothing eagerly, and still repairs (anti-entropy). */
+static void test_lazy_link_only_repairs(void **state) {
+    tnode *n = add_node("national"), *a = add_node("prov-35"), *b = add_node("prov-51");
+    link_nodes(n, a);
+    link_nodes(n, b);
+    link_nodes(a, b);
+    a->peers[a->n_peers - 1].lazy = 1;
+    b->peers[b->n_peers - 1].lazy = 1;
+    start_node(n);
+    start_node(a);
+    start_node(b);
+    author(n, 1000);
+    assert_true(wait_head(a, "national", 1000));
+    assert_true(wait_head(b, "national", 1000));
+    assert_int_equal(sent_to(a, "prov-51"), 0); /* nothing eager over the lazy link */
+    assert_int_equal(sent_to(b, "prov-35"), 0);
+    stop_node(n); /* and the lazy link still repairs: b gets a's events by anti-entropy */
+    author(a, 20);
+    assert_true(wait_head(b, "prov-35", 20));
+    teardown_all();
+}
+
 /* Authors events at two kotas while the main thread stops and restarts their province. */
 typedef struct {
     tnode *a, *b;
@@ -514,6 +548,7 @@ int main(void) {
         cmocka_unit_test(test_partition_then_converge),
         cmocka_unit_test(test_new_empty_node_catches_up),
         cmocka_unit_test(test_stop_while_peers_stream_in),
+        cmocka_unit_test(test_lazy_link_only_repairs),
         cmocka_unit_test(test_hostile_peer_is_counted_while_honest_traffic_flows),
         cmocka_unit_test(test_scoped_node_keeps_only_its_origins),
         cmocka_unit_test_teardown(test_tls_link_works_and_unknown_certificate_is_refused,
