@@ -88,6 +88,7 @@ typedef struct {
     uint8_t sign_pub[SP_PUBKEY_LEN];
     sp_store *store;
     sp_feedlog *log;
+    sp_fold_ctx fold; /* the federation's, for this node (sp_fold_ctx.self) */
     sp_complaints *complaints;
     sp_replica_adapter adapter;
     sp_replica_store ops;
@@ -361,7 +362,9 @@ static sp_err node_start(sim *s, simnode *nd) {
         const simnode *o = &s->nodes[nd->keeps[k]];
         rv = sp_feedlog_add_origin_key(nd->log, o->t->id, o->sign_pub);
     }
-    if (rv == SP_OK) rv = sp_complaints_open(&nd->complaints, nd->store, &s->fold);
+    nd->fold = s->fold;
+    nd->fold.self = nd->t;
+    if (rv == SP_OK) rv = sp_complaints_open(&nd->complaints, nd->store, &nd->fold);
     if (rv != SP_OK) return rv;
     int keep_all = nd->t->kind == SP_NODE_NATIONAL;
     nd->adapter = (sp_replica_adapter){nd->log, keep_all ? NULL : keeps_region, nd};

@@ -100,7 +100,10 @@ static sp_err load_calendar(sp_daemon *d) {
         sp_diag_list_print(&diags, stderr, 20);
         sp_diag_list_clear(&diags);
     }
-    d->fold = (sp_fold_ctx){.topo = d->topo, .cal = d->calendar, .policy = &d->policy};
+    /* A node that keeps every feed folds every complaint; one that keeps its region folds the
+     * complaints that can reach it whole (fold.h). */
+    d->fold = (sp_fold_ctx){.topo = d->topo, .cal = d->calendar, .policy = &d->policy,
+                            .self = d->cfg->keep_all ? NULL : d->parts.self};
     return rv;
 }
 

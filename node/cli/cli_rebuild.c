@@ -23,7 +23,8 @@ static const char rebuild_usage[] =
     "  running. The node must be stopped (the data directory is locked while it runs).\n"
     "  --topology  the federation topology (authority rules and parents depend on it)\n"
     "  --calendar  a holiday calendar loaded on top of the built-in one (the node's `calendar`)\n"
-    "  --config    take data, topology and calendar from a node configuration file\n"
+    "  --config    take data, topology and calendar (and replication.keep, which decides the\n"
+    "              complaints a node folds) from a node configuration file\n"
     "  --quiet     no progress line on stderr\n";
 
 typedef struct {
@@ -114,6 +115,18 @@ static int load_inputs(inputs *in, rebuild_opts *o) {
     return rv == SP_OK ? SP_EXIT_OK : sp_cli_fail(what ? what : "rebuild", rv);
 }
 
+/* The node the store belongs to (the id its feed log was created with), which decides the
+ * complaints it folds, as the daemon does; NULL (fold all) when the topology lacks it. */
+static const sp_topo_node *store_node(sp_store *st, const sp_topology *topo) {
+    sp_feedlog *log;
+    if (sp_feedlog_open(&log, st, NULL, NULL) != SP_OK) return NULL;
+    const sp_topo_node *n = sp_topology_find(topo, sp_feedlog_self(log));
+    if (!n) fprintf(stderr, "simpul rebuild: node %s is not in the topology: folding every complaint\n",
+                    sp_feedlog_self(log));
+    sp_feedlog_close(log);
+    return n;
+}
+
 static int run(const rebuild_opts *o, inputs *in) {
     char current[4096];
     snprintf(current, sizeof current, "%s/CURRENT", o->data);
@@ -128,7 +141,9 @@ static int run(const rebuild_opts *o, inputs *in) {
         return SP_EXIT_ERROR;
     }
     if (rv != SP_OK) return sp_cli_fail(o->data, rv);
-    sp_fold_ctx ctx = {.topo = in->topo, .cal = in->cal, .policy = &in->policy};
+    int keep_all = in->cfg && in->cfg->keep_all; /* as the daemon decides (node/daemon.c) */
+    sp_fold_ctx ctx = {.topo = in->topo, .cal = in->cal, .policy = &in->policy,
+                       .self = keep_all ? NULL : store_node(st, in->topo)};
     progress p = {.tty = isatty(2), .quiet = o->quiet, .start_ms = sp_wall_ms()};
     sp_rebuild_result res;
     rv = sp_complaints_rebuild(st, &ctx, on_progress, &p, &res);
@@ -137,9 +152,10 @@ static int run(const rebuild_opts *o, inputs *in) {
     if (rv != SP_OK) return sp_cli_fail("rebuild", rv);
     double secs = (double)(sp_wall_ms() - p.start_ms) / 1000.0;
     printf("rebuilt %" PRIu64 " complaints from %" PRIu64 " events (%" PRIu64
-           " other envelopes skipped), %" PRIu64 " stats rows, in %.2f s (%.0f events/s)\n",
-           res.complaints, res.events, res.skipped, res.stats_rows, secs,
-           secs > 0 ? (double)(res.events + res.skipped) / secs : 0.0);
+           " other envelopes skipped, %" PRIu64 " events of complaints filed where this node "
+           "keeps no feed), %" PRIu64 " stats rows, in %.2f s (%.0f events/s)\n",
+           res.complaints, res.events, res.skipped, res.foreign, res.stats_rows, secs,
+           secs > 0 ? (double)(res.events + res.skipped + res.foreign) / secs : 0.0);
     return SP_EXIT_OK;
 }
 

@@ -22,7 +22,8 @@ struct sp_complaints {
     sp_stats_acc *acc; /* reused by stage, which the feed log serialises */
     sp__events evs;    /* likewise: a late event's complaint, read back from the index */
     sp__cache cache;   /* likewise: hot states and statistics rows */
-    atomic_uint_fast64_t events, skipped, appended, refolds;
+    sp__scope scope;   /* the complaints this node folds */
+    atomic_uint_fast64_t events, skipped, foreign, appended, refolds;
 };
 
 /* ---- shared with rebuild and reads ---- */
@@ -205,7 +206,12 @@ sp_err sp_complaints_open(sp_complaints **out, sp_store *st, const sp_fold_ctx *
     c->st = st;
     c->ctx = *ctx;
     c->cache.cap = CACHE_RECORDS;
+    if (sp__scope_init(&c->scope, ctx) != SP_OK) {
+        free(c);
+        return SP_ERR_NOMEM;
+    }
     if (sp_stats_acc_new(&c->acc) != SP_OK) {
+        sp__scope_free(&c->scope);
         free(c);
         return SP_ERR_NOMEM;
     }
@@ -217,6 +223,7 @@ void sp_complaints_close(sp_complaints *c) {
     if (!c) return;
     sp__events_free(&c->evs);
     sp__cache_free(&c->cache);
+    sp__scope_free(&c->scope);
     sp_stats_acc_free(c->acc);
     free(c);
 }
@@ -228,6 +235,7 @@ sp_feedlog_hooks sp_complaints_hooks(sp_complaints *c) {
 void sp_complaints_counters_get(sp_complaints *c, sp_complaints_counters *out) {
     out->events = atomic_load(&c->events);
     out->skipped = atomic_load(&c->skipped);
+    out->foreign = atomic_load(&c->foreign);
     out->appended = atomic_load(&c->appended);
     out->refolds = atomic_load(&c->refolds);
 }
@@ -339,7 +347,10 @@ static sp_err decode_batch(sp_complaints *c, const sp_envelope *const *envs, siz
     *m = 0;
     for (size_t i = 0; i < n; i++) {
         sp_err rv = sp_fold_decode(envs[i], &p[*m].ev, &p[*m].body, p[*m].id);
-        if (rv == SP_OK) {
+        if (rv == SP_OK && sp__scope_foreign(&c->scope, p[*m].id)) {
+            sp_fold_body_free(p[*m].body);
+            atomic_fetch_add(&c->foreign, 1);
+        } else if (rv == SP_OK) {
             (*m)++;
         } else if (rv == SP_ERR_DECODE || rv == SP_ERR_NOT_FOUND) {
             atomic_fetch_add(&c->skipped, 1);

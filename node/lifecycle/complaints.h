@@ -12,7 +12,9 @@
  *    stored but recomputed from the event index when asked for (sp_complaints_history);
  *  - statistics rows change by (new state's contribution - old state's contribution), which
  *    are pure functions of state, so the result equals `simpul rebuild` byte for byte;
- *  - events that are not Events, or that belong to no complaint (node/lifecycle/fold.h), are skipped.
+ *  - events that are not Events, or that belong to no complaint (node/lifecycle/fold.h), are skipped;
+ *  - events of complaints taken in at a node whose feed this node does not keep (sp_fold_ctx.self)
+ *    are not folded: their filing never arrives, so they would only make unfiled states.
  *
  * Layout of the complaints column family (text keys):
  *   s/<id>                       -> ComplaintState (schemas/state.proto)
@@ -63,8 +65,9 @@ void sp_complaints_close(sp_complaints *c); /* accepts NULL */
  * log commits anything: the daemon does so at start. History: 1 the first; 2 filing numbers
  * (i/N/), statistics sliced by channel and respond deadlines (due_respond_*); 3 the state
  * without its history (ComplaintState version 2: the last event's position instead) and the
- * event index (e/). */
-#define SP_COMPLAINTS_FORMAT 3
+ * event index (e/); 4 only the complaints of intake nodes whose feed the node keeps are folded
+ * (sp_fold_ctx.self). */
+#define SP_COMPLAINTS_FORMAT 4
 /* The format the store's derived state is in, into *found. SP_ERR_STORE, SP_ERR_CORRUPT. */
 sp_err sp_complaints_format(sp_complaints *c, uint32_t *found);
 
@@ -80,6 +83,7 @@ sp_feedlog_hooks sp_complaints_hooks(sp_complaints *c);
 typedef struct {
     uint64_t events;   /* complaint events staged */
     uint64_t skipped;  /* envelopes that are no complaint event */
+    uint64_t foreign;  /* events of complaints this node does not fold (sp_fold_ctx.self) */
     uint64_t appended; /* complaint updates applied to the stored state */
     uint64_t refolds;  /* complaint updates that re-folded from all events (late arrivals) */
 } sp_complaints_counters;
@@ -171,6 +175,7 @@ typedef void (*sp_rebuild_progress_fn)(void *arg, const char *phase, uint64_t do
 typedef struct {
     uint64_t events;     /* complaint events folded */
     uint64_t skipped;    /* envelopes that are no complaint event */
+    uint64_t foreign;    /* events of complaints this node does not fold (sp_fold_ctx.self) */
     uint64_t complaints; /* states written */
     uint64_t stats_rows; /* statistics rows written */
 } sp_rebuild_result;

@@ -32,6 +32,20 @@ int sp__cache_get(const sp__cache *c, const char *key, void *out, size_t len);
 void sp__cache_put(sp__cache *c, const char *key, const void *p, size_t len);
 void sp__cache_free(sp__cache *c);
 
+/* ---- which complaints this node folds (complaints_scope.c) ---- */
+
+typedef struct {
+    const sp_topology *topo;
+    const sp_topo_node *self; /* NULL: every complaint */
+    sp_strmap by_tag;         /* tracking tag -> intake node */
+} sp__scope;
+
+sp_err sp__scope_init(sp__scope *sc, const sp_fold_ctx *ctx); /* SP_ERR_NOMEM */
+/* Whether complaint id was taken in at a node whose feed self does not keep: its filing never
+ * reaches self, so its other events are stored (and relayed) but not folded. */
+int sp__scope_foreign(const sp__scope *sc, const char *id);
+void sp__scope_free(sp__scope *sc);
+
 /* The store a handle works on, and its fold context. */
 sp_store *sp__complaints_store(sp_complaints *c);
 const sp_fold_ctx *sp__complaints_ctx(sp_complaints *c);

@@ -29,6 +29,7 @@ typedef struct {
     const sp_fold_ctx *ctx;
     sp_rebuild_progress_fn progress;
     void *arg;
+    sp__scope scope;
     sp_rebuild_result res;
 } rebuild;
 
@@ -73,7 +74,9 @@ static sp_err scan_one(rebuild *r, sp_wbatch *b, const uint8_t *v, size_t vn) {
         return SP_ERR_CORRUPT;
     }
     rv = sp_fold_decode(&env, &ev, &body, id);
-    if (rv == SP_OK) {
+    if (rv == SP_OK && sp__scope_foreign(&r->scope, id)) {
+        r->res.foreign++;
+    } else if (rv == SP_OK) {
         rv = sp__put_event(b, id, &ev);
         r->res.events++;
     } else if (rv == SP_ERR_DECODE || rv == SP_ERR_NOT_FOUND) {
@@ -212,7 +215,8 @@ sp_err sp_complaints_rebuild(sp_store *st, const sp_fold_ctx *ctx, sp_rebuild_pr
     if (!st || !ctx || !ctx->topo) return SP_ERR_INVAL;
     rebuild r = {.st = st, .ctx = ctx, .progress = progress, .arg = arg};
     uint64_t wiped = 0;
-    sp_err rv = wipe(&r, SP_CF_COMPLAINTS, &wiped);
+    sp_err rv = sp__scope_init(&r.scope, ctx);
+    if (rv == SP_OK) rv = wipe(&r, SP_CF_COMPLAINTS, &wiped);
     if (rv == SP_OK) rv = wipe(&r, SP_CF_STATS, &wiped);
     if (rv == SP_OK) tell(&r, "wipe", wiped, wiped);
     if (rv == SP_OK) rv = scan_feeds(&r);
@@ -220,5 +224,6 @@ sp_err sp_complaints_rebuild(sp_store *st, const sp_fold_ctx *ctx, sp_rebuild_pr
     if (rv == SP_OK) rv = count_rows(st, &r.res.stats_rows);
     if (rv == SP_OK) rv = sp__write_format(st);
     if (rv == SP_OK && res) *res = r.res;
+    sp__scope_free(&r.scope);
     return rv;
 }

@@ -858,7 +858,7 @@ static void test_format_2_store_is_rebuilt(void **state) {
     assert_int_equal(sp_complaints_rebuild(d->st, &env.ctx, NULL, NULL, &res), SP_OK);
     assert_int_equal(sp_complaints_format(d->c, &f), SP_OK);
     assert_int_equal(f, SP_COMPLAINTS_FORMAT);
-    assert_int_equal(f, 3);
+    assert_int_equal(f, 4);
     assert_int_equal(sp_complaints_get(d->c, w.ids[0], 1, &s), SP_OK);
     sp_state_clear(&s);
     blob got = dump_cf(d, SP_CF_COMPLAINTS);
@@ -921,6 +921,51 @@ static void test_long_thread_state_size_stays_constant(void **state) {
     db_free(d);
 }
 
+/* A node folds only the complaints whose intake node's feed it keeps (sp_fold_ctx.self): at
+ * Kota Denpasar, complaints taken in at Kota Madiun or the Jawa Timur province are stored as
+ * events but leave no state, and a rebuild agrees byte for byte. */
+static void test_node_folds_only_complaints_it_can_hold(void **state) {
+    uint64_t rng = 777;
+    workload w;
+    workload_make(&w, 40, &rng);
+    sp_fold_ctx ctx = env.ctx;
+    ctx.self = sp_topology_find(env.topo, "kota-5171");
+    assert_non_null(ctx.self);
+    db *d = calloc(1, sizeof *d);
+    assert_non_null(sp_test_tmpdir(d->dir, "cmp-scope"));
+    assert_int_equal(sp_store_open(&d->st, d->dir, SP_NODE_CFS), SP_OK);
+    assert_int_equal(sp_complaints_open(&d->c, d->st, &ctx), SP_OK);
+    commit(d, w.ev, w.n);
+    size_t held = 0, foreign = 0;
+    for (size_t i = 0; i < w.stories; i++) {
+        int mine = strncmp(w.ids[i], "3577-", 5) != 0 && strncmp(w.ids[i], "35-", 3) != 0;
+        sp_complaint_state st;
+        sp_err rv = sp_complaints_get(d->c, w.ids[i], 1, &st);
+        assert_int_equal(rv, mine ? SP_OK : SP_ERR_NOT_FOUND);
+        sp_state_clear(&st);
+        held += mine, foreign += !mine;
+    }
+    assert_true(held > 0 && foreign > 0);
+    sp_complaints_counters c;
+    sp_complaints_counters_get(d->c, &c);
+    assert_true(c.foreign > 0);
+    blob before = dump_cf(d, SP_CF_COMPLAINTS), sbefore = dump_cf(d, SP_CF_STATS);
+    sp_rebuild_result res;
+    assert_int_equal(sp_complaints_rebuild(d->st, &ctx, NULL, NULL, &res), SP_OK);
+    assert_int_equal(res.foreign, c.foreign);
+    blob after = dump_cf(d, SP_CF_COMPLAINTS), safter = dump_cf(d, SP_CF_STATS);
+    assert_int_equal(before.n, after.n);
+    assert_memory_equal(before.p, after.p, before.n);
+    assert_int_equal(sbefore.n, safter.n);
+    assert_memory_equal(sbefore.p, safter.p, sbefore.n);
+    free(before.p);
+    free(after.p);
+    free(sbefore.p);
+    free(safter.p);
+    workload_free(&w);
+    db_free(d);
+}
+
 static int setup(void **state) {
     return sp_test_fold_env_init(&env);
 }
@@ -945,6 +990,7 @@ int main(void) {
         cmocka_unit_test(test_history_follows_late_events),
         cmocka_unit_test(test_format_2_store_is_rebuilt),
         cmocka_unit_test(test_long_thread_state_size_stays_constant),
+        cmocka_unit_test(test_node_folds_only_complaints_it_can_hold),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

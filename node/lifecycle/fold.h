@@ -168,11 +168,17 @@ typedef struct {
 } sp_complaint_state;
 
 /* What the fold depends on besides events. topo is required; cal NULL means only weekends are
- * off; policy NULL means sp_sla_policy_default. All borrowed. */
+ * off; policy NULL means sp_sla_policy_default. All borrowed.
+ * self is the node the derived state is kept for (NULL: fold every complaint). A node folds
+ * only the complaints taken in at a node whose feed it keeps (sp_topology_keeps_region): a
+ * kabupaten stores the ministries' feeds, but a ministry's follow-up on a complaint filed in
+ * another province can never meet its filing there, so it is stored and relayed, not folded
+ * (node/lifecycle/complaints.h). */
 typedef struct {
     const sp_topology *topo;
     const sp_calendar *cal;
     const sp_sla_policy *policy;
+    const sp_topo_node *self;
 } sp_fold_ctx;
 
 /* ---- tracking ids ---- */

@@ -65,7 +65,7 @@ static inline int sp_test_fold_env_init(sp_test_fold_env *e) {
     sp_sla_policy_default(&e->policy);
     if (sp_calendar_new(&e->cal) != SP_OK || sp_calendar_load_builtin(e->cal, &e->policy) != SP_OK)
         return -1;
-    e->ctx = (sp_fold_ctx){e->topo, e->cal, &e->policy};
+    e->ctx = (sp_fold_ctx){.topo = e->topo, .cal = e->cal, .policy = &e->policy};
     return 0;
 }
 

@@ -93,7 +93,7 @@ def test_upgrade_recomputes_derived_state(ids):
     with open(os.path.join(fedlib.T, "kota-3577", "node.log")) as f:
         log = f.read()
     check("the node says it recomputes state in an older format", "msg=daemon.rebuild" in log
-          and "format=1 now=3" in log and "msg=daemon.rebuilt" in log, log[-1500:])
+          and "format=1 now=4" in log and "msg=daemon.rebuilt" in log, log[-1500:])
     after = req("kota-3577", "GET", "/api/v1/stats?region=35.77")[1]
     check("statistics are the same after the rebuild", before.get("totals") == after.get("totals"), (before, after))
     s, b, _ = req("kota-3577", "GET", "/api/v1/complaints/" + ids[0])
