@@ -5,7 +5,8 @@
 pkg_check_modules(SP_NATS QUIET IMPORTED_TARGET libnats)
 if(SP_NATS_FOUND)
   add_executable(compare_nats ${CMAKE_CURRENT_SOURCE_DIR}/compare_nats.c)
-  target_link_libraries(compare_nats PRIVATE sp_broker PkgConfig::SP_NATS)
+  target_link_libraries(compare_nats PRIVATE sp_broker sp_allocator PkgConfig::SP_NATS)
+  sp_bench_smoke(compare_nats)
 else()
   message(STATUS "bench/compare_nats not built: the NATS C client (libnats, Debian package "
                  "libnats-dev) was not found; deploy/install-deps.sh installs it")
