@@ -54,8 +54,8 @@ void sp_store_close(sp_store *st);
 
 /*
  * Many stores in one process (the national simulation, bench/sim_federation.c, runs 600): by
- * default each store has its own 64 MiB block cache and RocksDB's default memtables (64 MiB
- * per column family), which is right for one node per host and wasteful for hundreds. A
+ * default each store has its own 64 MiB block cache and 64 MiB of memtables, which is right
+ * for one node per host and wasteful for hundreds. A
  * shared cache is one LRU cache for every store opened with it; it must outlive them.
  */
 typedef struct sp_store_cache sp_store_cache;
@@ -63,9 +63,12 @@ sp_store_cache *sp_store_cache_new(size_t bytes); /* NULL when out of memory */
 void sp_store_cache_free(sp_store_cache *c);      /* accepts NULL; after its stores closed */
 size_t sp_store_cache_usage(const sp_store_cache *c);
 
+#define SP_STORE_MEMTABLE_DEFAULT ((size_t)64 << 20)
+
 typedef struct {
     sp_store_cache *cache;   /* shared block cache; NULL: the store's own 64 MiB */
-    size_t memtable_bytes;   /* all the store's memtables together (flushed beyond); 0: default */
+    size_t memtable_bytes;   /* all the store's memtables together (flushed beyond); 0:
+                                SP_STORE_MEMTABLE_DEFAULT */
     int max_open_files;      /* table files kept open; 0: 512 */
 } sp_store_options;
 

@@ -55,11 +55,12 @@ static void set_options(sp_store *st, const sp_store_options *o) {
     rocksdb_options_set_compression(st->opts, rocksdb_lz4_compression);
     rocksdb_options_increase_parallelism(st->opts, 2);
     rocksdb_options_set_max_open_files(st->opts, o && o->max_open_files ? o->max_open_files : 512);
-    if (o && o->memtable_bytes) {
-        /* a quarter per column family: a busy one flushes before it takes the whole budget */
-        rocksdb_options_set_db_write_buffer_size(st->opts, o->memtable_bytes);
-        rocksdb_options_set_write_buffer_size(st->opts, o->memtable_bytes / 4);
-    }
+    /* A quarter of the budget per column family: a busy one flushes before it takes it all.
+     * RocksDB's own default (64 MiB per column family, two of them each) would let a node's
+     * six column families hold 768 MiB. */
+    size_t memtables = o && o->memtable_bytes ? o->memtable_bytes : SP_STORE_MEMTABLE_DEFAULT;
+    rocksdb_options_set_db_write_buffer_size(st->opts, memtables);
+    rocksdb_options_set_write_buffer_size(st->opts, memtables / 4);
     st->table = rocksdb_block_based_options_create();
     if (o && o->cache) {
         rocksdb_block_based_options_set_block_cache(st->table, o->cache->cache);
