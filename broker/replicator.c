@@ -54,6 +54,12 @@ typedef struct peer {
     uint64_t next_sync_ms;
     sp_strmap known; /* origin -> uint64_t *: the peer holds that origin up to this seq */
     sp_strmap pulling; /* origin -> uint64_t *: when the peer last pulled it from us (ms) */
+    int repair;        /* the next sync repairs everything (connect, failure, dropped queue) */
+    /* What the last sync saw, peer thread only: origin -> uint64_t * heads the peer announced
+     * and heads we held. A periodic sync only repairs what was there a round earlier: newer
+     * envelopes are usually in an eager push on its way, and pulling them too delivered them
+     * twice (the national simulation's copies per event). */
+    sp_strmap seen_theirs, seen_mine;
     uint64_t tls_logged_ms; /* when this failure streak's TLS refusal was logged, 0: not yet */
     sp_peer_stats stats;
 } peer;
@@ -160,6 +166,7 @@ static void queue_drop(peer *p) {
     p->stats.queue_dropped += p->qlen;
     p->qhead = p->qlen = 0;
     p->needs_sync = 1;
+    p->repair = 1;
 }
 
 static void queue_push(peer *p, qitem *q) {
@@ -195,6 +202,7 @@ void sp_replicator_sync_now(sp_replicator *r) {
         peer *p = &r->peers[k];
         pthread_mutex_lock(&p->lock);
         p->needs_sync = 1;
+        p->repair = 1;
         pthread_cond_signal(&p->wake);
         pthread_mutex_unlock(&p->lock);
     }
@@ -418,10 +426,33 @@ static Simpul__V1__Head **heads_to_pb(const sp_vv_entry *vv, size_t n, Simpul__V
 }
 
 /* One round of anti-entropy with the peer: swap heads, pull what we lack, push what it lacks. */
+/* Remember seq for origin in m (best effort: without memory the next sync repairs fully). */
+static void seen_put(sp_strmap *m, const char *origin, uint64_t seq) {
+    uint64_t *v = sp_strmap_get(m, origin);
+    if (!v && (v = malloc(sizeof *v)) && sp_strmap_put(m, origin, v, NULL) != SP_OK) {
+        free(v);
+        v = NULL;
+    }
+    if (v) *v = seq;
+}
+
+/* How far a sync goes for origin: all of now when repairing, else only what the last sync saw
+ * already (0 when it saw nothing). Records now for the next round either way. */
+static uint64_t sync_target(sp_strmap *seen, const char *origin, uint64_t now, int repair) {
+    const uint64_t *before = sp_strmap_get(seen, origin);
+    uint64_t target = repair ? now : before ? (*before < now ? *before : now) : 0;
+    seen_put(seen, origin, now);
+    return target;
+}
+
 static sp_err peer_sync(peer *p) {
     sp_replicator *r = p->r;
     sp_vv_entry *mine;
     size_t n;
+    pthread_mutex_lock(&p->lock);
+    int repair = p->repair;
+    p->repair = 0;
+    pthread_mutex_unlock(&p->lock);
     sp_err rv = r->store.heads(r->store.ctx, &mine, &n);
     if (rv != SP_OK) return rv;
     Simpul__V1__Head *storage = calloc(n ? n : 1, sizeof *storage);
@@ -441,10 +472,17 @@ static sp_err peer_sync(peer *p) {
         const char *origin = rep->heads[i]->origin;
         if (!sp_node_id_valid(origin) || (r->store.keeps && !r->store.keeps(r->store.ctx, origin)))
             continue;
-        if (rep->heads[i]->seq > r->store.head(r->store.ctx, origin))
-            rv = pull_origin(p, origin, rep->heads[i]->seq);
+        uint64_t target = sync_target(&p->seen_theirs, origin, rep->heads[i]->seq, repair);
+        if (target > r->store.head(r->store.ctx, origin)) rv = pull_origin(p, origin, target);
     }
-    for (size_t i = 0; rv == SP_OK && i < n; i++) rv = push_origin(p, mine[i].origin, mine[i].seq);
+    for (size_t i = 0; rv == SP_OK && i < n; i++)
+        rv = push_origin(p, mine[i].origin,
+                         sync_target(&p->seen_mine, mine[i].origin, mine[i].seq, repair));
+    if (rv != SP_OK) { /* what this round did not finish, the next one repairs */
+        pthread_mutex_lock(&p->lock);
+        p->repair = 1;
+        pthread_mutex_unlock(&p->lock);
+    }
     if (rep) simpul__v1__peer_reply__free_unpacked(rep, NULL);
     pthread_mutex_lock(&p->lock);
     p->stats.sync_rounds++;
@@ -926,6 +964,7 @@ static sp_err start_peer(sp_replicator *r, peer *p) {
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
     p->needs_sync = 1;
+    p->repair = 1; /* the first sync after start repairs everything */
     snprintf(p->stats.id, sizeof p->stats.id, "%s", p->cfg.id);
     snprintf(p->stats.address, sizeof p->stats.address, "%s", p->cfg.address);
     if (!(p->queue = calloc(r->cfg.queue_limit, sizeof *p->queue))) return SP_ERR_NOMEM;
@@ -1198,6 +1237,8 @@ static void free_peer(peer *p) {
     p->queue = NULL;
     sp_strmap_free(&p->known, free);
     sp_strmap_free(&p->pulling, free);
+    sp_strmap_free(&p->seen_theirs, free);
+    sp_strmap_free(&p->seen_mine, free);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->lock);
 }

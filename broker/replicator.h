@@ -7,7 +7,9 @@
  *   message per batch).
  * - Anti-entropy: on connect, periodically, and whenever a push could not be delivered, a peer's
  *   thread exchanges heads (version vectors) with the peer, pulls what this node lacks and
- *   pushes what the peer lacks, from the store, in bounded batches.
+ *   pushes what the peer lacks, from the store, in bounded batches. A periodic round repairs
+ *   only what the previous round saw already (newer envelopes are usually in an eager push on
+ *   the way); a round after connecting, a failure or sp_replicator_sync_now repairs all.
  * - Serving: a REP socket answers peers' push, sync and pull requests. Requests from a node
  *   that is not a configured peer are refused and counted; malformed and oversized messages are
  *   counted and answered with an error; the link stays up.
