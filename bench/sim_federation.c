@@ -780,8 +780,8 @@ static double wait_converged(sim *s, double t0) {
             nd->converged_at = last = now_s() - t0;
             left--;
         }
-        if (left) {
-            struct timespec ts = {0, 20 * 1000000L};
+        if (left) { /* each look takes every node's log lock once per feed it keeps */
+            struct timespec ts = {0, 100 * 1000000L};
             nanosleep(&ts, NULL);
         }
     }
