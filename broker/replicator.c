@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "base/strmap.h"
+#include "base/varint.h"
 #include "broker/hlc.h"
 #include "broker/tls_probe.h"
 #include "schemas/simpul.pb-c.h"
@@ -210,15 +211,6 @@ void sp_replicator_sync_now(sp_replicator *r) {
 
 /* ---- wire helpers ---- */
 
-static size_t put_varint(uint8_t *p, uint64_t v) {
-    size_t n = 0;
-    do {
-        p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-        v >>= 7;
-    } while (v);
-    return n;
-}
-
 /* An encoded Batch from pre-encoded envelopes: a Batch is field 1 repeated, so it is just each
  * envelope prefixed by its tag and length. Saves re-encoding what every queue shares. */
 static sp_err batch_from_items(qitem *const *items, size_t n, uint8_t **out, size_t *len) {
@@ -228,7 +220,7 @@ static sp_err batch_from_items(qitem *const *items, size_t n, uint8_t **out, siz
     if (!buf) return SP_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         *p++ = 0x0a; /* field 1, length-delimited */
-        p += put_varint(p, items[i]->len);
+        p += sp_varint_put(p, items[i]->len);
         memcpy(p, items[i]->bytes, items[i]->len);
         p += items[i]->len;
     }

@@ -113,14 +113,19 @@ static blob dump_cf(db *d, sp_cf cf) {
     return b;
 }
 
+/* x and y hold the same bytes; both are freed. */
+static void assert_same_blob(blob *x, blob *y) {
+    assert_int_equal(x->n, y->n);
+    assert_memory_equal(x->p, y->p, x->n);
+    free(x->p);
+    free(y->p);
+}
+
 static void assert_same_cf(db *a, db *b, sp_cf cf) {
     blob x = dump_cf(a, cf), y = dump_cf(b, cf);
     assert_true(x.records > 0);
     assert_int_equal(x.records, y.records);
-    assert_int_equal(x.n, y.n);
-    assert_memory_equal(x.p, y.p, x.n);
-    free(x.p);
-    free(y.p);
+    assert_same_blob(&x, &y);
 }
 
 /* ---- a generated workload ---- */
@@ -663,10 +668,8 @@ static void test_rebuild_wipes_stale_records(void **state) {
     assert_true(calls >= 2);
     assert_true(res.stats_rows > 0);
     blob after = dump_cf(d, SP_CF_STATS), cafter = dump_cf(d, SP_CF_COMPLAINTS);
-    assert_int_equal(before.n, after.n);
-    assert_memory_equal(before.p, after.p, before.n);
-    assert_int_equal(cbefore.n, cafter.n);
-    assert_memory_equal(cbefore.p, cafter.p, cbefore.n);
+    assert_same_blob(&before, &after);
+    assert_same_blob(&cbefore, &cafter);
     sp_complaint_state s;
     assert_int_equal(sp_complaints_get(d->c, "9999-1", 1, &s), SP_ERR_NOT_FOUND);
     sp_state_clear(&s);
@@ -675,10 +678,6 @@ static void test_rebuild_wipes_stale_records(void **state) {
     long_id[sizeof long_id - 1] = '\0';
     assert_int_equal(sp_complaints_get(d->c, long_id, 1, &s), SP_ERR_NOT_FOUND);
     sp_state_clear(&s);
-    free(before.p);
-    free(after.p);
-    free(cbefore.p);
-    free(cafter.p);
     workload_free(&w);
     db_free(d);
 }
@@ -722,12 +721,9 @@ static void test_filing_numbers_resume_and_legacy_ids_resolve(void **state) {
     sp_rebuild_result res;
     assert_int_equal(sp_complaints_rebuild(d->st, &env.ctx, NULL, NULL, &res), SP_OK);
     blob after = dump_cf(d, SP_CF_COMPLAINTS);
-    assert_int_equal(before.n, after.n);
-    assert_memory_equal(before.p, after.p, before.n);
+    assert_same_blob(&before, &after);
     assert_int_equal(sp_complaints_last_number(d->c, "kota-3577", &last), SP_OK);
     assert_int_equal(last, 3);
-    free(before.p);
-    free(after.p);
     db_free(d);
 }
 
@@ -862,10 +858,7 @@ static void test_format_2_store_is_rebuilt(void **state) {
     assert_int_equal(sp_complaints_get(d->c, w.ids[0], 1, &s), SP_OK);
     sp_state_clear(&s);
     blob got = dump_cf(d, SP_CF_COMPLAINTS);
-    assert_int_equal(got.n, want.n);
-    assert_memory_equal(got.p, want.p, want.n);
-    free(got.p);
-    free(want.p);
+    assert_same_blob(&got, &want);
     workload_free(&w);
     db_free(d);
 }
@@ -913,10 +906,7 @@ static void test_long_thread_state_size_stays_constant(void **state) {
     sp_rebuild_result res;
     assert_int_equal(sp_complaints_rebuild(d->st, &env.ctx, NULL, NULL, &res), SP_OK);
     blob after = dump_cf(d, SP_CF_COMPLAINTS);
-    assert_int_equal(before.n, after.n);
-    assert_memory_equal(before.p, after.p, before.n);
-    free(before.p);
-    free(after.p);
+    assert_same_blob(&before, &after);
     free(ev);
     db_free(d);
 }
@@ -954,14 +944,8 @@ static void test_node_folds_only_complaints_it_can_hold(void **state) {
     assert_int_equal(sp_complaints_rebuild(d->st, &ctx, NULL, NULL, &res), SP_OK);
     assert_int_equal(res.foreign, c.foreign);
     blob after = dump_cf(d, SP_CF_COMPLAINTS), safter = dump_cf(d, SP_CF_STATS);
-    assert_int_equal(before.n, after.n);
-    assert_memory_equal(before.p, after.p, before.n);
-    assert_int_equal(sbefore.n, safter.n);
-    assert_memory_equal(sbefore.p, safter.p, sbefore.n);
-    free(before.p);
-    free(after.p);
-    free(sbefore.p);
-    free(safter.p);
+    assert_same_blob(&before, &after);
+    assert_same_blob(&sbefore, &safter);
     workload_free(&w);
     db_free(d);
 }

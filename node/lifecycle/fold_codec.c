@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/varint.h"
 #include "node/lifecycle/fold.h"
 #include "schemas/simpul.pb-c.h"
 #include "schemas/state.pb-c.h"
@@ -279,29 +280,6 @@ sp_err sp_state_decode(sp_complaint_state *s, const uint8_t *p, size_t n) {
 
 #define PACK_SAME_ID 1u
 
-static size_t varint_put(uint8_t *p, uint64_t v) {
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-static int varint_get(const uint8_t *p, size_t n, size_t *at, uint64_t *v) {
-    uint64_t x = 0;
-    for (int shift = 0; shift < 64 && *at < n; shift += 7) {
-        uint8_t b = p[(*at)++];
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static size_t str_put(uint8_t *p, const char *s, size_t n) {
     memcpy(p, s, n);
     p[n] = 0;
@@ -323,7 +301,7 @@ sp_err sp_fold_event_pack(const sp_fold_event *ev, const char *complaint_id, uin
     p[k++] = (uint8_t)(same ? PACK_SAME_ID : 0);
     const uint64_t nums[6] = {ev->type, ev->channel, ev->privacy, ev->number, ev->satisfied,
                               ev->rating};
-    for (int i = 0; i < 6; i++) k += varint_put(p + k, nums[i]);
+    for (int i = 0; i < 6; i++) k += sp_varint_put(p + k, nums[i]);
     for (int i = same ? 1 : 0; i < 5; i++) k += str_put(p + k, strs[i], lens[i]);
     *out = p;
     *n = k;
@@ -352,7 +330,7 @@ sp_err sp_fold_event_unpack(sp_fold_event *ev, const char *origin, uint64_t seq,
     size_t at = 3;
     uint64_t nums[6];
     for (int i = 0; i < 6; i++)
-        if (!varint_get(p, n, &at, &nums[i]) || (i != 3 && nums[i] > UINT32_MAX))
+        if (!sp_varint_get(p, n, &at, &nums[i]) || (i != 3 && nums[i] > UINT32_MAX))
             return SP_ERR_CORRUPT; /* all but number are 32-bit */
     ev->type = (uint32_t)nums[0];
     ev->channel = (uint32_t)nums[1];

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/strmap.h"
+#include "base/varint.h"
 
 const uint64_t sp_stats_resp_bounds_ms[10] = {
     3600000ull,       4 * 3600000ull,  SP_DAY_MS,      2 * SP_DAY_MS,  3 * SP_DAY_MS,
@@ -66,36 +67,13 @@ sp_err sp_stats_key_parse(const uint8_t *k, size_t n, sp_scope_kind *kind, char 
 
 /* ---- values ---- */
 
-static size_t put_varint(uint8_t *p, uint64_t v) {
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-static int get_varint(const uint8_t *p, size_t n, size_t *at, uint64_t *v) {
-    uint64_t x = 0;
-    for (int shift = 0; shift < 64 && *at < n; shift += 7) {
-        uint8_t b = p[(*at)++];
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 size_t sp_stats_encode(const sp_stats *st, uint8_t *buf) {
     size_t n = 0;
     for (int i = 0; i < SP_STAT__COUNT; i++) {
         if (!st->v[i]) continue;
         uint64_t z = ((uint64_t)st->v[i] << 1) ^ (uint64_t)(st->v[i] >> 63);
-        n += put_varint(buf + n, (uint64_t)i);
-        n += put_varint(buf + n, z);
+        n += sp_varint_put(buf + n, (uint64_t)i);
+        n += sp_varint_put(buf + n, z);
     }
     return n;
 }
@@ -105,7 +83,7 @@ sp_err sp_stats_decode(sp_stats *st, const uint8_t *p, size_t n) {
     size_t at = 0;
     while (at < n) {
         uint64_t i, z;
-        if (!get_varint(p, n, &at, &i) || !get_varint(p, n, &at, &z) || i >= SP_STAT__COUNT)
+        if (!sp_varint_get(p, n, &at, &i) || !sp_varint_get(p, n, &at, &z) || i >= SP_STAT__COUNT)
             return SP_ERR_CORRUPT;
         st->v[i] = (int64_t)((z >> 1) ^ (~(z & 1) + 1));
     }

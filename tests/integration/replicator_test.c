@@ -148,6 +148,17 @@ static int wait_head(tnode *t, const char *origin, uint64_t seq) {
     return 0;
 }
 
+/* t's counters of its link to peer_id (zero when t has no such peer). */
+static sp_peer_stats peer_stats_of(tnode *t, const char *peer_id) {
+    sp_peer_stats *ps, found = {0};
+    size_t np;
+    assert_int_equal(sp_replicator_stats(t->rep, &ps, &np, NULL), SP_OK);
+    for (size_t i = 0; i < np; i++)
+        if (strcmp(ps[i].id, peer_id) == 0) found = ps[i];
+    free(ps);
+    return found;
+}
+
 static void test_kota_event_reaches_national_through_province(void **state) {
     tnode *k = add_node("kota-3577"), *p = add_node("prov-35"), *n = add_node("national");
     link_nodes(k, p);
@@ -207,17 +218,6 @@ static void test_new_empty_node_catches_up(void **state) {
     teardown_all();
 }
 
-static uint64_t sent_to(tnode *t, const char *id) {
-    sp_peer_stats *ps;
-    size_t np;
-    uint64_t sent = 0;
-    assert_int_equal(sp_replicator_stats(t->rep, &ps, &np, NULL), SP_OK);
-    for (size_t i = 0; i < np; i++)
-        if (strcmp(ps[i].id, id) == 0) sent = ps[i].sent_events;
-    free(ps);
-    return sent;
-}
-
 /* Two provinces that are each other's extra peer get national's events from national; the
  * lazy link between them pushes nothing eagerly, and still repairs (anti-entropy). */
 static void test_lazy_link_only_repairs(void **state) {
@@ -233,8 +233,9 @@ static void test_lazy_link_only_repairs(void **state) {
     author(n, 1000);
     assert_true(wait_head(a, "national", 1000));
     assert_true(wait_head(b, "national", 1000));
-    assert_int_equal(sent_to(a, "prov-51"), 0); /* nothing eager over the lazy link */
-    assert_int_equal(sent_to(b, "prov-35"), 0);
+    /* nothing eager over the lazy link */
+    assert_int_equal(peer_stats_of(a, "prov-51").sent_events, 0);
+    assert_int_equal(peer_stats_of(b, "prov-35").sent_events, 0);
     stop_node(n); /* and the lazy link still repairs: b gets a's events by anti-entropy */
     author(a, 20);
     assert_true(wait_head(b, "prov-35", 20));
@@ -476,17 +477,6 @@ static int teardown_capture(void **state) {
     return 0;
 }
 
-static uint64_t tls_refused_of(tnode *t, const char *peer_id) {
-    sp_peer_stats *ps;
-    size_t np;
-    uint64_t v = 0;
-    assert_int_equal(sp_replicator_stats(t->rep, &ps, &np, NULL), SP_OK);
-    for (size_t i = 0; i < np; i++)
-        if (strcmp(ps[i].id, peer_id) == 0) v = ps[i].tls_refused;
-    free(ps);
-    return v;
-}
-
 static void test_tls_link_works_and_unknown_certificate_is_refused(void **state) {
     tnode *k = add_node("kota-3577"), *p = add_node("prov-35"), *rogue = add_node("kota-3578");
     use_tls(k, "federation", "kota-3577");
@@ -510,8 +500,8 @@ static void test_tls_link_works_and_unknown_certificate_is_refused(void **state)
     assert_non_null(strstr(line, "the certificate of kota-3578 was refused: not signed by the federation CA"));
     log_line(&log, line, sizeof line, "msg=replica.tls_refused", "peer=prov-35", NULL);
     assert_non_null(strstr(line, "the certificate of prov-35 was refused: not signed by the federation CA"));
-    assert_true(tls_refused_of(p, "kota-3578") > 0);
-    assert_int_equal(tls_refused_of(p, "kota-3577"), 0);
+    assert_true(peer_stats_of(p, "kota-3578").tls_refused > 0);
+    assert_int_equal(peer_stats_of(p, "kota-3577").tls_refused, 0);
     release_log(&log);
     assert_int_equal(sp_feedlog_head(p->log, "kota-3578", NULL), 0);
     sp_peer_stats *ps;
@@ -536,7 +526,7 @@ static void test_tls_certificate_for_another_node_is_refused_by_name(void **stat
     log_line(&log, line, sizeof line, "msg=replica.tls_refused", "peer=kota-3579", NULL);
     assert_non_null(strstr(line, "the certificate of kota-3579 was refused: issued to another name than kota-3579"));
     assert_non_null(strstr(line, "CN=kota-3580"));
-    assert_true(tls_refused_of(p, "kota-3579") > 0);
+    assert_true(peer_stats_of(p, "kota-3579").tls_refused > 0);
     release_log(&log);
     teardown_all();
 }
