@@ -950,8 +950,9 @@ static sp_err start_listener(sp_replicator *r) {
     return SP_OK;
 }
 
-static sp_err start_peer(sp_replicator *r, peer *p) {
-    nng_dialer d = NNG_DIALER_INITIALIZER;
+/* Everything the server workers use of a peer (they serve its pushes as soon as the listener
+ * runs, before its own thread and socket exist). */
+static sp_err init_peer(sp_replicator *r, peer *p) {
     p->r = r;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
@@ -959,7 +960,12 @@ static sp_err start_peer(sp_replicator *r, peer *p) {
     p->repair = 1; /* the first sync after start repairs everything */
     snprintf(p->stats.id, sizeof p->stats.id, "%s", p->cfg.id);
     snprintf(p->stats.address, sizeof p->stats.address, "%s", p->cfg.address);
-    if (!(p->queue = calloc(r->cfg.queue_limit, sizeof *p->queue))) return SP_ERR_NOMEM;
+    return (p->queue = calloc(r->cfg.queue_limit, sizeof *p->queue)) ? SP_OK : SP_ERR_NOMEM;
+}
+
+/* The peer's socket, dialer and thread. */
+static sp_err start_peer(sp_replicator *r, peer *p) {
+    nng_dialer d = NNG_DIALER_INITIALIZER;
     if (nng_req0_open(&p->sock) != 0) return SP_ERR_NET;
     nng_socket_set_ms(p->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
     nng_socket_set_ms(p->sock, NNG_OPT_SENDTIMEO, (nng_duration)r->cfg.request_timeout_ms);
@@ -1202,6 +1208,9 @@ sp_err sp_replicator_start(sp_replicator **out, const sp_replicator_config *cfg,
         rv = sp_strmap_put(&r->by_id, cfg->peers[i].id, &r->peers[i], NULL);
         r->n_peers++;
     }
+    /* Peers first: a restarted node's listener is served pushes at once (a peer that was
+     * retrying), and the workers look the sender up among them. */
+    for (size_t i = 0; rv == SP_OK && i < r->n_peers; i++) rv = init_peer(r, &r->peers[i]);
     if (rv == SP_OK && cfg->listen) rv = start_listener(r);
     for (size_t i = 0; rv == SP_OK && i < r->n_peers; i++) rv = start_peer(r, &r->peers[i]);
     if (rv != SP_OK) {
