@@ -284,8 +284,9 @@ static void learn_from_reply(peer *p, const Simpul__V1__PeerReply *rep, int exac
     pthread_mutex_unlock(&p->lock);
 }
 
-/* Push an encoded batch of n envelopes; learn what the peer now holds. */
-static sp_err push_batch(peer *p, uint8_t *batch, size_t len, size_t n) {
+/* Push an encoded batch of n envelopes; learn what the peer now holds. `repair` marks a batch
+ * anti-entropy sends (the peer was seen lacking it), as opposed to an eager push of new events. */
+static sp_err push_batch(peer *p, uint8_t *batch, size_t len, size_t n, int repair) {
     Simpul__V1__PeerRequest req;
     simpul__v1__peer_request__init(&req);
     Simpul__V1__PeerReply *rep;
@@ -297,6 +298,7 @@ static sp_err push_batch(peer *p, uint8_t *batch, size_t len, size_t n) {
     learn_from_reply(p, rep, 0);
     pthread_mutex_lock(&p->lock);
     p->stats.sent_events += n;
+    if (repair) p->stats.repaired_events += n;
     pthread_mutex_unlock(&p->lock);
     simpul__v1__peer_reply__free_unpacked(rep, NULL);
     return SP_OK;
@@ -392,7 +394,7 @@ static sp_err push_origin(peer *p, const char *origin, uint64_t mine) {
         size_t len;
         rv = sp_batch_encode(envs, n, &batch, &len);
         sp_envelopes_free(envs, n);
-        if (rv == SP_OK) rv = push_batch(p, batch, len, n);
+        if (rv == SP_OK) rv = push_batch(p, batch, len, n, 1);
         free(batch);
         if (rv != SP_OK) return rv;
         pthread_mutex_lock(&p->lock);
@@ -523,7 +525,7 @@ static sp_err push_items(peer *p, qitem **items, size_t n) {
     size_t len;
     sp_err rv = batch_from_items(items, n, &batch, &len);
     if (rv != SP_OK) return rv;
-    rv = push_batch(p, batch, len, n);
+    rv = push_batch(p, batch, len, n, 0);
     free(batch);
     return rv;
 }

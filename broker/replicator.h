@@ -92,6 +92,7 @@ typedef struct {
     int connected;                 /* the last request to the peer succeeded */
     uint64_t requests;             /* push, sync and pull requests sent to the peer */
     uint64_t sent_events, sent_bytes;
+    uint64_t repaired_events;      /* of sent_events, those anti-entropy sent (not eager pushes) */
     uint64_t received_events, received_bytes; /* envelopes the peer sent us (push or pull) */
     uint64_t lag;                  /* envelopes we hold that the peer is known to lack */
     uint64_t last_contact_ms;      /* unix ms of the last successful exchange, 0 if never */

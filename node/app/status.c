@@ -14,9 +14,10 @@ static json_t *rejects_json(const sp_peer_stats *s) {
 }
 
 static json_t *peer_json(const sp_peer_stats *s) {
-    json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+    json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                           "id", s->id, "address", s->address, "connected", s->connected,
-                          "sent_events", (json_int_t)s->sent_events, "sent_bytes",
+                          "sent_events", (json_int_t)s->sent_events, "repaired_events",
+                          (json_int_t)s->repaired_events, "sent_bytes",
                           (json_int_t)s->sent_bytes, "received_events",
                           (json_int_t)s->received_events, "received_bytes",
                           (json_int_t)s->received_bytes, "lag", (json_int_t)s->lag,

@@ -128,6 +128,9 @@ static const struct {
 } peer_fields[] = {
     {"simpul_peer_sent_events_total", "counter", "Envelopes sent to the peer.",
      offsetof(sp_peer_stats, sent_events)},
+    {"simpul_peer_repaired_events_total", "counter",
+     "Of the envelopes sent to the peer, those anti-entropy sent because the peer lacked them.",
+     offsetof(sp_peer_stats, repaired_events)},
     {"simpul_peer_received_events_total", "counter", "Envelopes received from the peer.",
      offsetof(sp_peer_stats, received_events)},
     {"simpul_peer_sent_bytes_total", "counter", "Bytes sent to the peer.",
