@@ -103,7 +103,8 @@ typedef struct {
 } intake_ctx;
 
 /* A ComplaintFiled body as intake builds it, bound to the tracking id of its seq. */
-static sp_err build(void *arg, size_t i, uint64_t seq, uint8_t **body, size_t *len) {
+static sp_err build(void *arg, size_t i, uint64_t seq, sp_wbatch *with, uint8_t **body, size_t *len) {
+    (void)with;
     const intake_ctx *c = arg;
     char id[32];
     snprintf(id, sizeof id, "3577-%llu", (unsigned long long)seq);

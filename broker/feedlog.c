@@ -389,7 +389,7 @@ static sp_err author_one(sp_feedlog *log, txn *t, origin_state *self, sp_envelop
     uint8_t hash[SP_HASH_LEN], *body = NULL;
     size_t len = 0;
     uint64_t seq = head_seq(self) + 1;
-    sp_err rv = build(arg, i, seq, &body, &len);
+    sp_err rv = build(arg, i, seq, t->b, &body, &len);
     if (rv == SP_OK) rv = sp_envelope_init(env, log->self, body, len);
     free(body);
     if (rv != SP_OK) return rv;
@@ -432,7 +432,9 @@ typedef struct {
     const size_t *lens;
 } fixed_bodies;
 
-static sp_err copy_body(void *arg, size_t i, uint64_t seq, uint8_t **body, size_t *len) {
+static sp_err copy_body(void *arg, size_t i, uint64_t seq, sp_wbatch *with, uint8_t **body,
+                        size_t *len) {
+    (void)with;
     const fixed_bodies *f = arg;
     if (f->lens[i] > SP_MAX_BODY) return SP_ERR_TOO_BIG;
     if (!(*body = malloc(f->lens[i] ? f->lens[i] : 1))) return SP_ERR_NOMEM;

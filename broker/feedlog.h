@@ -84,8 +84,12 @@ sp_err sp_feedlog_author(sp_feedlog *log, const uint8_t *const *bodies, const si
 /* Author n events whose bodies may depend on the seq they get (e.g. an id derived from it that
  * sealed fields are bound to). build is
  * called under the log's lock, once per event in order, with the seq the event will have; it
- * hands over a malloc'ed body. An error from build aborts the whole batch (nothing stored). */
-typedef sp_err (*sp_body_builder)(void *arg, size_t i, uint64_t seq, uint8_t **body, size_t *len);
+ * hands over a malloc'ed body. An error from build aborts the whole batch (nothing stored).
+ * Records the builder puts into `with` (the application's column families, never the log's) are
+ * stored in the same durable batch as the event: they exist exactly when it does (the intake's
+ * idempotency records). */
+typedef sp_err (*sp_body_builder)(void *arg, size_t i, uint64_t seq, sp_wbatch *with,
+                                  uint8_t **body, size_t *len);
 sp_err sp_feedlog_author_built(sp_feedlog *log, size_t n, sp_body_builder build, void *arg,
                                sp_envelope *out);
 

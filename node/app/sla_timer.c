@@ -25,7 +25,9 @@ typedef struct {
 } due;
 
 /* The body of one due action: Escalated{to, reason} or Completed{summary}, actor "system". */
-static sp_err build_due(void *arg, size_t i, uint64_t seq, uint8_t **body, size_t *len) {
+static sp_err build_due(void *arg, size_t i, uint64_t seq, sp_wbatch *with, uint8_t **body,
+                        size_t *len) {
+    (void)with;
     const due *d = &((const due *)arg)[i];
     Simpul__V1__Event ev = SIMPUL__V1__EVENT__INIT;
     Simpul__V1__Escalated esc = SIMPUL__V1__ESCALATED__INIT;

@@ -132,11 +132,12 @@ typedef struct {
     uint64_t rebuilt;
 } build_ctx;
 
-static sp_err build_one(void *arg, size_t i, uint64_t seq, uint8_t **body, size_t *len) {
+static sp_err build_one(void *arg, size_t i, uint64_t seq, sp_wbatch *with, uint8_t **body,
+                        size_t *len) {
     build_ctx *c = arg;
     sp_batch_job *j = c->jobs[i];
     c->rebuilt += seq != j->predicted;
-    sp_err rv = j->ops->build(j, seq, body, len);
+    sp_err rv = j->ops->build(j, seq, with, body, len);
     if (rv != SP_OK) {
         c->failed = (long)i;
         c->failed_rv = rv;

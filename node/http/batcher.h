@@ -38,8 +38,9 @@ typedef struct {
     /* Optional: precompute the body for seq (errors finish the job, unauthored). */
     sp_err (*prepare)(sp_batch_job *job, uint64_t seq);
     /* The malloc'ed body for seq. An error here aborts the batch: the job is finished with it
-     * and the other jobs are authored again without it. */
-    sp_err (*build)(sp_batch_job *job, uint64_t seq, uint8_t **body, size_t *len);
+     * and the other jobs are authored again without it. Records put into `with` are stored
+     * with the event, atomically (sp_body_builder). */
+    sp_err (*build)(sp_batch_job *job, uint64_t seq, sp_wbatch *with, uint8_t **body, size_t *len);
     /* Called exactly once. env (borrowed for the call) is the stored envelope when rv is
      * SP_OK. The job may be freed here. */
     void (*finish)(sp_batch_job *job, sp_err rv, const sp_envelope *env);

@@ -76,7 +76,8 @@ static sp_err t_prepare(sp_batch_job *j, uint64_t seq) {
     return t->prepare_rv;
 }
 
-static sp_err t_build(sp_batch_job *j, uint64_t seq, uint8_t **body, size_t *len) {
+static sp_err t_build(sp_batch_job *j, uint64_t seq, sp_wbatch *with, uint8_t **body, size_t *len) {
+    (void)with;
     test_job *t = (test_job *)j;
     if (t->build_rv != SP_OK) return t->build_rv;
     int n = snprintf(t->body, sizeof t->body, "seq=%llu", (unsigned long long)seq);

@@ -131,7 +131,9 @@ static sp_err job_admit(sp_batch_job *j, void *arg) {
     return rv;
 }
 
-static sp_err job_build(sp_batch_job *j, uint64_t seq, uint8_t **body, size_t *len) {
+static sp_err job_build(sp_batch_job *j, uint64_t seq, sp_wbatch *with, uint8_t **body,
+                        size_t *len) {
+    (void)with;
     action_job *aj = (action_job *)j;
     if (!aj->body) return SP_ERR_INVAL; /* built once, before submitting */
     *body = aj->body;

@@ -78,7 +78,10 @@ typedef struct {
     atomic_uint_fast64_t intake[SP_HTTP_CHANNELS]; /* complaints accepted, by channel */
     atomic_uint_fast64_t actions[SP_EV__COUNT]; /* actions authored, by event kind */
     atomic_uint_fast64_t attachments, attachment_bytes;
+    atomic_uint_fast64_t intake_replayed; /* retries answered with their first filing */
 } sp_http_metrics;
+
+#define SP_HTTP_KEYED_PER_BATCH 256 /* the batcher's default batch */
 
 struct sp_http {
     const sp_daemon_parts *p;
@@ -94,6 +97,9 @@ struct sp_http {
     void *action_cache;     /* http_actions.c, batcher thread only */
     uint64_t intake_number; /* http_intake.c: last filing number given; batcher thread only */
     int renumber;           /* http_intake.c: a filing failed, re-read the number; batcher only */
+    /* http_intake.c, batcher thread only: idempotency keys admitted in the current batch */
+    uint8_t keyed[SP_HTTP_KEYED_PER_BATCH][SP_HASH_LEN];
+    size_t n_keyed;
 };
 
 struct sp_http_req {
@@ -148,6 +154,8 @@ void sp__http_serve(sp_http *h, nng_aio *aio, nng_http_req *req, nng_http_conn *
 void sp__http_count_request(sp_http_req *r, int status);
 void sp__http_req_free(sp_http_req *r);
 /* sp_http_error with one more header (hname: hval) on the answer: Allow, WWW-Authenticate. */
+void sp__http_reply_json_hdr(sp_http_req *r, int status, json_t *body, const char *hname,
+                             const char *hval);
 void sp__http_error_hdr(sp_http_req *r, int status, const char *code, const char *hname,
                         const char *hval, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Index of a status in the metrics table. */

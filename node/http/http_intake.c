@@ -13,6 +13,7 @@
 #include "broker/hlc.h"
 #include "node/http/http_int.h"
 #include "node/intake/blobs.h"
+#include "node/intake/idempotency.h"
 
 typedef enum { REPLY_WEB, REPLY_SMS, REPLY_OPEN311 } reply_kind;
 
@@ -24,8 +25,14 @@ typedef struct {
     uint64_t number; /* the filing number, given at admission */
     uint8_t *body;   /* sealed for number, whatever seq it gets */
     size_t len;
-    char id[SP_TRACKING_ID_MAX];
+    char id[SP_TRACKING_ID_MAX]; /* the filing's, or the first filing's on a replay */
+    int keyed;                   /* the request had an idempotency key: idem is its record key */
+    uint8_t idem[SP_HASH_LEN];
 } intake_job;
+
+/* admit's verdicts on a keyed retry (never errors of the store or the log) */
+#define JOB_REPLAY SP_ERR_EXISTS /* filed before: answer with that filing */
+#define JOB_BUSY SP_ERR_LOCKED   /* the same key is in this very batch */
 
 /* ---- filing numbers ---- */
 
@@ -44,6 +51,7 @@ sp_err sp__http_intake_init(sp_http *h) {
 }
 
 void sp__http_intake_batch_done(sp_http *h) {
+    h->n_keyed = 0;
     if (!h->renumber) return;
     h->renumber = 0;
     (void)read_last_number(h); /* on failure numbering continues from memory */
@@ -51,9 +59,27 @@ void sp__http_intake_batch_done(sp_http *h) {
 
 /* ---- the job ---- */
 
+/* A keyed job: was its key filed by an earlier batch (durable, so in the store), or admitted in
+ * this one (not durable yet)? Batches are admitted one after the other on the batcher thread,
+ * so nothing can be filed under the key between this look and the batch's commit. */
+static sp_err admit_keyed(sp_http *h, intake_job *ij) {
+    for (size_t i = 0; i < h->n_keyed; i++)
+        if (memcmp(h->keyed[i], ij->idem, SP_HASH_LEN) == 0) return JOB_BUSY;
+    if (h->n_keyed == SP_HTTP_KEYED_PER_BATCH) return JOB_BUSY; /* the next batch takes it */
+    sp_err rv = sp_idem_lookup(h->p->store, ij->idem, ij->id);
+    if (rv == SP_OK) return JOB_REPLAY;
+    if (rv != SP_ERR_NOT_FOUND) return rv;
+    memcpy(h->keyed[h->n_keyed++], ij->idem, SP_HASH_LEN);
+    return SP_OK;
+}
+
 static sp_err job_admit(sp_batch_job *j, void *arg) {
     intake_job *ij = (intake_job *)j;
     sp_http *h = arg;
+    if (ij->keyed) {
+        sp_err rv = admit_keyed(h, ij);
+        if (rv != SP_OK) return rv;
+    }
     ij->number = ++h->intake_number;
     return SP_OK;
 }
@@ -67,40 +93,60 @@ static sp_err job_prepare(sp_batch_job *j, uint64_t seq) {
     return sp_intake_build(&ij->req, p->topo, p->self, ij->number, &ij->body, &ij->len, ij->id);
 }
 
-static sp_err job_build(sp_batch_job *j, uint64_t seq, uint8_t **body, size_t *len) {
+static sp_err job_build(sp_batch_job *j, uint64_t seq, sp_wbatch *with, uint8_t **body,
+                        size_t *len) {
     intake_job *ij = (intake_job *)j;
     if (!ij->body) { /* prepare did not run */
         sp_err rv = job_prepare(j, seq);
         if (rv != SP_OK) return rv;
     }
+    if (ij->keyed) sp_idem_put(with, ij->idem, ij->id); /* stored with the filing, or not at all */
     *body = ij->body;
     *len = ij->len;
     ij->body = NULL; /* handed over to the log */
     return SP_OK;
 }
 
-static void reply_created(intake_job *ij, const sp_envelope *env) {
+/* The answer to a filing: 201 with its tracking number (Open311: 200 and its list). A replay
+ * gives the first filing's answer again, marked by the Idempotent-Replayed header. */
+static void reply_filed(intake_job *ij, uint64_t filed_ms, uint32_t privacy, int replayed) {
     sp_http_req *r = ij->r;
+    const char *hname = replayed ? "Idempotent-Replayed" : NULL, *hval = replayed ? "true" : NULL;
     char base[256], url[400], notice[600];
     sp_http_base_url(r, base, sizeof base);
     snprintf(url, sizeof url, "%s/api/v1/complaints/%s", base, ij->id);
     if (ij->kind == REPLY_OPEN311) {
         snprintf(notice, sizeof notice, "Aduan tercatat dengan nomor %s. Pantau di %s", ij->id,
                  url);
-        sp_http_reply_json(r, 200,
-                           json_pack("[{s:s, s:s, s:n}]", "service_request_id", ij->id,
-                                     "service_notice", notice, "account_id"));
+        sp__http_reply_json_hdr(r, 200,
+                                json_pack("[{s:s, s:s, s:n}]", "service_request_id", ij->id,
+                                          "service_notice", notice, "account_id"),
+                                hname, hval);
         return;
     }
     json_t *out =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", ij->id, "tracking_number", ij->id, "url",
-                  url, "status", "filed", "privacy", sp_privacy_name(ij->req.privacy), "filed_at",
-                  sp_json_time(sp_hlc_ms(env->hlc)));
+                  url, "status", "filed", "privacy", sp_privacy_name(privacy), "filed_at",
+                  sp_json_time(filed_ms));
     if (out && ij->kind == REPLY_SMS) { /* a text for a phone: no link to our JSON API */
         sp_sms_filed_reply(ij->id, notice, sizeof notice);
         json_object_set_new(out, "reply", json_string(notice));
     }
-    sp_http_reply_json(r, 201, out);
+    sp__http_reply_json_hdr(r, 201, out, hname, hval);
+}
+
+/* A retry of a filing made before: its answer, from the complaint's state. */
+static void reply_replayed(intake_job *ij) {
+    sp_http *h = ij->r->srv;
+    sp_complaint_state s;
+    sp_err rv = sp_complaints_get(h->p->complaints, ij->id, 1, &s);
+    if (rv == SP_OK) {
+        atomic_fetch_add(&h->m.intake_replayed, 1);
+        reply_filed(ij, s.filed_at, s.privacy, 1);
+    } else {
+        sp_http_internal_error(ij->r, rv, "the complaint filed under this Idempotency-Key");
+    }
+    sp_state_clear(&s);
 }
 
 static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
@@ -109,7 +155,12 @@ static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
     if (rv == SP_OK) {
         size_t ch = ij->req.channel; /* parsed, so one of simpul.v1.Channel */
         atomic_fetch_add(&ij->r->srv->m.intake[ch < SP_HTTP_CHANNELS ? ch : 0], 1);
-        reply_created(ij, env);
+        reply_filed(ij, sp_hlc_ms(env->hlc), ij->req.privacy, 0);
+    } else if (rv == JOB_REPLAY) {
+        reply_replayed(ij);
+    } else if (rv == JOB_BUSY) {
+        sp__http_error_hdr(ij->r, 409, "conflict", "Retry-After", "1",
+                           "a request with this Idempotency-Key is being filed: retry shortly");
     } else if (rv == SP_ERR_CONFIG) {
         sp_http_error(ij->r, 503, "unavailable",
                       "this node has no sealing key in the topology: "
@@ -124,10 +175,32 @@ static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
 
 static const sp_batch_job_ops intake_ops = {job_admit, job_prepare, job_build, job_finish};
 
+static const char *const route_names[] = {[REPLY_WEB] = "web", [REPLY_SMS] = "sms",
+                                           [REPLY_OPEN311] = "open311"};
+
+/* The request's Idempotency-Key, if it has one, into ij. 0 when it has none or a valid one;
+ * -1 when it is malformed (answered). */
+static int take_key(sp_http_req *r, intake_job *ij, reply_kind kind) {
+    const char *key = sp_http_header(r, "Idempotency-Key");
+    if (!key) return 0;
+    if (sp_idem_key(route_names[kind], key, ij->idem) == SP_OK) {
+        ij->keyed = 1;
+        return 0;
+    }
+    sp_http_error(r, 400, "invalid_field",
+                  "Idempotency-Key must be 1 to %d printable ASCII characters", SP_IDEM_KEY_MAX);
+    return -1;
+}
+
 /* Store the attachments (durably, before the event that names them), then queue the job. */
 static void submit(sp_http_req *r, sp_intake_req *req, reply_kind kind) {
     sp_http *h = r->srv;
     intake_job *ij = calloc(1, sizeof *ij);
+    if (ij && take_key(r, ij, kind) != 0) {
+        free(ij);
+        sp_intake_req_free(req);
+        return;
+    }
     sp_err rv = ij ? SP_OK : SP_ERR_NOMEM;
     for (size_t i = 0; rv == SP_OK && i < req->n_att; i++) {
         rv = sp_blob_put(h->p->cfg->data, req->att[i].data, req->att[i].len, req->att[i].sha256);

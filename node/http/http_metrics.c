@@ -59,6 +59,10 @@ static void intake_metrics(FILE *f, sp_http *h) {
     help(f, "simpul_attachment_bytes_total", "counter", "Bytes of attachments stored.");
     fprintf(f, "simpul_attachment_bytes_total %llu\n",
             (unsigned long long)atomic_load(&h->m.attachment_bytes));
+    help(f, "simpul_intake_replayed_total", "counter",
+         "Retried filings (same Idempotency-Key) answered with their first filing.");
+    fprintf(f, "simpul_intake_replayed_total %llu\n",
+            (unsigned long long)atomic_load(&h->m.intake_replayed));
 }
 
 static void batcher_metrics(FILE *f, sp_http *h) {

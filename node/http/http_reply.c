@@ -126,6 +126,11 @@ void sp_http_reply_json(sp_http_req *r, int status, json_t *body) {
     reply_json_ex(r, status, body, NULL, NULL);
 }
 
+void sp__http_reply_json_hdr(sp_http_req *r, int status, json_t *body, const char *hname,
+                             const char *hval) {
+    reply_json_ex(r, status, body, hname, hval);
+}
+
 static json_t *error_body(const sp_http_req *r, int status, const char *code, const char *msg) {
     if (r->route && r->route->open311)
         return json_pack("[{s:i, s:s}]", "code", status, "description", msg);

@@ -12,7 +12,7 @@
 #include "base/log.h"
 #include "node/lifecycle/complaints_int.h"
 
-const char *const sp_node_cfs[] = {"complaints", "stats", NULL};
+const char *const sp_node_cfs[] = {"complaints", "stats", "intake", NULL};
 
 #define CACHE_RECORDS 32768 /* hot states and rows kept by the stage (~30 MB at most) */
 

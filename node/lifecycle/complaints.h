@@ -47,7 +47,9 @@
  * SP_NODE_CFS to sp_store_open. */
 #define SP_CF_COMPLAINTS ((sp_cf)SP_CF_APP)
 #define SP_CF_STATS ((sp_cf)(SP_CF_APP + 1))
-extern const char *const sp_node_cfs[]; /* {"complaints", "stats", NULL} */
+/* The intake's own records (node/intake/idempotency.h): not derived, so rebuild keeps them. */
+#define SP_CF_INTAKE ((sp_cf)(SP_CF_APP + 2))
+extern const char *const sp_node_cfs[]; /* {"complaints", "stats", "intake", NULL} */
 #define SP_NODE_CFS sp_node_cfs
 
 typedef struct sp_complaints sp_complaints;

@@ -250,6 +250,56 @@ def test_open311():
     check("Open311 unknown request: 404 in its format", s == 404 and b[0]["code"] == 404, b)
 
 
+COMPLAINT = {"title": "Jalan berlubang", "body": "Lubang besar di Jl. Diponegoro.",
+             "category": "infrastruktur/pju", "region": "35.77", "privacy": "public"}
+
+
+def file_keyed(key, path="/api/v1/complaints", body=None, ctype=None):
+    return req("kota-3577", "POST", path, body if body is not None else COMPLAINT, ctype=ctype,
+               headers={"Idempotency-Key": key})
+
+
+def test_idempotent_retries():
+    """A retried filing with the same Idempotency-Key returns the first answer, files nothing."""
+    key = "retry-%d" % os.getpid()
+    s1, b1, h1 = file_keyed(key)
+    check("keyed filing: 201, not marked as a replay", s1 == 201 and h1.get("Idempotent-Replayed") is None, (s1, b1))
+    s2, b2, h2 = file_keyed(key)
+    check("the retry: the first answer again, marked Idempotent-Replayed",
+          s2 == 201 and b2["id"] == b1["id"] and b2["filed_at"] == b1["filed_at"]
+          and h2.get("Idempotent-Replayed") == "true", (s2, b2))
+    s3, b3, _ = file_keyed(key + "-other")
+    check("another key files another complaint", s3 == 201 and b3["id"] != b1["id"], b3)
+    sms = "from=081255556666&text=KotaMadiun+Sampah+di+Jl.+Kartini"
+    s4, b4, _ = file_keyed(key, "/api/v1/intake/sms", sms, "application/x-www-form-urlencoded")
+    s5, b5, _ = file_keyed(key, "/api/v1/intake/sms", sms, "application/x-www-form-urlencoded")
+    check("keys are per route: the SMS route files its own, once", s4 == 201 and b4["id"] not in (b1["id"], b3["id"])
+          and s5 == 201 and b5["id"] == b4["id"], (b4, b5))
+    s, b, _ = file_keyed("x" * 256)
+    check("a key over 255 characters: 400", s == 400 and b["error"] == "invalid_field" and "Idempotency-Key" in b["message"], b)
+    s, b, _ = file_keyed("")
+    check("an empty key: 400", s == 400 and b["error"] == "invalid_field", b)
+    # the same new key from 8 clients at once: one complaint; the others get it or a 409 to retry
+    import threading
+    key2, answers = key + "-race", []
+    def one():
+        answers.append(file_keyed(key2))
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = {b["id"] for s, b, _ in answers if s == 201}
+    busy = [h.get("Retry-After") for s, b, h in answers if s == 409]
+    check("8 racing retries file one complaint (the rest: the same id or 409 + Retry-After)",
+          len(ids) == 1 and len(busy) + sum(1 for s, _, _ in answers if s == 201) == 8
+          and all(r == "1" for r in busy), answers)
+    s, b, _ = req("kota-3577", "GET", "/metrics")
+    m = re.search(r"^simpul_intake_replayed_total (\d+)$", b, re.M)
+    check("replays counted in /metrics", m and int(m.group(1)) >= 2, b[:200])
+    return key, b1["id"]
+
+
 def test_errors():
     s, b, _ = req("kota-3577", "POST", "/api/v1/complaints", "{not json", ctype="application/json")
     check("bad JSON: 400 bad_json", s == 400 and b["error"] == "bad_json" and b["message"], b)
@@ -380,7 +430,7 @@ def test_token_revocation():
     check("token list shows it revoked", re.search(r"temp-admin\s+admin-koordinator\s+\S+\s+revoked", out), out)
 
 
-def test_restart_keeps_everything(resolved, confidential):
+def test_restart_keeps_everything(resolved, confidential, keyed):
     for n in ("kota-3577", "national"):
         fed("stop", T, n)
     for n in ("kota-3577", "national"):
@@ -391,6 +441,9 @@ def test_restart_keeps_everything(resolved, confidential):
     b = file_web()
     num = lambda cid: int(re.match(r"^\d+-(\d+)[A-Z]$", cid).group(1))
     check("after restart: filing numbers continue", num(b["id"]) > num(resolved), b)
+    s, b, h = file_keyed(keyed[0])
+    check("after restart: a retried key still answers with its first filing",
+          s == 201 and b["id"] == keyed[1] and h.get("Idempotent-Replayed") == "true", (s, b))
     with open(os.path.join(T, "kota-3577", "node.log")) as f:
         log = f.read()
     check("SIGTERM stopped the node cleanly", "msg=daemon.stopped node=kota-3577" in log)
@@ -407,11 +460,12 @@ def main():
         test_reroute_bukan_wewenang()
         test_sms()
         test_open311()
+        keyed = test_idempotent_retries()
         test_errors()
         test_lists_and_stats()
         test_query_parameters()
         test_token_revocation()
-        test_restart_keeps_everything(resolved, confidential)
+        test_restart_keeps_everything(resolved, confidential, keyed)
     finally:
         subprocess.run([FED, "down", T], env=ENV, stdout=subprocess.DEVNULL)
         if not FAILS:
