@@ -178,25 +178,28 @@ static const sp_batch_job_ops intake_ops = {job_admit, job_prepare, job_build, j
 static const char *const route_names[] = {[REPLY_WEB] = "web", [REPLY_SMS] = "sms",
                                            [REPLY_OPEN311] = "open311"};
 
-/* The request's Idempotency-Key, if it has one, into ij. 0 when it has none or a valid one;
- * -1 when it is malformed (answered). */
-static int take_key(sp_http_req *r, intake_job *ij, reply_kind kind) {
+/* The request's Idempotency-Key into ij, else the SMS gateway's message id (gateway_id, NULL
+ * for the other routes). 0 when there is none or a valid one; -1 when it is malformed
+ * (answered). */
+static int take_key(sp_http_req *r, intake_job *ij, reply_kind kind, const char *gateway_id) {
     const char *key = sp_http_header(r, "Idempotency-Key");
+    const char *what = key ? "Idempotency-Key" : "message_id";
+    if (!key) key = gateway_id;
     if (!key) return 0;
     if (sp_idem_key(route_names[kind], key, ij->idem) == SP_OK) {
         ij->keyed = 1;
         return 0;
     }
-    sp_http_error(r, 400, "invalid_field",
-                  "Idempotency-Key must be 1 to %d printable ASCII characters", SP_IDEM_KEY_MAX);
+    sp_http_error(r, 400, "invalid_field", "%s must be 1 to %d printable ASCII characters", what,
+                  SP_IDEM_KEY_MAX);
     return -1;
 }
 
 /* Store the attachments (durably, before the event that names them), then queue the job. */
-static void submit(sp_http_req *r, sp_intake_req *req, reply_kind kind) {
+static void submit(sp_http_req *r, sp_intake_req *req, reply_kind kind, const char *gateway_id) {
     sp_http *h = r->srv;
     intake_job *ij = calloc(1, sizeof *ij);
-    if (ij && take_key(r, ij, kind) != 0) {
+    if (ij && take_key(r, ij, kind, gateway_id) != 0) {
         free(ij);
         sp_intake_req_free(req);
         return;
@@ -244,7 +247,7 @@ void sp__http_complaint_create(sp_http_req *r) {
         sp_http_intake_error(r, &err);
         return;
     }
-    submit(r, &req, REPLY_WEB);
+    submit(r, &req, REPLY_WEB, NULL);
 }
 
 /* ---- SMS ---- */
@@ -321,15 +324,17 @@ static int sms_command(sp_http_req *r, const char *text) {
 }
 
 void sp__http_intake_sms(sp_http_req *r) {
-    char *from = NULL, *text = NULL;
+    char *from = NULL, *text = NULL, *message_id = NULL;
     sp_intake_req req;
     sp_intake_error err;
     sp_intake_req_init(&req);
     sp_err rv = sp_sms_request_parse((const char *)r->body, r->body_len,
-                                     sp_http_header(r, "Content-Type"), &from, &text, &err);
+                                     sp_http_header(r, "Content-Type"), &from, &text,
+                                     &message_id, &err);
     if (rv == SP_OK && sms_command(r, text)) {
         free(from);
         free(text);
+        free(message_id);
         return;
     }
     if (rv == SP_OK) rv = sp_sms_parse(&req, r->srv->p->topo, from, text, strlen(text), &err);
@@ -337,12 +342,13 @@ void sp__http_intake_sms(sp_http_req *r) {
     free(from);
     free(text);
     if (rv == SP_OK)
-        submit(r, &req, REPLY_SMS);
+        submit(r, &req, REPLY_SMS, message_id);
     else if (strcmp(err.code, "unknown_keyword") == 0)
         sms_unknown(r, &err);
     else
         sp_http_intake_error(r, &err);
     if (rv != SP_OK) sp_intake_req_free(&req);
+    free(message_id);
 }
 
 /* ---- Open311 ---- */
@@ -401,7 +407,7 @@ void sp__http_o311_create(sp_http_req *r) {
     if (rv == SP_OK) rv = sp_intake_check(&req, r->srv->p->topo, &err);
     sp_form_free(pairs, n);
     if (rv == SP_OK) {
-        submit(r, &req, REPLY_OPEN311);
+        submit(r, &req, REPLY_OPEN311, NULL);
         return;
     }
     sp_intake_req_free(&req);

@@ -126,10 +126,12 @@ size_t sp_sms_filed_reply(const char *id, char *buf, size_t cap);
  * and when it last changed in the region's time zone. Metadata only: no text of the complaint. */
 size_t sp_sms_status_reply(const sp_topology *topo, const sp_complaint_state *s, char *buf,
                            size_t cap);
-/* The body of POST /api/v1/intake/sms: JSON {"from","text"} or a form "from=..&text=.."
- * (content_type decides; NULL means JSON). *from and *text are malloc'ed. */
+/* The body of POST /api/v1/intake/sms: JSON {"from","text"[,"message_id"]} or a form
+ * "from=..&text=..[&message_id=..]" (content_type decides; NULL means JSON). *from and *text
+ * are malloc'ed; *message_id too when the gateway sent its message id (a retried delivery
+ * carries the same one), else NULL. */
 sp_err sp_sms_request_parse(const char *body, size_t n, const char *content_type, char **from,
-                            char **text, sp_intake_error *err);
+                            char **text, char **message_id, sp_intake_error *err);
 
 /* application/x-www-form-urlencoded, decoded. */
 typedef struct {

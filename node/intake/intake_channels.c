@@ -194,7 +194,14 @@ size_t sp_sms_status_reply(const sp_topology *topo, const sp_complaint_state *s,
     return n;
 }
 
-static sp_err sms_form(const char *body, size_t n, char **from, char **text, sp_intake_error *err) {
+/* The gateway's optional message id into *id (NULL when absent). */
+static sp_err dup_optional(const char *v, char **id) {
+    *id = NULL;
+    return v && !(*id = strdup(v)) ? SP_ERR_NOMEM : SP_OK;
+}
+
+static sp_err sms_form(const char *body, size_t n, char **from, char **text, char **id,
+                       sp_intake_error *err) {
     sp_form_pair *p;
     size_t np;
     sp_err rv = sp_form_parse(body, n, &p, &np);
@@ -203,11 +210,13 @@ static sp_err sms_form(const char *body, size_t n, char **from, char **text, sp_
     const char *f = sp_form_get(p, np, "from"), *t = sp_form_get(p, np, "text");
     if (!f || !t) rv = MISSING(err, f ? "text" : "from");
     if (rv == SP_OK && (!(*from = strdup(f)) || !(*text = strdup(t)))) rv = SP_ERR_NOMEM;
+    if (rv == SP_OK) rv = dup_optional(sp_form_get(p, np, "message_id"), id);
     sp_form_free(p, np);
     return rv;
 }
 
-static sp_err sms_json(const char *body, size_t n, char **from, char **text, sp_intake_error *err) {
+static sp_err sms_json(const char *body, size_t n, char **from, char **text, char **id,
+                       sp_intake_error *err) {
     json_error_t jerr;
     json_t *root = json_loadb(body, n, JSON_REJECT_DUPLICATES, &jerr);
     const char *f = json_string_value(json_object_get(root, "from"));
@@ -222,22 +231,27 @@ static sp_err sms_json(const char *body, size_t n, char **from, char **text, sp_
         rv = MISSING(err, f ? "text" : "from");
     else if (memchr(t, '\0', json_string_length(json_object_get(root, "text"))))
         rv = INVALID(err, "'text' contains a NUL");
+    json_t *mid = json_object_get(root, "message_id");
+    if (rv == SP_OK && mid && !json_is_string(mid)) rv = INVALID(err, "'message_id' must be a string");
     if (rv == SP_OK && (!(*from = strdup(f)) || !(*text = strdup(t)))) rv = SP_ERR_NOMEM;
+    if (rv == SP_OK) rv = dup_optional(json_string_value(mid), id);
     json_decref(root);
     return rv;
 }
 
 sp_err sp_sms_request_parse(const char *body, size_t n, const char *content_type, char **from,
-                            char **text, sp_intake_error *err) {
-    *from = *text = NULL;
+                            char **text, char **message_id, sp_intake_error *err) {
+    *from = *text = *message_id = NULL;
     int form =
         content_type && strncasecmp(content_type, "application/x-www-form-urlencoded", 33) == 0;
-    sp_err rv = form ? sms_form(body, n, from, text, err) : sms_json(body, n, from, text, err);
+    sp_err rv = form ? sms_form(body, n, from, text, message_id, err)
+                     : sms_json(body, n, from, text, message_id, err);
     if (rv == SP_ERR_NOMEM) fail(err, 500, "internal", rv, "out of memory");
     if (rv != SP_OK) {
         free(*from);
         free(*text);
-        *from = *text = NULL;
+        free(*message_id);
+        *from = *text = *message_id = NULL;
     }
     return rv;
 }

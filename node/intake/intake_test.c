@@ -289,22 +289,35 @@ static void test_sms_replies_name_the_number_and_status(void **state) {
 }
 
 static void test_sms_request_json_and_form(void **state) {
-    char *from, *text;
+    char *from, *text, *mid;
     sp_intake_error e;
     const char *j = "{\"from\":\"+62812\",\"text\":\"KotaMadiun halo\"}";
-    assert_int_equal(sp_sms_request_parse(j, strlen(j), NULL, &from, &text, &e), SP_OK);
+    assert_int_equal(sp_sms_request_parse(j, strlen(j), NULL, &from, &text, &mid, &e), SP_OK);
     assert_string_equal(from, "+62812");
+    assert_null(mid);
     free(from);
     free(text);
-    const char *f = "from=%2B62812&text=KotaMadiun+lampu+mati";
-    assert_int_equal(
-        sp_sms_request_parse(f, strlen(f), "application/x-www-form-urlencoded", &from, &text, &e),
-        SP_OK);
+    const char *f = "from=%2B62812&text=KotaMadiun+lampu+mati&message_id=gw-991";
+    assert_int_equal(sp_sms_request_parse(f, strlen(f), "application/x-www-form-urlencoded", &from,
+                                          &text, &mid, &e),
+                     SP_OK);
     assert_string_equal(from, "+62812");
     assert_string_equal(text, "KotaMadiun lampu mati");
+    assert_string_equal(mid, "gw-991");
     free(from);
     free(text);
-    assert_int_equal(sp_sms_request_parse("{}", 2, NULL, &from, &text, &e), SP_ERR_INVAL);
+    free(mid);
+    const char *jm = "{\"from\":\"1\",\"text\":\"x\",\"message_id\":\"abc\"}";
+    assert_int_equal(sp_sms_request_parse(jm, strlen(jm), NULL, &from, &text, &mid, &e), SP_OK);
+    assert_string_equal(mid, "abc");
+    free(from);
+    free(text);
+    free(mid);
+    const char *bad = "{\"from\":\"1\",\"text\":\"x\",\"message_id\":7}";
+    assert_int_equal(sp_sms_request_parse(bad, strlen(bad), NULL, &from, &text, &mid, &e),
+                     SP_ERR_INVAL);
+    assert_string_equal(e.code, "invalid_field");
+    assert_int_equal(sp_sms_request_parse("{}", 2, NULL, &from, &text, &mid, &e), SP_ERR_INVAL);
     assert_string_equal(e.code, "missing_field");
 }
 

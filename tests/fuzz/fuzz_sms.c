@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/intake/idempotency.h"
 #include "node/intake/intake.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,17 +38,20 @@ static void sms(const char *from, const char *text, size_t n) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *p = (const char *)data;
-    char *from, *text;
+    char *from, *text, *mid;
     sp_intake_error e;
     /* the raw bytes as an SMS text */
     sms("+6281234567890", p, size);
     /* as the route's body, both ways */
     static const char *const types[] = {NULL, "application/x-www-form-urlencoded"};
     for (int t = 0; t < 2; t++) {
-        if (sp_sms_request_parse(p, size, types[t], &from, &text, &e) != SP_OK) continue;
+        if (sp_sms_request_parse(p, size, types[t], &from, &text, &mid, &e) != SP_OK) continue;
         sms(from, text, strlen(text));
+        uint8_t k[SP_HASH_LEN];
+        if (mid) (void)sp_idem_key("sms", mid, k);
         free(from);
         free(text);
+        free(mid);
     }
     /* as an Open311 form */
     sp_form_pair *pairs;

@@ -275,6 +275,12 @@ def test_idempotent_retries():
     s5, b5, _ = file_keyed(key, "/api/v1/intake/sms", sms, "application/x-www-form-urlencoded")
     check("keys are per route: the SMS route files its own, once", s4 == 201 and b4["id"] not in (b1["id"], b3["id"])
           and s5 == 201 and b5["id"] == b4["id"], (b4, b5))
+    gw = "from=081277778888&text=KotaMadiun+Air+PDAM+keruh&message_id=gw-%d" % os.getpid()
+    s6, b6, _ = req("kota-3577", "POST", "/api/v1/intake/sms", gw, ctype="application/x-www-form-urlencoded")
+    s7, b7, h7 = req("kota-3577", "POST", "/api/v1/intake/sms", gw, ctype="application/x-www-form-urlencoded")
+    check("the SMS gateway's message id: a redelivered text files once",
+          s6 == 201 and s7 == 201 and b7["id"] == b6["id"] and h7.get("Idempotent-Replayed") == "true"
+          and b7["reply"] == b6["reply"], (b6, b7))
     s, b, _ = file_keyed("x" * 256)
     check("a key over 255 characters: 400", s == 400 and b["error"] == "invalid_field" and "Idempotency-Key" in b["message"], b)
     s, b, _ = file_keyed("")
