@@ -84,6 +84,11 @@ sp_err sp_store_get(sp_store *st, sp_cf cf, const void *key, size_t klen, uint8_
 /* Apply a batch atomically. With sync, returns only once the batch is on disk (fsync). */
 sp_err sp_store_write(sp_store *st, sp_wbatch *b, int sync);
 
+/* A consistent copy of the whole store, taken while it is in use, into dir (which must not
+ * exist; its parent must). Files are hard-linked when dir is on the same file system, copied
+ * otherwise; memtables are flushed first, so the copy needs no log replay. SP_ERR_STORE. */
+sp_err sp_store_checkpoint(sp_store *st, const char *dir);
+
 /* A batch for st (it must not outlive st). NULL when out of memory. */
 sp_wbatch *sp_wbatch_new(sp_store *st);
 void sp_wbatch_put(sp_wbatch *b, sp_cf cf, const void *k, size_t kn, const void *v, size_t vn);

@@ -205,6 +205,14 @@ sp_err sp_store_write(sp_store *st, sp_wbatch *b, int sync) {
     return check(err, "write", st->dir);
 }
 
+sp_err sp_store_checkpoint(sp_store *st, const char *dir) {
+    char *err = NULL;
+    rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(st->db, &err);
+    if (cp) rocksdb_checkpoint_create(cp, dir, 0, &err); /* 0: always flush the memtables first */
+    if (cp) rocksdb_checkpoint_object_destroy(cp);
+    return check(err, "checkpoint", dir);
+}
+
 sp_wbatch *sp_wbatch_new(sp_store *st) {
     sp_wbatch *b = malloc(sizeof *b);
     if (!b) return NULL;

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "broker/replica_store.h"
+#include "node/app/backup.h"
 #include "node/app/blob_fetch.h"
 #include "node/app/control.h"
 #include "node/app/sla_timer.h"
@@ -167,11 +168,18 @@ static sp_err start_replication(sp_daemon *d) {
     return sp_replicator_start(&d->rep, &rc, &d->ops);
 }
 
-/* A node that lost its data comes back with an empty feed of its own. Authoring seq 1 again
- * would fork its own chain, so first give every peer one anti-entropy round to send back the
- * feed they hold (bounded wait: a node alone, or its peers down, starts anyway). */
+/* A node that lost its data comes back with an empty feed of its own, and one restored from a
+ * backup with an old one. Authoring the next seq would fork its own chain, so first give every
+ * peer one anti-entropy round to send back the feed they hold (bounded wait: a node alone, or
+ * its peers down, starts anyway). */
 static void recover_own_feed(sp_daemon *d) {
-    if (d->n_peers == 0 || sp_feedlog_head(d->log, d->parts.self->id, NULL) > 0) return;
+    const char *data = d->parts.cfg->data;
+    int restored = sp_backup_restored(data);
+    if (d->n_peers == 0 || (!restored && sp_feedlog_head(d->log, d->parts.self->id, NULL) > 0)) {
+        if (restored) sp_backup_clear_restored(data);
+        return;
+    }
+    uint64_t before = sp_feedlog_head(d->log, d->parts.self->id, NULL);
     for (int i = 0; i < 100; i++) { /* 10 s at most */
         sp_peer_stats *ps;
         size_t n, synced = 0;
@@ -182,8 +190,10 @@ static void recover_own_feed(sp_daemon *d) {
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    sp_log_info("daemon.own_feed", "node=%s recovered_seq=%llu", d->parts.self->id,
+    sp_log_info("daemon.own_feed", "node=%s restored=%d seq_before=%llu recovered_seq=%llu",
+                d->parts.self->id, restored, (unsigned long long)before,
                 (unsigned long long)sp_feedlog_head(d->log, d->parts.self->id, NULL));
+    if (restored) sp_backup_clear_restored(data); /* only once the peers were asked */
 }
 
 /* Derived state computed by another version's rules is recomputed before anything commits (a

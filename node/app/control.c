@@ -1,5 +1,6 @@
 #include "node/app/control.h"
 
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "base/log.h"
 #include "broker/hlc.h"
+#include "node/app/backup.h"
 #include "node/app/sla_timer.h"
 #include "node/app/status.h"
 #include "schemas/simpul.pb-c.h"
@@ -71,6 +73,19 @@ static json_t *do_append(const sp_daemon_parts *p, json_int_t count, const char 
                      (json_int_t)(first + (uint64_t)count - 1));
 }
 
+/* A backup of the running node into dir (node/app/backup.h). */
+static json_t *do_backup(const sp_daemon_parts *p, const char *dir) {
+    if (!dir || !*dir) return error_json("backup needs \"dir\"");
+    sp_backup_stats st;
+    sp_err rv = sp_backup_create(p->store, p->cfg->data, dir, &st);
+    if (rv == SP_ERR_EXISTS) return error_json("the backup folder exists: give a new one");
+    if (rv != SP_OK) return error_json(sp_strerror(rv));
+    sp_log_info("control.backup", "dir=%s files=%llu bytes=%llu", dir,
+                (unsigned long long)st.files, (unsigned long long)st.bytes);
+    return json_pack("{s:s, s:I, s:I}", "backup", dir, "files", (json_int_t)st.files, "bytes",
+                     (json_int_t)st.bytes);
+}
+
 static json_t *handle(const sp_daemon_parts *p, const char *req, size_t len) {
     json_error_t err;
     json_t *in = json_loadb(req, len, 0, &err);
@@ -83,6 +98,8 @@ static json_t *handle(const sp_daemon_parts *p, const char *req, size_t len) {
     else if (strcmp(cmd, "append") == 0) {
         const char *text = json_string_value(json_object_get(in, "text"));
         out = do_append(p, json_integer_value(json_object_get(in, "count")), text ? text : "test event");
+    } else if (strcmp(cmd, "backup") == 0) {
+        out = do_backup(p, json_string_value(json_object_get(in, "dir")));
     } else if (strcmp(cmd, "sla-check") == 0) {
         size_t n = 0;
         sp_err rv = sp_sla_check(p, sp_wall_ms(), &n);

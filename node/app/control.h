@@ -3,6 +3,7 @@
  * directory can use it. Requests and replies are JSON objects:
  *   {"cmd":"status"}                             -> the node's status (node/app/status.h)
  *   {"cmd":"append","count":N,"text":"..."}      -> author N test events (Commented), durably
+ *   {"cmd":"backup","dir":"/new/folder"}         -> a consistent backup (node/app/backup.h)
  * `simpul status` and `simpul node append` are its clients.
  */
 #ifndef SP_CONTROL_H

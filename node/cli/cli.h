@@ -11,11 +11,13 @@
 
 enum { SP_EXIT_OK = 0, SP_EXIT_ERROR = 1, SP_EXIT_USAGE = 2, SP_EXIT_PROBLEMS = 3 };
 
+int sp_cli_backup(int argc, char **argv);
 int sp_cli_keygen(int argc, char **argv);
 int sp_cli_keys(int argc, char **argv);
 int sp_cli_log(int argc, char **argv);
 int sp_cli_node(int argc, char **argv);
 int sp_cli_rebuild(int argc, char **argv);
+int sp_cli_restore(int argc, char **argv);
 int sp_cli_status(int argc, char **argv);
 int sp_cli_token(int argc, char **argv);
 int sp_cli_tail(int argc, char **argv);

@@ -15,11 +15,13 @@ static const char usage[] =
     "usage: simpul <command> [options]\n"
     "\n"
     "commands:\n"
+    "  backup      copy a node's data directory consistently, even while it runs\n"
     "  keygen      create a node's signing and sealing keys\n"
     "  keys        rotate a node's sealing key (keys rotate --keys DIR)\n"
     "  log         append to, dump and verify the feed log\n"
     "  node        run a node (node run --config FILE)\n"
     "  rebuild     recompute complaint state and statistics from the feeds\n"
+    "  restore     put a backup back into an empty data directory\n"
     "  status      show a running node's log and peer links\n"
     "  tail        follow a node's integrator stream\n"
     "  token       create, list and revoke officer tokens for the HTTP API\n"
@@ -39,6 +41,8 @@ int main(int argc, char **argv) {
         printf("simpul %s\n", SIMPUL_VERSION);
         return SP_EXIT_OK;
     }
+    if (strcmp(cmd, "backup") == 0) return sp_cli_backup(argc - 1, argv + 1);
+    if (strcmp(cmd, "restore") == 0) return sp_cli_restore(argc - 1, argv + 1);
     if (strcmp(cmd, "keygen") == 0) return sp_cli_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "keys") == 0) return sp_cli_keys(argc - 1, argv + 1);
     if (strcmp(cmd, "log") == 0) return sp_cli_log(argc - 1, argv + 1);

@@ -17,3 +17,9 @@ set_tests_properties(stream_test PROPERTIES LABELS integration TIMEOUT 120)
 add_test(NAME stream_topics_test
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/stream_topics_test.py $<TARGET_FILE:simpul>)
 set_tests_properties(stream_topics_test PROPERTIES LABELS integration TIMEOUT 120)
+
+# simpul backup / restore (issue 13): while running, verify the copy, restore and serve, a
+# corrupted SST named.
+add_test(NAME backup_test
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/backup_test.sh $<TARGET_FILE:simpul>)
+set_tests_properties(backup_test PROPERTIES LABELS integration TIMEOUT 180)
