@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 enum { SP_EXIT_OK = 0, SP_EXIT_ERROR = 1, SP_EXIT_USAGE = 2, SP_EXIT_PROBLEMS = 3 };
 
 int sp_cli_backup(int argc, char **argv);
@@ -24,6 +26,10 @@ int sp_cli_tail(int argc, char **argv);
 
 /* Print "simpul: <what>: <sp_strerror(e)>" to stderr and return SP_EXIT_ERROR. */
 int sp_cli_fail(const char *what, int e);
+/* Send req (consumed) to the node running on data over its control socket; *reply is its
+ * answer (caller frees) when SP_EXIT_OK. Failures are said on stderr, except that with absent
+ * not NULL, "no node runs there" only sets *absent = 1. Returns an exit code. */
+int sp_cli_control(const char *data, json_t *req, json_t **reply, int *absent);
 /* True if argv has -h or --help. */
 int sp_cli_wants_help(int argc, char **argv);
 

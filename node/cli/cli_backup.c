@@ -5,10 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "node/app/backup.h"
-#include "node/app/control.h"
 #include "node/cli/cli.h"
 #include "node/lifecycle/complaints.h"
 
@@ -48,22 +45,16 @@ static void print_done(const char *what, const char *dir, uint64_t files, uint64
 
 /* Ask the node running on data for the backup. 0 done, 1 failed (said), -1 no node runs. */
 static int backup_by_node(const char *data, const char *dir) {
-    json_t *req = json_pack("{s:s, s:s}", "cmd", "backup", "dir", dir);
-    char *text = req ? json_dumps(req, JSON_COMPACT) : NULL, *out = NULL;
-    json_decref(req);
-    sp_err rv = text ? sp_control_call(data, text, &out) : SP_ERR_NOMEM;
-    free(text);
-    if (rv == SP_ERR_NET) return -1;
-    if (rv != SP_OK) return sp_cli_fail("backup", rv), 1;
-    json_t *reply = json_loads(out, 0, NULL);
-    free(out);
-    const char *err = json_string_value(json_object_get(reply, "error"));
-    if (err || !reply) fprintf(stderr, "simpul backup: %s\n", err ? err : "bad reply from the node");
-    else print_done("backup", dir, (uint64_t)json_integer_value(json_object_get(reply, "files")),
-                    (uint64_t)json_integer_value(json_object_get(reply, "bytes")));
-    int rc = err || !reply;
+    json_t *reply;
+    int absent = 0;
+    int rc = sp_cli_control(data, json_pack("{s:s, s:s}", "cmd", "backup", "dir", dir), &reply,
+                            &absent);
+    if (absent) return -1;
+    if (rc != SP_EXIT_OK) return 1;
+    print_done("backup", dir, (uint64_t)json_integer_value(json_object_get(reply, "files")),
+               (uint64_t)json_integer_value(json_object_get(reply, "bytes")));
     json_decref(reply);
-    return rc;
+    return 0;
 }
 
 static int backup_offline(const char *data, const char *dir) {

@@ -11,7 +11,6 @@
 #include <jansson.h>
 
 #include "base/log.h"
-#include "node/app/control.h"
 #include "node/cli/cli.h"
 #include "node/daemon.h"
 
@@ -51,26 +50,6 @@ static int run(const char *config) {
     return SP_EXIT_OK;
 }
 
-static int call(const char *data, json_t *req, json_t **reply) {
-    char *text = json_dumps(req, JSON_COMPACT), *out = NULL;
-    json_decref(req);
-    sp_err rv = text ? sp_control_call(data, text, &out) : SP_ERR_NOMEM;
-    free(text);
-    if (rv != SP_OK) {
-        fprintf(stderr, "simpul: no node is running on %s\n", data);
-        return SP_EXIT_ERROR;
-    }
-    *reply = json_loads(out, 0, NULL);
-    free(out);
-    const char *err = *reply ? json_string_value(json_object_get(*reply, "error")) : "bad reply";
-    if (err) {
-        fprintf(stderr, "simpul: %s\n", err);
-        json_decref(*reply);
-        return SP_EXIT_ERROR;
-    }
-    return SP_EXIT_OK;
-}
-
 typedef struct {
     const char *config, *data, *text;
     long count;
@@ -97,10 +76,10 @@ int sp_cli_node(int argc, char **argv) {
     if (strcmp(sub, "run") == 0 && o.config) return run(o.config);
     if (strcmp(sub, "append") == 0 && o.data) {
         json_t *reply;
-        int rc = call(o.data,
-                      json_pack("{s:s, s:I, s:s}", "cmd", "append", "count", (json_int_t)o.count,
-                                "text", o.text),
-                      &reply);
+        int rc = sp_cli_control(o.data,
+                                json_pack("{s:s, s:I, s:s}", "cmd", "append", "count",
+                                          (json_int_t)o.count, "text", o.text),
+                                &reply, NULL);
         if (rc != SP_EXIT_OK) return rc;
         printf("appended %lld events: seq %lld..%lld (durable)\n",
                (long long)json_integer_value(json_object_get(reply, "appended")),
@@ -111,7 +90,7 @@ int sp_cli_node(int argc, char **argv) {
     }
     if (strcmp(sub, "sla-check") == 0 && o.data) {
         json_t *reply;
-        int rc = call(o.data, json_pack("{s:s}", "cmd", "sla-check"), &reply);
+        int rc = sp_cli_control(o.data, json_pack("{s:s}", "cmd", "sla-check"), &reply, NULL);
         if (rc != SP_EXIT_OK) return rc;
         printf("authored %lld SLA events\n",
                (long long)json_integer_value(json_object_get(reply, "authored")));
@@ -156,7 +135,7 @@ int sp_cli_status(int argc, char **argv) {
     if (sp_cli_wants_help(argc, argv)) return fputs(status_usage, stdout), SP_EXIT_OK;
     if (parse(argc, argv, &o) != 0 || !o.data) return fputs(status_usage, stderr), SP_EXIT_USAGE;
     json_t *reply;
-    int rc = call(o.data, json_pack("{s:s}", "cmd", "status"), &reply);
+    int rc = sp_cli_control(o.data, json_pack("{s:s}", "cmd", "status"), &reply, NULL);
     if (rc != SP_EXIT_OK) return rc;
     if (o.json) {
         json_dumpf(reply, stdout, JSON_INDENT(2));

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "base/err.h"
+#include "node/app/control.h"
 #include "node/cli/cli.h"
 
 int sp_cli_fail(const char *what, int e) {
@@ -85,4 +88,28 @@ int sp_cli_parse(int argc, char **argv, const sp_cli_opt *opts) {
         return -1;
     }
     return 0;
+}
+
+int sp_cli_control(const char *data, json_t *req, json_t **reply, int *absent) {
+    char *text = req ? json_dumps(req, JSON_COMPACT) : NULL, *out = NULL;
+    json_decref(req);
+    sp_err rv = text ? sp_control_call(data, text, &out) : SP_ERR_NOMEM;
+    free(text);
+    if (rv == SP_ERR_NET && absent) {
+        *absent = 1;
+        return SP_EXIT_ERROR;
+    }
+    if (rv != SP_OK) {
+        fprintf(stderr, "simpul: no node is running on %s\n", data);
+        return SP_EXIT_ERROR;
+    }
+    *reply = json_loads(out, 0, NULL);
+    free(out);
+    const char *err = *reply ? json_string_value(json_object_get(*reply, "error")) : "bad reply";
+    if (err) {
+        fprintf(stderr, "simpul: %s\n", err);
+        json_decref(*reply);
+        return SP_EXIT_ERROR;
+    }
+    return SP_EXIT_OK;
 }
