@@ -29,7 +29,8 @@
     XX(CLOSED, "closed")                                                                          \
     XX(AUTH, "authentication required")                                                           \
     XX(FORBIDDEN, "not allowed")                                                                  \
-    XX(REJECTED, "rejected by rule")
+    XX(REJECTED, "rejected by rule")                                                              \
+    XX(UNSEALED, "not authenticated yet: the seal that signs it did not come with it")
 
 typedef enum {
 #define XX(name, msg) SP_ERR_##name,

@@ -95,7 +95,18 @@ sp_err sp_envelope_sign(sp_envelope *env, const sp_key *key) {
     return rv;
 }
 
+int sp_envelope_sealed(const sp_envelope *env) {
+    static const uint8_t unsealed[SP_SIG_LEN];
+    return memcmp(env->sig, unsealed, SP_SIG_LEN) != 0;
+}
+
+size_t sp_envelope_sealed_prefix(const sp_envelope *env, size_t n) {
+    while (n > 0 && !sp_envelope_sealed(&env[n - 1])) n--;
+    return n;
+}
+
 sp_err sp_envelope_verify(const sp_envelope *env, const sp_key *key) {
+    if (!sp_envelope_sealed(env)) return SP_ERR_UNSEALED;
     uint8_t *msg;
     size_t n;
     sp_err rv = sp_envelope_signing_bytes(env, &msg, &n);

@@ -384,8 +384,25 @@ static sp_err txn_commit(sp_feedlog *log, txn *t) {
 
 /* ---- authoring our own feed ---- */
 
+/* What an authoring batch has left unsealed so far. */
+typedef struct {
+    size_t envelopes, bytes;
+} unsealed;
+
+/* Whether the envelope being authored, of len body bytes, must be a seal: the batch's last one
+ * (whatever is stored ends sealed), or one that would leave too much waiting for a seal. */
+static int must_seal(unsealed *u, int last, size_t len) {
+    if (last || u->envelopes + 1 >= SP_SEAL_MAX_ENVELOPES || u->bytes + len >= SP_SEAL_MAX_BYTES) {
+        *u = (unsealed){0, 0};
+        return 1;
+    }
+    u->envelopes++;
+    u->bytes += len;
+    return 0;
+}
+
 static sp_err author_one(sp_feedlog *log, txn *t, origin_state *self, sp_envelope *env,
-                         size_t i, sp_body_builder build, void *arg) {
+                         size_t i, int last, unsealed *u, sp_body_builder build, void *arg) {
     uint8_t hash[SP_HASH_LEN], *body = NULL;
     size_t len = 0;
     uint64_t seq = head_seq(self) + 1;
@@ -396,7 +413,7 @@ static sp_err author_one(sp_feedlog *log, txn *t, origin_state *self, sp_envelop
     env->seq = seq;
     env->hlc = sp_hlc_now(&log->clock, sp_wall_ms());
     memcpy(env->prev_hash, head_hash(self), SP_HASH_LEN);
-    if ((rv = sp_envelope_sign(env, log->sign_key)) != SP_OK) return rv;
+    if (must_seal(u, last, len) && (rv = sp_envelope_sign(env, log->sign_key)) != SP_OK) return rv;
     if ((rv = sp_envelope_hash(env, hash)) != SP_OK) return rv;
     return txn_add(t, self, env, hash);
 }
@@ -412,8 +429,9 @@ sp_err sp_feedlog_author_built(sp_feedlog *log, size_t n, sp_body_builder build,
     sp_err rv = txn_init(&t, log, n);
     origin_state *self = origin_get(log, log->self, 1);
     if (rv == SP_OK && !self) rv = SP_ERR_NOMEM;
+    unsealed u = {0, 0};
     for (size_t i = 0; rv == SP_OK && i < n; i++)
-        rv = author_one(log, &t, self, &envs[i], i, build, arg);
+        rv = author_one(log, &t, self, &envs[i], i, i == n - 1, &u, build, arg);
     if (rv == SP_OK) rv = txn_commit(log, &t);
     txn_free(&t);
     pthread_mutex_unlock(&log->lock);
@@ -500,8 +518,8 @@ static sp_err classify_existing(sp_feedlog *log, txn *t, const origin_state *o,
         *outcome = SP_ERR_EXISTS;
         return SP_OK;
     }
-    if (sp_envelope_verify(env, o->key) != SP_OK) {
-        *outcome = SP_ERR_BAD_SIG;
+    if ((rv = sp_envelope_verify(env, o->key)) != SP_OK) { /* forged, or unprovable alone */
+        *outcome = rv == SP_ERR_UNSEALED ? rv : SP_ERR_BAD_SIG;
         return SP_OK;
     }
     uint8_t key[SP_FEED_KEY_MAX + SP_HASH_LEN], *buf;
@@ -516,25 +534,43 @@ static sp_err classify_existing(sp_feedlog *log, txn *t, const origin_state *o,
     return SP_OK;
 }
 
-/* Verify the longest authentic prefix of a run of len envelopes that continue o's chain and
- * stage it. Returns how many envelopes were consumed (stored, or the one rejected). */
+static size_t reject_first(const sp_envelope *run, sp_ingest_stats *stats, sp_err *status,
+                           sp_err why) {
+    sp_log_warn("feedlog.reject", "origin=%s seq=%llu reason=%s", run[0].origin,
+                (unsigned long long)run[0].seq, sp_errname(why));
+    count(stats, status, 0, why);
+    return 1;
+}
+
+/* A run none of which a seal authenticates: the sender cut it before its seal. Not stored; the
+ * sender's next push or our next sync brings it again with the seal. */
+static size_t reject_unsealed(const sp_envelope *run, size_t len, sp_ingest_stats *stats,
+                              sp_err *status) {
+    sp_log_warn("feedlog.reject", "origin=%s seq=%llu count=%zu reason=UNSEALED", run[0].origin,
+                (unsigned long long)run[0].seq, len);
+    for (size_t k = 0; k < len; k++) count(stats, status, k, SP_ERR_UNSEALED);
+    return len;
+}
+
+/* Verify the longest authentic prefix of a run of len envelopes that continue o's chain (it
+ * ends with a seal) and stage it. Returns how many envelopes were consumed (stored, or
+ * rejected). */
 static size_t ingest_run(sp_feedlog *log, txn *t, origin_state *o, const sp_envelope *run,
                          size_t len, uint8_t (*hashes)[SP_HASH_LEN], sp_ingest_stats *stats,
                          sp_err *status, sp_err *fatal) {
-    size_t bad = 0;
+    size_t whole = len, bad = 0;
+    if ((len = sp_envelope_sealed_prefix(run, len)) == 0)
+        return reject_unsealed(run, whole, stats, status);
     sp_err rv;
     while ((rv = sp_envelope_verify_run(run, len, o->key, head_hash(o), &bad, hashes)) != SP_OK) {
         if (rv == SP_ERR_NOMEM) {
             *fatal = rv;
             return len;
         }
-        if (len == 1 || bad == 0) {
-            sp_log_warn("feedlog.reject", "origin=%s seq=%llu reason=%s", run[0].origin,
-                        (unsigned long long)run[0].seq, sp_errname(rv));
-            count(stats, status, 0, rv);
-            return 1;
-        }
-        len = rv == SP_ERR_BAD_SIG ? len - 1 : bad; /* retry the prefix before the fault */
+        /* retry the sealed prefix before the fault: one signature check per seal at most */
+        size_t shorter = sp_envelope_sealed_prefix(run, rv == SP_ERR_BAD_SIG ? len - 1 : bad);
+        if (shorter == 0) return reject_first(run, stats, status, rv);
+        len = shorter;
     }
     for (size_t k = 0; k < len; k++) {
         if ((*fatal = txn_add(t, o, &run[k], hashes[k])) != SP_OK) return len;
@@ -651,17 +687,20 @@ sp_err sp_feedlog_version_vector(sp_feedlog *log, sp_vv_entry **out, size_t *n) 
 sp_err sp_feedlog_range(sp_feedlog *log, const char *origin, uint64_t from, size_t max,
                         size_t max_bytes, sp_envelope **out, size_t *n) {
     if (!sp_node_id_valid(origin)) return SP_ERR_INVAL;
-    if (max > SP_MAX_BATCH_ENVELOPES) max = SP_MAX_BATCH_ENVELOPES;
-    sp_envelope *envs = calloc(max ? max : 1, sizeof *envs);
+    if (max > SP_MAX_BATCH_ENVELOPES - SP_SEAL_MAX_ENVELOPES)
+        max = SP_MAX_BATCH_ENVELOPES - SP_SEAL_MAX_ENVELOPES;
+    size_t cap = max + SP_SEAL_MAX_ENVELOPES; /* room to go on to the next seal */
+    sp_envelope *envs = calloc(cap, sizeof *envs);
     sp_iter *it = sp_iter_new(log->st, SP_CF_FEEDS);
     uint8_t key[SP_FEED_KEY_MAX];
     size_t klen = sp_feed_key(key, origin, from), k = 0, bytes = 0;
     sp_err rv = envs && it ? SP_OK : SP_ERR_NOMEM;
-    for (sp_iter_seek(it, key, klen); rv == SP_OK && k < max && sp_iter_valid(it); sp_iter_next(it)) {
+    for (sp_iter_seek(it, key, klen); rv == SP_OK && k < cap && sp_iter_valid(it); sp_iter_next(it)) {
         size_t kn, vn;
         const uint8_t *kp = sp_iter_key(it, &kn), *vp = sp_iter_value(it, &vn);
         if (kn != klen || memcmp(kp, key, klen - 8) != 0) break; /* next origin */
-        if (k > 0 && bytes + vn > max_bytes) break;
+        int full = k >= max || bytes + vn > max_bytes;
+        if (k > 0 && full && sp_envelope_sealed(&envs[k - 1])) break;
         if (sp_envelope_decode(&envs[k], vp, vn) != SP_OK) rv = SP_ERR_CORRUPT;
         else bytes += vn, k++;
     }
@@ -805,24 +844,30 @@ static void problem(verifier *v, uint64_t seq, sp_err why) {
     if (v->report) v->report(v->arg, v->origin, seq, why);
 }
 
-static void flush_run(verifier *v) {
-    size_t bad = 0;
-    if (v->n && !v->broken) {
+/* Verify the run up to its last seal and keep the unsealed rest for the next one; `last` (the
+ * feed's end, or a full run without any seal) verifies everything, so an unsealed end is
+ * reported. */
+static void flush_run(verifier *v, int last) {
+    size_t bad = 0, len = sp_envelope_sealed_prefix(v->run, v->n);
+    if (last || (len == 0 && v->n == VERIFY_RUN)) len = v->n;
+    if (v->broken) len = v->n;
+    else if (len) {
         sp_err rv = v->o && v->o->key ? SP_OK : SP_ERR_UNKNOWN_ORIGIN;
         if (rv == SP_OK)
-            rv = sp_envelope_verify_run(v->run, v->n, v->o->key, v->prev, &bad, v->hashes);
+            rv = sp_envelope_verify_run(v->run, len, v->o->key, v->prev, &bad, v->hashes);
         if (rv != SP_OK)
             problem(v, v->run[bad].seq, rv);
         else
-            memcpy(v->prev, v->hashes[v->n - 1], SP_HASH_LEN);
+            memcpy(v->prev, v->hashes[len - 1], SP_HASH_LEN);
     }
-    for (size_t i = 0; i < v->n; i++) sp_envelope_clear(&v->run[i]);
-    v->n = 0;
+    for (size_t i = 0; i < len; i++) sp_envelope_clear(&v->run[i]);
+    memmove(v->run, v->run + len, (v->n - len) * sizeof v->run[0]);
+    v->n -= len;
 }
 
 static void finish_origin(verifier *v) {
     if (!v->origin[0]) return;
-    flush_run(v);
+    flush_run(v, 1);
     uint64_t head = v->o ? v->o->seq : 0;
     if (!v->broken && v->expect - 1 != head) problem(v, head, SP_ERR_CORRUPT);
     v->chains++;
@@ -851,7 +896,7 @@ static void verify_one(verifier *v, sp_envelope *env) {
     }
     v->run[v->n++] = *env;
     v->expect++;
-    if (v->n == VERIFY_RUN) flush_run(v);
+    if (v->n == VERIFY_RUN) flush_run(v, 0);
 }
 
 sp_err sp_feedlog_verify_all(sp_feedlog *log, sp_feedlog_report_fn report, void *arg,

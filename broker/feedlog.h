@@ -107,8 +107,9 @@ sp_err sp_feedlog_get(sp_feedlog *log, const char *origin, uint64_t seq, sp_enve
 uint64_t sp_feedlog_head(sp_feedlog *log, const char *origin, uint8_t hash[SP_HASH_LEN]);
 /* Version vector: a fresh array (caller frees) of every origin's head. */
 sp_err sp_feedlog_version_vector(sp_feedlog *log, sp_vv_entry **out, size_t *n);
-/* Up to max envelopes of origin from seq `from` on, stopping before max_bytes of bodies.
- * *out is a fresh array (sp_envelopes_free). */
+/* About max envelopes of origin from seq `from` on, stopping near max_bytes of encoded
+ * envelopes: past either limit it goes on to the next seal (at most SP_SEAL_MAX_ENVELOPES more),
+ * so a receiver can authenticate everything it gets. *out is a fresh array (sp_envelopes_free). */
 sp_err sp_feedlog_range(sp_feedlog *log, const char *origin, uint64_t from, size_t max,
                         size_t max_bytes, sp_envelope **out, size_t *n);
 /* The offset the next stored envelope will get (offsets start at 1). */

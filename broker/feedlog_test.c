@@ -59,17 +59,24 @@ static void trust(node *at, const node *origin) {
     assert_int_equal(sp_feedlog_add_origin_key(at->log, origin->id, pub), SP_OK);
 }
 
-/* Author count events "e<k>" on n; copies of them in out (if not NULL). */
-static void author(node *n, size_t count, sp_envelope *out) {
-    uint8_t *bodies[64];
-    size_t lens[64];
-    assert_true(count <= 64);
+/* Author count events "e<k>" on n in one batch (so only its last, and every 256th, is a seal);
+ * copies of them in out (if not NULL). */
+static void author_batch(node *n, size_t count, sp_envelope *out) {
+    uint8_t **bodies = calloc(count, sizeof *bodies);
+    size_t *lens = calloc(count, sizeof *lens);
     for (size_t i = 0; i < count; i++) {
         bodies[i] = malloc(32);
         lens[i] = (size_t)snprintf((char *)bodies[i], 32, "e%zu", i);
     }
     assert_int_equal(sp_feedlog_author(n->log, (const uint8_t *const *)bodies, lens, count, out), SP_OK);
     for (size_t i = 0; i < count; i++) free(bodies[i]);
+    free(bodies);
+    free(lens);
+}
+
+/* Author count events one batch each: every one is a seal, so any of them stands alone. */
+static void author(node *n, size_t count, sp_envelope *out) {
+    for (size_t i = 0; i < count; i++) author_batch(n, 1, out ? &out[i] : NULL);
 }
 
 static void clear_all(sp_envelope *e, size_t n) {
@@ -261,6 +268,73 @@ static void test_tampered_last_envelope_is_caught_by_its_signature(void **state)
     node_free(b);
 }
 
+/* A batch authored at once is signed at its last envelope and every 256th: the envelopes
+ * between are authenticated by the seal after them, and only a run that reaches one is stored. */
+static void test_batch_is_sealed_and_only_sealed_runs_are_stored(void **state) {
+    node *a = node_new("kota-3577"), *b = node_new("prov-35");
+    trust(b, a);
+    enum { N = 600 };
+    sp_envelope *e = calloc(N, sizeof *e);
+    sp_err *status = calloc(N, sizeof *status);
+    author_batch(a, N, e);
+    for (size_t i = 0; i < N; i++)
+        assert_int_equal(sp_envelope_sealed(&e[i]), i == 255 || i == 511 || i == N - 1);
+    assert_int_equal(sp_envelope_verify(&e[3], a->key), SP_ERR_UNSEALED);
+    sp_ingest_stats st = {0};
+    /* a run cut before its seal: nothing stored, every envelope told why */
+    assert_int_equal(sp_feedlog_ingest(b->log, e, 100, &st, status), SP_OK);
+    for (size_t i = 0; i < 100; i++) assert_int_equal(status[i], SP_ERR_UNSEALED);
+    assert_int_equal(st.by_reason[SP_ERR_UNSEALED], 100);
+    assert_int_equal(sp_feedlog_head(b->log, "kota-3577", NULL), 0);
+    /* one that goes past a seal: stored up to it */
+    assert_int_equal(sp_feedlog_ingest(b->log, e, 300, NULL, status), SP_OK);
+    for (size_t i = 0; i < 300; i++) assert_int_equal(status[i], i < 256 ? SP_OK : SP_ERR_UNSEALED);
+    assert_int_equal(sp_feedlog_head(b->log, "kota-3577", NULL), 256);
+    /* the author's own ranges end at seals: 10 asked, 256 given */
+    sp_envelope *r;
+    size_t got;
+    assert_int_equal(sp_feedlog_range(a->log, "kota-3577", 1, 10, 1 << 20, &r, &got), SP_OK);
+    assert_int_equal(got, 256);
+    sp_envelopes_free(r, got);
+    assert_int_equal(sp_feedlog_range(a->log, "kota-3577", 257, 1000, 1 << 20, &r, &got), SP_OK);
+    assert_int_equal(got, N - 256);
+    assert_int_equal(sp_feedlog_ingest(b->log, r, got, NULL, status), SP_OK);
+    sp_envelopes_free(r, got);
+    assert_int_equal(sp_feedlog_head(b->log, "kota-3577", NULL), N);
+    size_t chains, envs, problems;
+    assert_int_equal(sp_feedlog_verify_all(b->log, NULL, NULL, &chains, &envs, &problems), SP_OK);
+    assert_int_equal(envs, N);
+    assert_int_equal(problems, 0);
+    sp_envelopes_free(e, N);
+    free(status);
+    node_free(a);
+    node_free(b);
+}
+
+/* A forged seal, or a tampered envelope before one, fails the whole run up to that seal. */
+static void test_forged_seal_or_tampered_unsealed_envelope_is_refused(void **state) {
+    node *a = node_new("kota-3577"), *b = node_new("prov-35");
+    trust(b, a);
+    sp_envelope e[20];
+    sp_err status[20];
+    author_batch(a, 20, e);
+    e[19].sig[0] ^= 1;
+    assert_int_equal(sp_feedlog_ingest(b->log, e, 20, NULL, status), SP_OK);
+    assert_int_equal(status[0], SP_ERR_BAD_SIG);
+    assert_int_equal(sp_feedlog_head(b->log, "kota-3577", NULL), 0);
+    e[19].sig[0] ^= 1;
+    e[5].body[0] ^= 1; /* its hash changes, so e[6]'s link breaks */
+    assert_int_equal(sp_feedlog_ingest(b->log, e, 20, NULL, status), SP_OK);
+    assert_int_equal(status[0], SP_ERR_BAD_CHAIN);
+    assert_int_equal(sp_feedlog_head(b->log, "kota-3577", NULL), 0);
+    e[5].body[0] ^= 1;
+    assert_int_equal(sp_feedlog_ingest(b->log, e, 20, NULL, status), SP_OK);
+    assert_int_equal(sp_feedlog_head(b->log, "kota-3577", NULL), 20);
+    clear_all(e, 20);
+    node_free(a);
+    node_free(b);
+}
+
 static void test_relay_version_vector_and_range(void **state) {
     node *k = node_new("kota-3577"), *p = node_new("prov-35"), *n = node_new("national");
     trust(p, k);
@@ -328,8 +402,8 @@ static void test_hooks_and_arrival_order(void **state) {
     hook_log h = {0};
     sp_feedlog_hooks hooks = {on_stage, on_committed, &h};
     sp_feedlog_set_hooks(a->log, &hooks);
-    author(a, 5, NULL);
-    author(a, 3, NULL);
+    author_batch(a, 5, NULL);
+    author_batch(a, 3, NULL);
     assert_int_equal(h.staged, 8);
     assert_int_equal(h.committed, 8);
     assert_int_equal(h.first_offset, 6);
@@ -379,6 +453,8 @@ int main(void) {
         cmocka_unit_test(test_fork_is_detected_not_overwritten),
         cmocka_unit_test(test_batch_with_one_tampered_keeps_the_verified_prefix),
         cmocka_unit_test(test_tampered_last_envelope_is_caught_by_its_signature),
+        cmocka_unit_test(test_batch_is_sealed_and_only_sealed_runs_are_stored),
+        cmocka_unit_test(test_forged_seal_or_tampered_unsealed_envelope_is_refused),
         cmocka_unit_test(test_relay_version_vector_and_range),
         cmocka_unit_test(test_hooks_and_arrival_order),
         cmocka_unit_test(test_verify_all_detects_tampering_on_disk),

@@ -21,6 +21,8 @@
 
 #define SERVER_WORKERS 2
 #define PULL_MAX_BYTES (1024 * 1024)
+#define PUSH_MAX_BYTES (4 * 1024 * 1024) /* + one seal interval: well under SP_MAX_BATCH_BYTES */
+#define OPEN_MAX 64 /* feeds a push may leave waiting for their seal while it looks for a cut */
 /* NNG drops anything larger outright (protecting memory); between SP_MAX_BATCH_BYTES and this we
  * still receive the message, so that it can be counted and answered. */
 #define RECV_MAX (2 * SP_MAX_BATCH_BYTES)
@@ -34,6 +36,7 @@ typedef struct {
     atomic_int refs;
     char origin[SP_MAX_ORIGIN + 1];
     uint64_t seq;
+    int sealed; /* carries its feed's signature (see envelope.h): a push may end here */
     size_t len;
     uint8_t bytes[];
 } qitem;
@@ -121,6 +124,7 @@ static qitem *qitem_new(const sp_envelope *env) {
         atomic_init(&q->refs, 1);
         strcpy(q->origin, env->origin);
         q->seq = env->seq;
+        q->sealed = sp_envelope_sealed(env);
         q->len = len;
         memcpy(q->bytes, buf, len);
     }
@@ -489,7 +493,43 @@ static sp_err peer_sync(peer *p) {
 
 /* ---- the peer's thread ---- */
 
-/* Wait for work; take up to push_batch queued items (the caller releases them). */
+/* The feeds whose last envelope looked at is not a seal. */
+typedef struct {
+    const char *origin[OPEN_MAX];
+    size_t n;
+} open_feeds;
+
+/* Note q; 0 when too many feeds are open at once to follow. */
+static int track_open(open_feeds *o, const qitem *q) {
+    size_t i = 0;
+    while (i < o->n && strcmp(o->origin[i], q->origin) != 0) i++;
+    if (q->sealed && i < o->n) o->origin[i] = o->origin[--o->n];
+    else if (!q->sealed && i == o->n) {
+        if (o->n == OPEN_MAX) return 0;
+        o->origin[o->n++] = q->origin;
+    }
+    return 1;
+}
+
+/* How many queued items the next push takes: about push_batch items or PUSH_MAX_BYTES, cut
+ * where every feed in it ends with a seal (a cut before a seal would leave the peer envelopes it
+ * cannot authenticate yet). Commits queue whole sealed runs, so such a cut comes within one
+ * seal interval; if none does (the queue was dropped mid-run), take push_batch and let the peer
+ * refuse the unsealed rest, which anti-entropy repairs. Lock held. */
+static size_t push_cut(const peer *p) {
+    size_t cap = p->r->cfg.queue_limit, limit = p->r->cfg.push_batch, cut = 0, bytes = 0;
+    open_feeds open = {.n = 0};
+    for (size_t i = 0; i < p->qlen && i < limit + SP_SEAL_MAX_ENVELOPES; i++) {
+        const qitem *q = p->queue[(p->qhead + i) % cap];
+        if ((i >= limit || bytes >= PUSH_MAX_BYTES) && open.n == 0) break;
+        if (!track_open(&open, q)) break;
+        bytes += q->len;
+        if (open.n == 0) cut = i + 1;
+    }
+    return cut ? cut : p->qlen < limit ? p->qlen : limit;
+}
+
+/* Wait for work; take the queued items of the next push (the caller releases them). */
 static size_t take_work(peer *p, qitem **items, int *sync_due) {
     sp_replicator *r = p->r;
     size_t cap = r->cfg.queue_limit, n = 0;
@@ -506,7 +546,7 @@ static size_t take_work(peer *p, qitem **items, int *sync_due) {
         p->needs_sync = 0;
         p->next_sync_ms = sp_wall_ms() + r->cfg.sync_interval_ms;
     }
-    while (p->qlen > 0 && n < r->cfg.push_batch) {
+    for (size_t take = push_cut(p); take > 0; take--) {
         qitem *q = p->queue[p->qhead];
         p->qhead = (p->qhead + 1) % cap;
         p->qlen--;
@@ -656,7 +696,7 @@ static void peer_failed(peer *p, sp_err why, unsigned *backoff_ms) {
 static void *peer_main(void *arg) {
     peer *p = arg;
     sp_replicator *r = p->r;
-    qitem **items = calloc(r->cfg.push_batch, sizeof *items);
+    qitem **items = calloc(r->cfg.push_batch + SP_SEAL_MAX_ENVELOPES, sizeof *items);
     unsigned backoff_ms = 100;
     while (items && !atomic_load(&r->stopping)) {
         int sync_due;
@@ -1190,7 +1230,8 @@ static void stop_askers(sp_replicator *r) {
 static void apply_defaults(sp_replicator_config *c) {
     if (!c->sync_interval_ms) c->sync_interval_ms = 10000;
     if (!c->request_timeout_ms) c->request_timeout_ms = 5000;
-    if (!c->push_batch || c->push_batch > SP_MAX_BATCH_ENVELOPES) c->push_batch = 1000;
+    if (!c->push_batch || c->push_batch > SP_MAX_BATCH_ENVELOPES - SP_SEAL_MAX_ENVELOPES)
+        c->push_batch = 1000;
     if (!c->queue_limit) c->queue_limit = 100000;
 }
 

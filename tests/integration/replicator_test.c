@@ -171,8 +171,11 @@ static void test_kota_event_reaches_national_through_province(void **state) {
     assert_true(wait_head(n, "kota-3577", 1));
     author(n, 3); /* and national's events reach the kota */
     assert_true(wait_head(k, "national", 3));
-    author(k, 1500);
+    author(k, 1500); /* batches of 500, sealed every 256 and at their end; pushes of 200 */
     assert_true(wait_head(n, "kota-3577", 1501));
+    /* every push and pull was cut at a seal: nothing arrived that could not be authenticated */
+    assert_int_equal(peer_stats_of(p, "kota-3577").rejects[SP_ERR_UNSEALED], 0);
+    assert_int_equal(peer_stats_of(n, "prov-35").rejects[SP_ERR_UNSEALED], 0);
     sp_peer_stats *ps;
     size_t np;
     sp_server_stats ss;
