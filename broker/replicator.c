@@ -1,4 +1,5 @@
 #include "broker/replicator.h"
+#include "broker/replicator_int.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -241,6 +242,8 @@ static nng_msg *pack_reply(const Simpul__V1__PeerReply *rep) {
     return m;
 }
 
+static sp_err take_reply(peer *p, const uint8_t *bytes, size_t len, Simpul__V1__PeerReply **reply);
+
 /* Send req to the peer and wait for its reply (caller frees it). SP_ERR_NET/TIMEOUT when the
  * peer is unreachable, SP_ERR_REJECTED when it answered with an error. */
 static sp_err request(peer *p, Simpul__V1__PeerRequest *req, Simpul__V1__PeerReply **reply) {
@@ -259,8 +262,15 @@ static sp_err request(peer *p, Simpul__V1__PeerRequest *req, Simpul__V1__PeerRep
     p->stats.sent_bytes += len;
     pthread_mutex_unlock(&p->lock);
     if ((rv = nng_recvmsg(p->sock, &m, 0)) != 0) return rv == NNG_ETIMEDOUT ? SP_ERR_TIMEOUT : SP_ERR_NET;
-    *reply = simpul__v1__peer_reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+    sp_err err = take_reply(p, nng_msg_body(m), nng_msg_len(m), reply);
     nng_msg_free(m);
+    return err;
+}
+
+/* Decode the peer's answer: SP_ERR_DECODE for bytes that are not a PeerReply, SP_ERR_REJECTED
+ * (logged) for its error answer; on SP_OK *reply is the caller's. */
+static sp_err take_reply(peer *p, const uint8_t *bytes, size_t len, Simpul__V1__PeerReply **reply) {
+    *reply = simpul__v1__peer_reply__unpack(NULL, len, bytes);
     if (!*reply) return SP_ERR_DECODE;
     if ((*reply)->error && (*reply)->error[0]) {
         sp_log_warn("replica.refused", "peer=%s error=\"%s\"", p->cfg.id, (*reply)->error);
@@ -333,6 +343,16 @@ static sp_err ingest_from(peer *p, const sp_envelope *envs, size_t n, size_t byt
     return rv;
 }
 
+/* Store the batch of a pull reply; *n is how many envelopes it carried. */
+static sp_err ingest_pulled(peer *p, const Simpul__V1__PeerReply *rep, size_t *n) {
+    sp_envelope *envs = NULL;
+    *n = 0;
+    sp_err rv = sp_batch_decode(&envs, n, rep->batch.data, rep->batch.len);
+    if (rv == SP_OK && *n > 0) rv = ingest_from(p, envs, *n, rep->batch.len);
+    sp_envelopes_free(envs, *n);
+    return rv;
+}
+
 /* Pull origin's feed from the peer until we hold `target` or it stops giving. */
 static sp_err pull_origin(peer *p, const char *origin, uint64_t target) {
     sp_replicator *r = p->r;
@@ -349,12 +369,9 @@ static sp_err pull_origin(peer *p, const char *origin, uint64_t target) {
         req.pull = &pull;
         sp_err rv = request(p, &req, &rep);
         if (rv != SP_OK) return rv;
-        sp_envelope *envs = NULL;
         size_t n = 0;
-        rv = sp_batch_decode(&envs, &n, rep->batch.data, rep->batch.len);
-        if (rv == SP_OK && n > 0) rv = ingest_from(p, envs, n, rep->batch.len);
+        rv = ingest_pulled(p, rep, &n);
         simpul__v1__peer_reply__free_unpacked(rep, NULL);
-        sp_envelopes_free(envs, n);
         if (rv != SP_OK) return rv;
         if (n == 0 || r->store.head(r->store.ctx, origin) == have) break; /* no progress */
     }
@@ -905,6 +922,37 @@ static nng_msg *serve(sp_replicator *r, const nng_msg *in) {
     }
     simpul__v1__peer_request__free_unpacked(req, NULL);
     return m;
+}
+
+/* ---- entry points for fuzz targets (broker/replicator_int.h) ---- */
+
+sp_err sp__replicator_serve(sp_replicator *r, const uint8_t *req, size_t n, uint8_t **reply,
+                            size_t *reply_len) {
+    nng_msg *in, *out;
+    if (nng_msg_alloc(&in, n) != 0) return SP_ERR_NOMEM;
+    if (n) memcpy(nng_msg_body(in), req, n);
+    out = serve(r, in);
+    nng_msg_free(in);
+    if (!out) return SP_ERR_NOMEM;
+    *reply_len = nng_msg_len(out);
+    *reply = malloc(*reply_len ? *reply_len : 1);
+    if (*reply && *reply_len) memcpy(*reply, nng_msg_body(out), *reply_len);
+    nng_msg_free(out);
+    return *reply ? SP_OK : SP_ERR_NOMEM;
+}
+
+sp_err sp__replicator_take_reply(sp_replicator *r, const char *peer_id, sp__reply_kind kind,
+                                 const uint8_t *bytes, size_t n) {
+    peer *p = sp_strmap_get(&r->by_id, peer_id);
+    Simpul__V1__PeerReply *rep;
+    if (!p) return SP_ERR_INVAL;
+    sp_err rv = take_reply(p, bytes, n, &rep);
+    if (rv != SP_OK) return rv;
+    size_t got;
+    if (kind == SP__REPLY_PULL) rv = ingest_pulled(p, rep, &got);
+    else learn_from_reply(p, rep, kind == SP__REPLY_SYNC);
+    simpul__v1__peer_reply__free_unpacked(rep, NULL);
+    return rv;
 }
 
 static void *server_main(void *arg) {

@@ -1,4 +1,5 @@
 #include "broker/stream.h"
+#include "broker/stream_int.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -117,6 +118,21 @@ static nng_msg *serve_replay(sp_stream *s, const nng_msg *in) {
     simpul__v1__replay_request__free_unpacked(req, NULL);
     atomic_fetch_add(&s->replays, 1);
     return m;
+}
+
+sp_err sp__stream_serve_replay(sp_stream *s, const uint8_t *req, size_t n, uint8_t **reply,
+                               size_t *reply_len) {
+    nng_msg *in, *out;
+    if (nng_msg_alloc(&in, n) != 0) return SP_ERR_NOMEM;
+    if (n) memcpy(nng_msg_body(in), req, n);
+    out = serve_replay(s, in);
+    nng_msg_free(in);
+    if (!out) return SP_ERR_NOMEM;
+    *reply_len = nng_msg_len(out);
+    *reply = malloc(*reply_len ? *reply_len : 1);
+    if (*reply && *reply_len) memcpy(*reply, nng_msg_body(out), *reply_len);
+    nng_msg_free(out);
+    return *reply ? SP_OK : SP_ERR_NOMEM;
 }
 
 static void *replay_main(void *arg) {

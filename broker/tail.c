@@ -8,6 +8,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "broker/stream.h"
+#include "broker/stream_int.h"
 #include "schemas/simpul.pb-c.h"
 
 struct sp_tail {
@@ -66,8 +67,13 @@ static sp_err replay(sp_tail *t, int *end) {
     size_t n = simpul__v1__replay_request__pack(&req, buf);
     nng_msg *m;
     if (nng_send(t->req, buf, n, 0) != 0 || nng_recvmsg(t->req, &m, 0) != 0) return SP_ERR_NET;
-    Simpul__V1__ReplayReply *r = simpul__v1__replay_reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+    sp_err rv = sp__tail_take_replay(t, nng_msg_body(m), nng_msg_len(m), end);
     nng_msg_free(m);
+    return rv;
+}
+
+sp_err sp__tail_take_replay(sp_tail *t, const uint8_t *bytes, size_t len, int *end) {
+    Simpul__V1__ReplayReply *r = simpul__v1__replay_reply__unpack(NULL, len, bytes);
     if (!r) return SP_ERR_DECODE;
     sp_err rv = r->error && r->error[0] ? SP_ERR_REJECTED : SP_OK;
     drop_buffer(t);
@@ -116,11 +122,15 @@ static sp_err wait_live(sp_tail *t, int timeout_ms) {
     int rv = nng_recvmsg(t->sub, &m, 0);
     if (rv == NNG_ETIMEDOUT) return SP_ERR_TIMEOUT;
     if (rv != 0) return SP_ERR_NET;
-    size_t len = nng_msg_len(m), tlen = strnlen(nng_msg_body(m), len);
-    Simpul__V1__StreamEvent *e = tlen < len ? simpul__v1__stream_event__unpack(
-                                                  NULL, len - tlen - 1, (uint8_t *)nng_msg_body(m) + tlen + 1)
-                                            : NULL;
+    sp_err out = sp__tail_take_live(t, nng_msg_body(m), nng_msg_len(m));
     nng_msg_free(m);
+    return out;
+}
+
+sp_err sp__tail_take_live(sp_tail *t, const uint8_t *bytes, size_t len) {
+    size_t tlen = strnlen((const char *)bytes, len);
+    Simpul__V1__StreamEvent *e =
+        tlen < len ? simpul__v1__stream_event__unpack(NULL, len - tlen - 1, bytes + tlen + 1) : NULL;
     if (!e) return SP_ERR_DECODE;
     sp_err out = SP_OK;
     if (e->offset == t->next)
@@ -149,6 +159,10 @@ sp_err sp_tail_next(sp_tail *t, int timeout_ms, sp_stream_event *ev) {
         if (rv != SP_OK && rv != SP_ERR_DECODE) return rv;
     }
     return SP_ERR_TIMEOUT;
+}
+
+size_t sp__tail_buffered(const sp_tail *t) {
+    return t->n - t->head;
 }
 
 uint64_t sp_tail_position(const sp_tail *t) {

@@ -2,3 +2,5 @@
 # and fuzz/corpus/sms/.
 sp_fuzz(NAME fuzz_intake_json SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_intake_json.c LIBS sp_node)
 sp_fuzz(NAME fuzz_sms SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_sms.c LIBS sp_node)
+# Open311 GeoReport v2 form bodies (issue 13); seed corpus in fuzz/corpus/open311/.
+sp_fuzz(NAME fuzz_open311 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_open311.c LIBS sp_node)
