@@ -3,3 +3,8 @@
 add_test(NAME http_test
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/http_test.py $<TARGET_FILE:simpul>)
 set_tests_properties(http_test PROPERTIES LABELS integration TIMEOUT 180)
+# A node killed with SIGKILL at random moments under concurrent intake and replication (issue
+# 13): 5 rounds here; `crash_node_test.py SIMPUL --rounds 100` is the run docs/reliability.md reports.
+add_test(NAME crash_node_test
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash_node_test.py $<TARGET_FILE:simpul>)
+set_tests_properties(crash_node_test PROPERTIES LABELS integration TIMEOUT 300)
