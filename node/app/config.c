@@ -16,7 +16,7 @@ typedef struct {
     char *dir; /* folder of the file, for relative paths; "" for buffers */
 } config_box;
 
-typedef enum { K_STR, K_PATH, K_URL, K_UINT, K_KEEP, K_LEVEL } kind;
+typedef enum { K_STR, K_PATH, K_URL, K_UINT, K_KEEP, K_LEVEL, K_BOOL } kind;
 
 typedef struct {
     const char *section; /* NULL: top level */
@@ -38,7 +38,9 @@ static const key_spec keys[] = {
     {"listen", "stream", K_URL, OFF(listen_stream), 0},
     {"listen", "replay", K_URL, OFF(listen_replay), 0},
     {"listen", "http", K_URL, OFF(listen_http), 0},
+    {"listen", "http_plain", K_BOOL, OFF(http_plain), 0},
     {"tls", "cert", K_PATH, OFF(tls_cert), 0},
+    {"tls", "http_cert", K_PATH, OFF(tls_http_cert), 0},
     {"tls", "ca", K_PATH, OFF(tls_ca), 0},
     {"replication", "keep", K_KEEP, OFF(keep_all), 0},
     {"replication", "sync_interval_ms", K_UINT, OFF(sync_interval_ms), 0},
@@ -65,7 +67,7 @@ static const char *resolve(walk *w, const char *p) {
 
 static int url_ok(const char *u) {
     static const char *const schemes[] = {"tcp://", "tls+tcp://", "ipc://", "inproc://", "ws://",
-                                          "http://"};
+                                          "http://", "https://"};
     for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++)
         if (strncmp(u, schemes[i], strlen(schemes[i])) == 0 && u[strlen(schemes[i])]) return 1;
     return 0;
@@ -88,6 +90,11 @@ static void set_value(walk *w, const key_spec *k, const sp__ynode *v) {
             *(uint32_t *)(base + k->offset) = (uint32_t)n;
         return;
     }
+    case K_BOOL:
+        if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
+            sp__report(w->d, 0, v, "'%s' must be true or false, got '%s'", k->key, s);
+        *(int *)(base + k->offset) = strcmp(s, "true") == 0;
+        return;
     case K_KEEP:
         if (strcmp(s, "all") != 0 && strcmp(s, "region") != 0)
             sp__report(w->d, 0, v, "'keep' must be 'all' or 'region', got '%s'", s);
@@ -130,6 +137,31 @@ static void walk_map(walk *w, const sp__ynode *map, const char *section) {
     }
 }
 
+/* Whether an http(s):// URL's host is the loopback interface. */
+static int loopback(const char *url) {
+    const char *host = strstr(url, "://") + 3;
+    static const char *const names[] = {"127.", "localhost:", "localhost/", "[::1]"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strncmp(host, names[i], strlen(names[i])) == 0) return 1;
+    return strcmp(host, "localhost") == 0;
+}
+
+/* HTTPS needs its certificate; plain HTTP beyond loopback must be asked for (behind a TLS
+ * proxy), since the API carries officers' tokens and citizens' identities. */
+static void check_http(walk *w, const sp__ynode *root) {
+    const sp_node_config *c = &w->box->cfg;
+    const char *u = c->listen_http;
+    if (!u) return;
+    if (strncmp(u, "https://", 8) == 0 && !c->tls_http_cert)
+        sp__report(w->d, 0, root, "'%s' serves HTTPS: 'tls.http_cert' (certificate chain and key, PEM) is required", u);
+    else if (strncmp(u, "http://", 7) == 0 && !loopback(u) && !c->http_plain)
+        sp__report(w->d, 0, root,
+                   "'%s' would serve plain HTTP beyond this machine: use https:// with 'tls.http_cert', "
+                   "or set 'listen.http_plain: true' when a TLS proxy in front terminates HTTPS", u);
+    else if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+        sp__report(w->d, 0, root, "'listen.http' must be an http:// or https:// address, got '%s'", u);
+}
+
 static void check_required(walk *w, const sp__ynode *root) {
     for (size_t j = 0; j < N_KEYS; j++)
         if (keys[j].required && !w->seen[j])
@@ -140,6 +172,7 @@ static void check_required(walk *w, const sp__ynode *root) {
     for (size_t i = 0; i < 3; i++)
         if (urls[i] && !strncmp(urls[i], "tls+", 4) && (!c->tls_cert || !c->tls_ca))
             sp__report(w->d, 0, root, "'%s' uses TLS: 'tls.cert' and 'tls.ca' are required", urls[i]);
+    check_http(w, root);
 }
 
 static sp_err parse(config_box *box, const char *name, const char *buf, size_t len,

@@ -23,7 +23,9 @@ typedef struct {
     const char *listen_peer;     /* NNG URL for peers (required) */
     const char *listen_stream;   /* NNG URL of the integrator PUB stream (optional) */
     const char *listen_replay;   /* NNG URL of the replay REP endpoint (optional) */
-    const char *listen_http;     /* http://host:port (optional) */
+    const char *listen_http;     /* https://host:port, or http:// (optional) */
+    int http_plain;              /* listen.http_plain: plain http:// on a non-loopback address */
+    const char *tls_http_cert;   /* PEM: the HTTPS server's certificate chain and key */
     const char *tls_cert;        /* PEM: this node's certificate and key (tls+tcp) */
     const char *tls_ca;          /* PEM: certificates trusted for peers (tls+tcp) */
     int keep_all;                /* replication.keep: all (1) or region (0) */

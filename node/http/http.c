@@ -22,6 +22,8 @@
 #include "base/log.h"
 #include "node/http/http_int.h"
 
+#include <nng/supplemental/tls/tls.h> /* after nng.h (http_int.h) */
+
 #define MIB (1024u * 1024u)
 
 /* Query parameters: none at all, or only Open311's jurisdiction (GeoReport v2 lets a client
@@ -386,6 +388,22 @@ static sp_err start_batcher(sp_http *h) {
     return rv == SP_OK ? sp_batcher_start(&h->batcher, &bc) : rv;
 }
 
+/* https://: NNG's TLS (mbedTLS) with the node's HTTPS certificate chain and key. */
+static int set_tls(sp_http *h) {
+    const char *cert = h->p->cfg->tls_http_cert;
+    if (strcmp(h->url->u_scheme, "https") != 0) return 0;
+    nng_tls_config *tls;
+    int rv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_SERVER);
+    if (rv != 0) return rv;
+    if (!cert) rv = NNG_EINVAL; /* the configuration check refuses this first */
+    if (rv == 0 && (rv = nng_tls_config_cert_key_file(tls, cert, NULL)) != 0)
+        sp_log_error("http.tls", "cert=%s error=\"%s\"", cert, nng_strerror(rv));
+    if (rv == 0) rv = nng_tls_config_version(tls, NNG_TLS_1_2, NNG_TLS_1_3);
+    if (rv == 0) rv = nng_http_server_set_tls(h->server, tls);
+    nng_tls_config_free(tls); /* the server holds its own reference */
+    return rv;
+}
+
 static sp_err start_server(sp_http *h) {
     const char *url = h->p->cfg->listen_http;
     int rv = nng_url_parse(&h->url, url);
@@ -393,7 +411,8 @@ static sp_err start_server(sp_http *h) {
         sp_log_error("http.listen", "url=%s error=\"%s\"", url, nng_strerror(rv));
         return SP_ERR_CONFIG;
     }
-    if ((rv = nng_http_server_hold(&h->server, h->url)) == 0 && (rv = add_handler(h)) == 0) {
+    if ((rv = nng_http_server_hold(&h->server, h->url)) == 0 && (rv = add_handler(h)) == 0 &&
+        (rv = set_tls(h)) == 0) {
         set_error_pages(h->server);
         rv = nng_http_server_start(h->server);
     }

@@ -27,6 +27,13 @@ expect "missing config key" "missing required key 'data'" "$T/prov-35/nodata.yam
 printf 'node: [oops\n' >"$T/prov-35/broken.yaml"
 expect "broken YAML" "broken.yaml:" "$T/prov-35/broken.yaml"
 
+sed 's|^  http: http://127.0.0.1:|  http: https://127.0.0.1:|' "$cfg" >"$T/prov-35/nocert.yaml"
+expect "https without its certificate" "serves HTTPS: 'tls.http_cert'" "$T/prov-35/nocert.yaml"
+sed 's|^  http: http://127.0.0.1:|  http: http://0.0.0.0:|' "$cfg" >"$T/prov-35/plain.yaml"
+expect "plain HTTP beyond loopback without listen.http_plain" "set 'listen.http_plain: true'" "$T/prov-35/plain.yaml"
+{ sed 's|^  http: http://127.0.0.1:|  http: https://127.0.0.1:|' "$cfg"; printf 'tls:\n  http_cert: nowhere.pem\n'; } >"$T/prov-35/badcert.yaml"
+expect "an https certificate file that cannot be read" "msg=http.tls cert=.*nowhere.pem" "$T/prov-35/badcert.yaml"
+
 cp "$T/topology.yaml" "$T/topology.good"
 sed -i 's/^    parent: national$/    parent: nobody/' "$T/topology.yaml"
 expect "invalid topology, with its position" "topology.yaml:.*unknown parent" "$cfg"

@@ -8,3 +8,7 @@ set_tests_properties(http_test PROPERTIES LABELS integration TIMEOUT 180)
 add_test(NAME crash_node_test
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/crash_node_test.py $<TARGET_FILE:simpul>)
 set_tests_properties(crash_node_test PROPERTIES LABELS integration TIMEOUT 300)
+# HTTPS served by the node itself (issue 13).
+add_test(NAME https_test
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/https_test.py $<TARGET_FILE:simpul>)
+set_tests_properties(https_test PROPERTIES LABELS integration TIMEOUT 120)
