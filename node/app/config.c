@@ -47,9 +47,14 @@ static const key_spec keys[] = {
     {"replication", "request_timeout_ms", K_UINT, OFF(request_timeout_ms), 0},
     {"replication", "push_batch", K_UINT, OFF(push_batch), 0},
     {"replication", "queue_limit", K_UINT, OFF(queue_limit), 0},
+    {"limits", "rate_per_second", K_UINT, OFF(rate_per_second), 0},
+    {"limits", "burst", K_UINT, OFF(rate_burst), 0},
+    {"limits", "anonymous_per_second", K_UINT, OFF(anonymous_per_second), 0},
+    {"limits", "anonymous_burst", K_UINT, OFF(anonymous_burst), 0},
+    {"limits", "client_header", K_STR, OFF(client_header), 0},
 };
 #define N_KEYS (sizeof keys / sizeof *keys)
-static const char *const sections[] = {"listen", "tls", "replication"};
+static const char *const sections[] = {"listen", "tls", "replication", "limits"};
 
 typedef struct {
     config_box *box;
@@ -187,6 +192,10 @@ static sp_err parse(config_box *box, const char *name, const char *buf, size_t l
                      "a node configuration must be a mapping of keys");
     } else if (rv == SP_OK) {
         box->cfg.keep_all = 1;
+        box->cfg.rate_per_second = SP_RATE_PER_SECOND;
+        box->cfg.rate_burst = SP_RATE_BURST;
+        box->cfg.anonymous_per_second = SP_ANONYMOUS_PER_SECOND;
+        box->cfg.anonymous_burst = SP_ANONYMOUS_BURST;
         walk_map(&w, root, NULL);
         check_required(&w, root);
     }

@@ -13,6 +13,13 @@
 #include "base/diag.h"
 #include "base/err.h"
 
+/* Defaults of limits.*: an officer's tool or a proxied citizen gets 20 requests a second (40 at
+ * once); everyone else shares 500 a second. */
+#define SP_RATE_PER_SECOND 20
+#define SP_RATE_BURST 40
+#define SP_ANONYMOUS_PER_SECOND 500
+#define SP_ANONYMOUS_BURST 1000
+
 typedef struct {
     const char *path;            /* the configuration file itself */
     const char *node;            /* this node's id in the topology (required) */
@@ -34,6 +41,11 @@ typedef struct {
     uint32_t push_batch;         /* replication.push_batch */
     uint32_t queue_limit;        /* replication.queue_limit */
     const char *log_level;       /* debug | info | warn | error */
+    /* limits.*: HTTP requests per client (officer token, or the address in client_header) and
+     * shared by clients without either; 0 per second turns a limit off */
+    uint32_t rate_per_second, rate_burst;
+    uint32_t anonymous_per_second, anonymous_burst;
+    const char *client_header; /* set by a trusted proxy in front, e.g. X-Forwarded-For */
 } sp_node_config;
 
 /* Load path. On SP_OK *out is a new configuration (sp_node_config_free). SP_ERR_CONFIG with

@@ -281,6 +281,64 @@ static sp_err parse_uri(sp_http_req *r) {
     return (r->path = decode_path(r->uri)) ? SP_OK : SP_ERR_DECODE;
 }
 
+/* ---- rate limits ---- */
+
+#define RATE_CLIENTS 65536 /* clients followed at once (~6 MiB); beyond, the oldest is forgotten */
+
+/* The client a trusted proxy names: the last address it appended to the header. */
+static void proxied_client(const char *v, char *out, size_t cap) {
+    const char *last = strrchr(v, ',');
+    last = last ? last + 1 : v;
+    while (*last == ' ' || *last == '\t') last++;
+    size_t n = strcspn(last, " \t");
+    snprintf(out, cap, "h:%.*s", (int)(n < 64 ? n : 64), last);
+}
+
+/* Which bucket r is counted in: an officer token's (by name), the client a trusted proxy names,
+ * or the one everyone else shares. An unknown token counts as no token (so that made-up
+ * tokens do not each get a bucket). */
+static sp_ratelimit *rate_bucket(sp_http_req *r, char *key, size_t cap, int *kind) {
+    const sp_node_config *cfg = r->srv->p->cfg;
+    const char *auth = sp_http_header(r, "Authorization"), *v;
+    sp_token tok;
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0 &&
+        sp_tokens_check(r->srv->tokens, auth + 7, &tok) == SP_OK) {
+        snprintf(key, cap, "t:%s", tok.name);
+        *kind = 0;
+        return r->srv->clients;
+    }
+    if (cfg->client_header && (v = sp_http_header(r, cfg->client_header)) && *v) {
+        proxied_client(v, key, cap);
+        *kind = 1;
+        return r->srv->clients;
+    }
+    snprintf(key, cap, "anonymous");
+    *kind = 2;
+    return r->srv->anonymous;
+}
+
+/* Answer 429 with Retry-After when r's client is over its limit. Health and metrics are not
+ * limited: monitoring must see an overloaded node. */
+static int over_rate_limit(sp_http_req *r) {
+    if (strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/metrics") == 0) return 0;
+    char key[SP_RATELIMIT_KEY_MAX], after[24];
+    int kind;
+    sp_ratelimit *rl = rate_bucket(r, key, sizeof key, &kind);
+    struct timespec now; /* monotonic: a clock step must not refill or empty every bucket */
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t now_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+    uint64_t wait_ms = sp_ratelimit_take(rl, key, now_ms);
+    if (!wait_ms) return 0;
+    atomic_fetch_add(&r->srv->m.rate_limited[kind], 1);
+    unsigned secs = (unsigned)((wait_ms + 999) / 1000);
+    snprintf(after, sizeof after, "%u", secs);
+    r->body_unread = content_length(r) > 0 || sp_http_header(r, "Transfer-Encoding");
+    sp__http_error_hdr(r, 429, "rate_limited", "Retry-After", after,
+                       "too many requests from this %s: retry after %u s",
+                       kind == 2 ? "node's unidentified clients together" : "client", secs);
+    return 1;
+}
+
 static void route_request(sp_http_req *r) {
     int known;
     if (parse_uri(r) != SP_OK) {
@@ -300,6 +358,7 @@ static void route_request(sp_http_req *r) {
                   "%s is not allowed on %s (allowed: %s)", r->method, r->path, allow);
         return;
     }
+    if (over_rate_limit(r)) return;
     if (strcmp(r->route->method, "POST") == 0) {
         read_body(r);
         return;
@@ -430,6 +489,11 @@ sp_err sp_http_start(sp_http **out, const sp_daemon_parts *parts) {
     h->routes = routes;
     h->n_routes = N_ROUTES;
     sp_err rv = sp_tokens_open(&h->tokens, parts->cfg->data);
+    const sp_node_config *cfg = parts->cfg;
+    if (rv == SP_OK)
+        rv = sp_ratelimit_new(&h->clients, cfg->rate_per_second, cfg->rate_burst, RATE_CLIENTS);
+    if (rv == SP_OK)
+        rv = sp_ratelimit_new(&h->anonymous, cfg->anonymous_per_second, cfg->anonymous_burst, 1);
     if (rv == SP_OK) rv = start_batcher(h);
     if (rv == SP_OK) rv = start_server(h);
     if (rv != SP_OK) {
@@ -460,5 +524,7 @@ void sp_http_stop(sp_http *h) {
     nng_url_free(h->url);
     sp__http_actions_fini(h);
     sp_tokens_close(h->tokens);
+    sp_ratelimit_free(h->clients);
+    sp_ratelimit_free(h->anonymous);
     free(h);
 }

@@ -24,6 +24,7 @@
 #include "node/app/pbjson.h"
 #include "node/http/batcher.h"
 #include "node/http/http.h"
+#include "node/http/ratelimit.h"
 #include "node/http/tokens.h"
 #include "node/intake/intake.h"
 
@@ -62,7 +63,7 @@ typedef struct {
     XX(bad_json) XX(missing_field) XX(invalid_field) XX(too_large) XX(unknown_category)           \
     XX(unknown_region) XX(unknown_keyword) XX(unauthorized) XX(forbidden) XX(conflict)            \
     XX(not_found) XX(unsupported_media_type) XX(length_required) XX(method_not_allowed)           \
-    XX(overloaded) XX(internal) XX(unavailable)
+    XX(overloaded) XX(internal) XX(unavailable) XX(rate_limited)
 /* clang-format on */
 
 typedef enum {
@@ -79,6 +80,7 @@ typedef struct {
     atomic_uint_fast64_t actions[SP_EV__COUNT]; /* actions authored, by event kind */
     atomic_uint_fast64_t attachments, attachment_bytes;
     atomic_uint_fast64_t intake_replayed; /* retries answered with their first filing */
+    atomic_uint_fast64_t rate_limited[3];  /* 429s: by token, by client address, anonymous */
 } sp_http_metrics;
 
 #define SP_HTTP_KEYED_PER_BATCH 256 /* the batcher's default batch */
@@ -91,6 +93,7 @@ struct sp_http {
     nng_url *url;
     sp_batcher *batcher;
     sp_tokens *tokens;
+    sp_ratelimit *clients, *anonymous; /* limits.*: per client, and shared by the rest */
     sp_http_metrics m;
     atomic_int stopping;
     atomic_size_t inflight;

@@ -63,6 +63,13 @@ static void intake_metrics(FILE *f, sp_http *h) {
          "Retried filings (same Idempotency-Key) answered with their first filing.");
     fprintf(f, "simpul_intake_replayed_total %llu\n",
             (unsigned long long)atomic_load(&h->m.intake_replayed));
+    static const char *const kinds[] = {"token", "client", "anonymous"};
+    help(f, "simpul_http_rate_limited_total", "counter",
+         "Requests answered 429 (limits.*), by bucket: an officer token, a client a trusted "
+         "proxy names, the bucket shared by the others.");
+    for (int k = 0; k < 3; k++)
+        fprintf(f, "simpul_http_rate_limited_total{bucket=\"%s\"} %llu\n", kinds[k],
+                (unsigned long long)atomic_load(&h->m.rate_limited[k]));
 }
 
 static void batcher_metrics(FILE *f, sp_http *h) {

@@ -292,8 +292,9 @@ int sp_http_authenticate(sp_http_req *r, int required) {
 void sp_http_base_url(const sp_http_req *r, char *buf, size_t cap) {
     const char *host = sp_http_header(r, "Host");
     int ok = host && *host && strlen(host) < 200 && !strpbrk(host, " /\\\"<>");
+    const char *scheme = strncmp(r->srv->p->cfg->listen_http, "https://", 8) == 0 ? "https" : "http";
     if (ok)
-        snprintf(buf, cap, "http://%s", host);
+        snprintf(buf, cap, "%s://%s", scheme, host);
     else
         snprintf(buf, cap, "%s", r->srv->p->cfg->listen_http);
 }

@@ -12,3 +12,7 @@ set_tests_properties(crash_node_test PROPERTIES LABELS integration TIMEOUT 300)
 add_test(NAME https_test
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/https_test.py $<TARGET_FILE:simpul>)
 set_tests_properties(https_test PROPERTIES LABELS integration TIMEOUT 120)
+# Per-client rate limits with 429 and Retry-After (issue 13).
+add_test(NAME ratelimit_test
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/ratelimit_test.py $<TARGET_FILE:simpul>)
+set_tests_properties(ratelimit_test PROPERTIES LABELS integration TIMEOUT 120)

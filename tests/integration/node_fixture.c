@@ -117,13 +117,15 @@ static sp_err write_topology(const sp_fixture *f) {
 
 /* The peers' addresses in the topology are ports 1-5 of loopback, where nobody listens: a
  * short request timeout lets the start-up's wait for the peers' copy of our feed end at once,
- * and a long interval keeps the peer threads quiet. */
+ * and a long interval keeps the peer threads quiet. No rate limits: the fuzzer and the HTTP
+ * bench are one client sending as fast as they can (ratelimit_test covers the limits). */
 static sp_err write_config(const sp_fixture *f, const char *log_level) {
-    char text[512];
+    char text[640];
     snprintf(text, sizeof text,
              "node: " SELF "\ntopology: topology.yaml\ndata: data\nkeys: keys\n"
              "listen:\n  peer: tcp://127.0.0.1:0\nreplication:\n  request_timeout_ms: 100\n"
-             "  sync_interval_ms: 600000\nlog_level: %s\n",
+             "  sync_interval_ms: 600000\nlimits:\n  rate_per_second: 0\n  anonymous_per_second: 0\n"
+             "log_level: %s\n",
              log_level ? log_level : "warn");
     return write_file(f, "node.yaml", text);
 }
