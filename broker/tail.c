@@ -86,7 +86,8 @@ sp_err sp__tail_take_replay(sp_tail *t, const uint8_t *bytes, size_t len, int *e
         d->topic = strdup(e->topic);
         d->envelope = malloc(e->envelope.len ? e->envelope.len : 1);
         if (!d->topic || !d->envelope) rv = SP_ERR_NOMEM;
-        else memcpy(d->envelope, e->envelope.data, d->len = e->envelope.len);
+        else if ((d->len = e->envelope.len) > 0) /* an empty one has no data pointer */
+            memcpy(d->envelope, e->envelope.data, d->len);
     }
     *end = rv == SP_OK && r->next <= t->next;
     if (rv == SP_OK && r->next > t->next) t->next = r->next;
@@ -108,7 +109,7 @@ static sp_err take_live(sp_tail *t, const Simpul__V1__StreamEvent *e) {
         drop_buffer(t);
         return SP_ERR_NOMEM;
     }
-    memcpy(d->envelope, e->envelope.data, d->len = e->envelope.len);
+    if ((d->len = e->envelope.len) > 0) memcpy(d->envelope, e->envelope.data, d->len);
     t->n = 1;
     t->next = e->offset + 1;
     return SP_OK;
