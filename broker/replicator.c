@@ -288,6 +288,58 @@ static sp_err take_reply(peer *p, const uint8_t *bytes, size_t len, Simpul__V1__
 /* What a push or sync reply tells about the peer: its heads and the origins it does not keep.
  * A sync reply is the whole truth (exact): a peer restored from an old backup holds less than
  * we thought, and must be sent what it lost. */
+/* The value of part `name` in an agreement string, as a length (0 and NULL when absent). */
+static const char *agreement_part(const char *a, const char *name, size_t *len) {
+    size_t nlen = strlen(name);
+    for (const char *s = a; s && *s;) {
+        const char *end = strchr(s, ';');
+        size_t plen = end ? (size_t)(end - s) : strlen(s);
+        if (plen > nlen && s[nlen] == '=' && strncmp(s, name, nlen) == 0) {
+            *len = plen - nlen - 1;
+            return s + nlen + 1;
+        }
+        s = end ? end + 1 : NULL;
+    }
+    *len = 0;
+    return NULL;
+}
+
+/* The names of our agreement's parts that `theirs` has otherwise, comma separated. */
+static void agreement_diff(const char *ours, const char *theirs, char *out, size_t cap) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *s = ours; s && *s;) {
+        const char *end = strchr(s, ';'), *eq = strchr(s, '=');
+        size_t plen = end ? (size_t)(end - s) : strlen(s), mine, other;
+        if (eq && eq < s + plen) {
+            char name[32];
+            snprintf(name, sizeof name, "%.*s", (int)(eq - s), s);
+            const char *a = agreement_part(ours, name, &mine), *b = agreement_part(theirs, name, &other);
+            if ((!b || mine != other || memcmp(a, b, mine) != 0) && used + strlen(name) + 2 < cap)
+                used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? "," : "", name);
+        }
+        s = end ? end + 1 : NULL;
+    }
+}
+
+/* The peer told its agreement (a sync request or reply): remember what differs, log changes. */
+static void note_agreement(peer *p, const char *theirs) {
+    const char *ours = p->r->cfg.agreement;
+    if (!ours || !theirs || !theirs[0]) return; /* nothing to compare, or a peer that sends none */
+    char differs[sizeof p->stats.disagrees];
+    agreement_diff(ours, theirs, differs, sizeof differs);
+    pthread_mutex_lock(&p->lock);
+    int changed = !p->stats.agreement_known || strcmp(differs, p->stats.disagrees) != 0;
+    p->stats.agreement_known = 1;
+    memcpy(p->stats.disagrees, differs, sizeof differs);
+    pthread_mutex_unlock(&p->lock);
+    if (changed && differs[0])
+        sp_log_warn("replica.disagreement", "peer=%s differs=%s ours=\"%s\" theirs=\"%.200s\"",
+                    p->cfg.id, differs, ours, theirs);
+    else if (changed)
+        sp_log_info("replica.agreement", "peer=%s", p->cfg.id);
+}
+
 static void learn_from_reply(peer *p, const Simpul__V1__PeerReply *rep, int exact) {
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < rep->n_heads; i++)
@@ -481,8 +533,10 @@ static sp_err peer_sync(peer *p) {
     heads.heads = ptrs;
     req.kind_case = SIMPUL__V1__PEER_REQUEST__KIND_SYNC;
     req.sync = &heads;
+    req.agreement = (char *)(r->cfg.agreement ? r->cfg.agreement : "");
     if (rv == SP_OK) rv = request(p, &req, &rep);
     if (rv == SP_OK) learn_from_reply(p, rep, 1);
+    if (rv == SP_OK) note_agreement(p, rep->agreement);
     for (size_t i = 0; rv == SP_OK && i < rep->n_heads; i++) {
         const char *origin = rep->heads[i]->origin;
         if (!sp_node_id_valid(origin) || (r->store.keeps && !r->store.keeps(r->store.ctx, origin)))
@@ -774,6 +828,7 @@ static nng_msg *reply_with_heads(sp_replicator *r, const sp_vv_entry *vv, size_t
         rep.heads = ptrs;
         rep.n_not_kept = n_not_kept;
         rep.not_kept = not_kept;
+        rep.agreement = (char *)(r->cfg.agreement ? r->cfg.agreement : ""); /* read on sync */
         m = pack_reply(&rep);
     }
     free(ptrs);
@@ -913,6 +968,7 @@ static nng_msg *serve(sp_replicator *r, const nng_msg *in) {
     } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_PUSH) {
         m = serve_push(r, p, &req->push);
     } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_SYNC) {
+        note_agreement(p, req->agreement);
         m = serve_sync(r, p, req->sync);
     } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_PULL) {
         m = serve_pull(r, p, req->pull);

@@ -74,6 +74,11 @@ typedef struct {
     uint32_t request_timeout_ms;  /* one request to a peer; default 5000 */
     size_t push_batch;            /* envelopes per message; default 1000 */
     size_t queue_limit;           /* envelopes queued per peer; default 100000 */
+    /* What this node and its peers must share, as "name=value;name=value" (the daemon sends
+     * the fingerprints of its topology, calendar and SLA policy): sent with every sync, both
+     * ways; the names whose values a peer has otherwise are in its stats (disagrees) and
+     * logged (replica.disagreement) when they change. NULL: nothing is compared. */
+    const char *agreement;
     /* Serves PeerRequest.blob: req[0..n) from node `from` (unverified: any node of the
      * federation may ask, so the hook authenticates the request itself). On return *reply is
      * the encoded answer (malloc'ed; the replicator frees it) or NULL when out of memory. The
@@ -101,6 +106,9 @@ typedef struct {
     uint64_t rejects[SP_ERR__COUNT]; /* envelopes from this peer rejected, by reason */
     uint64_t tls_refused;          /* TLS handshakes with the peer that failed (a certificate
                                       refused, by us or by it: see the replica.tls_refused log) */
+    int agreement_known;           /* the peer told its agreement (on a sync either way) */
+    char disagrees[128];           /* names of the agreement's parts it has otherwise, comma
+                                      separated ("" when all agree) */
 } sp_peer_stats;
 
 /* Counters of the serving side. */

@@ -1,5 +1,6 @@
 #include "node/daemon.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct sp_daemon {
     sp_sla_timer *sla;
     sp_control *control;
     sp_http *http;
+    char agreement[96]; /* parts.agreement */
 };
 
 static sp_err load_config(sp_daemon *d, const char *path) {
@@ -157,11 +159,16 @@ static sp_err start_replication(sp_daemon *d) {
     int keep_all = d->cfg->keep_all || d->parts.self->kind == SP_NODE_NATIONAL;
     d->adapter = (sp_replica_adapter){d->log, keep_all ? NULL : keeps_region, d};
     sp_replica_store_init(&d->ops, &d->adapter);
+    snprintf(d->agreement, sizeof d->agreement, "topology=%016" PRIx64 ";calendar=%016" PRIx64
+             ";policy=%016" PRIx64, sp_topology_fingerprint(d->topo),
+             sp_calendar_fingerprint(d->calendar), sp_sla_policy_fingerprint(&d->policy));
+    d->parts.agreement = d->agreement;
     sp_replicator_config rc = {
         .self = d->parts.self->id, .listen = d->cfg->listen_peer, .peers = d->peers,
         .n_peers = d->n_peers, .tls_cert_key_file = d->cfg->tls_cert, .tls_ca_file = d->cfg->tls_ca,
         .sync_interval_ms = d->cfg->sync_interval_ms, .request_timeout_ms = d->cfg->request_timeout_ms,
         .push_batch = d->cfg->push_batch, .queue_limit = d->cfg->queue_limit,
+        .agreement = d->agreement,
         .blob_serve = sp_blob_serve, .blob_ctx = &d->parts}; /* attachments: node/app/blob_fetch.h */
     sp_feedlog_hooks hooks = {on_stage, on_committed, d};
     sp_feedlog_set_hooks(d->log, &hooks);

@@ -96,6 +96,12 @@ sp_err sp_topology_load_buffer(sp_topology **out, const char *name, const char *
 /* Frees t and everything it owns, including every node and route handed out. Accepts NULL. */
 void sp_topology_free(sp_topology *t);
 
+/* A 64-bit fingerprint (FNV-1a) of everything in the topology that decides how a node files,
+ * routes, seals and replicates: every node's id, kind, code, parent, address, keys, time zone,
+ * keywords and peers, and every route, in load order. Nodes that load the same files agree;
+ * peers compare it on sync (broker/replicator.h, agreement). */
+uint64_t sp_topology_fingerprint(const sp_topology *t);
+
 /* Number of nodes; nodes are numbered 0..count-1 in definition (load) order. */
 size_t sp_topology_count(const sp_topology *t);
 /* The i-th node, or NULL when i >= count. */

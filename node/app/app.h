@@ -27,6 +27,8 @@ typedef struct {
     const sp_seal_keyring *seal;  /* this node's sealing keys (may be empty) */
     sp_complaints *complaints;    /* derived complaint state, maintained with every commit */
     const sp_fold_ctx *fold;      /* topology, calendar and SLA policy the fold uses */
+    /* "topology=<hex>;calendar=<hex>;policy=<hex>": the fingerprints peers compare on sync */
+    const char *agreement;
 } sp_daemon_parts;
 
 #endif

@@ -26,6 +26,12 @@ static json_t *peer_json(const sp_peer_stats *s) {
                           "sync_rounds", (json_int_t)s->sync_rounds, "failures",
                           (json_int_t)s->failures);
     if (o) json_object_set_new(o, "rejects", rejects_json(s));
+    /* "agrees", "differs: calendar,policy", or "unknown" before the first sync */
+    char agreement[sizeof s->disagrees + 16];
+    snprintf(agreement, sizeof agreement, "%s%s", !s->agreement_known ? "unknown"
+                                                  : s->disagrees[0] ? "differs: " : "agrees",
+             s->agreement_known ? s->disagrees : "");
+    if (o) json_object_set_new(o, "agreement", json_string(agreement));
     return o;
 }
 
@@ -56,6 +62,7 @@ json_t *sp_status_json(const sp_daemon_parts *p) {
         return NULL;
     }
     json_object_set_new(o, "heads", heads);
+    if (p->agreement) json_object_set_new(o, "agreement", json_string(p->agreement));
     sp_peer_stats *ps;
     size_t np;
     sp_server_stats ss;

@@ -108,8 +108,8 @@ static void print_status(json_t *s) {
            (long long)json_integer_value(json_object_get(s, "events")),
            (long long)json_object_size(json_object_get(s, "heads")),
            (long long)json_integer_value(json_object_get(s, "forks")));
-    printf("%-20s %-5s %10s %10s %8s %8s %s\n", "peer", "up", "sent", "received", "lag", "rejects",
-           "last contact (ms ago)");
+    printf("%-20s %-5s %10s %10s %8s %8s %-22s %s\n", "peer", "up", "sent", "received", "lag",
+           "rejects", "last contact (ms ago)", "agreement");
     size_t i;
     json_t *p;
     struct timespec ts;
@@ -120,13 +120,17 @@ static void print_status(json_t *s) {
         const char *k;
         json_t *v;
         json_object_foreach(json_object_get(p, "rejects"), k, v) rejects += json_integer_value(v);
-        printf("%-20s %-5s %10lld %10lld %8lld %8lld %s%lld\n",
+        const char *agreement = json_string_value(json_object_get(p, "agreement"));
+        char last_text[32];
+        snprintf(last_text, sizeof last_text, "%s%lld", last ? "" : "never ",
+                 last ? (long long)(now - last) : 0LL);
+        printf("%-20s %-5s %10lld %10lld %8lld %8lld %-22s %s\n",
                json_string_value(json_object_get(p, "id")),
                json_is_true(json_object_get(p, "connected")) ? "yes" : "no",
                (long long)json_integer_value(json_object_get(p, "sent_events")),
                (long long)json_integer_value(json_object_get(p, "received_events")),
                (long long)json_integer_value(json_object_get(p, "lag")), (long long)rejects,
-               last ? "" : "never ", last ? (long long)(now - last) : 0LL);
+               last_text, agreement ? agreement : "-");
     }
 }
 

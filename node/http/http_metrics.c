@@ -175,6 +175,19 @@ static void peer_metrics(FILE *f, const sp_daemon_parts *p) {
             peer_row(f, peer_fields[k].name, ps[i].id,
                      *(const uint64_t *)((const char *)&ps[i] + peer_fields[k].offset));
     }
+    help(f, "simpul_peer_agrees", "gauge",
+         "1 when the peer has the same topology, calendar and SLA policy, 0 when not (see "
+         "simpul_peer_disagrees), -1 before the first sync.");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "simpul_peer_agrees{peer=\"%s\"} %d\n", ps[i].id,
+                !ps[i].agreement_known ? -1 : !ps[i].disagrees[0]);
+    help(f, "simpul_peer_disagrees", "gauge", "1 for each part the peer has otherwise.");
+    for (size_t i = 0; i < n; i++)
+        for (const char *s = ps[i].disagrees; *s;) {
+            size_t len = strcspn(s, ",");
+            fprintf(f, "simpul_peer_disagrees{peer=\"%s\",part=\"%.*s\"} 1\n", ps[i].id, (int)len, s);
+            s += len + (s[len] == ',');
+        }
     help(f, "simpul_peer_last_contact_seconds", "gauge",
          "Seconds since the last successful exchange (-1: never).");
     for (size_t i = 0; i < n; i++)

@@ -32,3 +32,13 @@ const char *sp_sla_kind_name(sp_sla_kind kind) {
                                                      "complete"};
     return kind < SP_SLA__COUNT ? names[kind] : "?";
 }
+
+uint64_t sp_sla_policy_fingerprint(const sp_sla_policy *p) {
+    uint64_t h = 1469598103934665603ull;
+    for (int t = 0; t < SP_SLA_TYPES; t++)
+        for (int k = 0; k < SP_SLA__COUNT; k++) {
+            uint8_t b[3] = {(uint8_t)p->span[t][k].n, (uint8_t)(p->span[t][k].n >> 8), p->span[t][k].unit};
+            for (int i = 0; i < 3; i++) h = (h ^ b[i]) * 1099511628211ull;
+        }
+    return h;
+}

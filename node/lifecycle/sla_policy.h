@@ -41,6 +41,8 @@ void sp_sla_policy_default(sp_sla_policy *p);
 extern const sp_sla_policy sp_sla_default_policy;
 /* The span of one deadline for a complaint type (out-of-range types use slot 0). */
 sp_sla_span sp_sla_policy_get(const sp_sla_policy *p, uint32_t type, sp_sla_kind kind);
+/* A 64-bit fingerprint (FNV-1a) of every span: peers compare it on sync. */
+uint64_t sp_sla_policy_fingerprint(const sp_sla_policy *p);
 /* "verify", "dispose", "respond", "autoclose", "complete"; "?" when out of range. */
 const char *sp_sla_kind_name(sp_sla_kind kind);
 

@@ -48,7 +48,26 @@ expect "signing key of another node" "not the signing key the topology lists for
 sed "s|^data: data|data: $T/national/data|" "$cfg" >"$T/prov-35/locked.yaml"
 expect "data directory locked by a running node" "locked" "$T/prov-35/locked.yaml"
 
+# A node whose calendar differs from its peers' is shown on both sides, and logged.
+printf 'version: 1\nholidays:\n  - {date: 2026-11-10, kind: libur, name: "Libur daerah (uji)"}\n' >"$T/prov-35/extra.yaml"
+cp "$cfg" "$T/prov-35/node.yaml.good"
+printf 'calendar: extra.yaml\n' >>"$cfg"
 "$here/deploy/federation.sh" start "$T" prov-35
+agree() { "$SIMPUL" status --data "$T/$1/data" --json | python3 -c "import json,sys; print([p['agreement'] for p in json.load(sys.stdin)['peers'] if p['id'] == '$2'][0])"; }
+for _ in $(seq 100); do [ "$(agree national prov-35)" = "differs: calendar" ] && break; sleep 0.1; done
+if [ "$(agree national prov-35)" = "differs: calendar" ] && [ "$(agree prov-35 national)" = "differs: calendar" ] &&
+   grep -q 'msg=replica.disagreement peer=national differs=calendar' "$T/prov-35/node.log" &&
+   "$SIMPUL" status --data "$T/national/data" | grep -q 'differs: calendar'; then
+  echo "ok: a different calendar is shown on both ends of the link, in simpul status and the log"
+else
+  echo "FAIL: calendar disagreement: $(agree national prov-35) / $(agree prov-35 national)"; fails=$((fails + 1))
+fi
+"$here/deploy/federation.sh" stop "$T" prov-35
+cp "$T/prov-35/node.yaml.good" "$cfg"
+"$here/deploy/federation.sh" start "$T" prov-35
+for _ in $(seq 100); do [ "$(agree national prov-35)" = "agrees" ] && break; sleep 0.1; done
+[ "$(agree national prov-35)" = "agrees" ] && echo "ok: and agreement once it has the federation's calendar again" ||
+  { echo "FAIL: agreement after the fix: $(agree national prov-35)"; fails=$((fails + 1)); }
 pid=$(cat "$T/prov-35/pid")
 kill -TERM "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

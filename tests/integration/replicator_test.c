@@ -40,6 +40,7 @@ typedef struct tnode {
     size_t n_peers;
     const char *keep_only; /* scoped: keep only this origin (and our own) */
     char cert[400], ca[400];  /* TLS files, when the node uses tls+tcp */
+    const char *agreement;    /* what it tells its peers on sync (NULL: nothing) */
 } tnode;
 
 static tnode nodes[MAX_NODES];
@@ -76,7 +77,7 @@ static sp_replicator_config cfg_of(tnode *t) {
                                   .n_peers = t->n_peers, .sync_interval_ms = 300,
                                   .request_timeout_ms = 1000, .push_batch = 200,
                                   .tls_cert_key_file = t->cert[0] ? t->cert : NULL,
-                                  .tls_ca_file = t->ca[0] ? t->ca : NULL};
+                                  .tls_ca_file = t->ca[0] ? t->ca : NULL, .agreement = t->agreement};
 }
 
 /* Switch t to tls+tcp with a certificate for `cert_id` from the CA in certs/<ca>/. */
@@ -250,6 +251,42 @@ static void test_lazy_link_only_repairs(void **state) {
     stop_node(n); /* and the lazy link still repairs: b gets a's events by anti-entropy */
     author(a, 20);
     assert_true(wait_head(b, "prov-35", 20));
+    teardown_all();
+}
+
+/* Peers compare what they must share on every sync: both ends of a link name the part that
+ * differs; a peer that agrees shows none, and a change is seen at the next sync. */
+static int wait_agreement(tnode *t, const char *peer_id, const char *differs) {
+    for (int i = 0; i < 500; i++) {
+        sp_peer_stats s = peer_stats_of(t, peer_id);
+        if (s.agreement_known && strcmp(s.disagrees, differs) == 0) return 1;
+        sp_test_sleep_ms(10);
+    }
+    sp_peer_stats s = peer_stats_of(t, peer_id);
+    fprintf(stderr, "%s: %s known=%d disagrees=\"%s\", wanted \"%s\"\n", t->id, peer_id,
+            s.agreement_known, s.disagrees, differs);
+    return 0;
+}
+
+static void test_peers_show_what_they_do_not_agree_on(void **state) {
+    tnode *n = add_node("national"), *a = add_node("prov-35"), *b = add_node("prov-51");
+    n->agreement = "topology=00aa;calendar=0001;policy=0abc";
+    a->agreement = "topology=00aa;calendar=0001;policy=0abc";
+    b->agreement = "topology=00aa;calendar=0002;policy=0def";
+    link_nodes(n, a);
+    link_nodes(n, b);
+    start_node(n);
+    start_node(a);
+    start_node(b);
+    assert_true(wait_agreement(n, "prov-35", ""));
+    assert_true(wait_agreement(a, "national", ""));
+    assert_true(wait_agreement(n, "prov-51", "calendar,policy"));
+    assert_true(wait_agreement(b, "national", "calendar,policy"));
+    stop_node(b); /* prov-51 installs the federation's calendar and policy */
+    b->agreement = n->agreement;
+    start_node(b);
+    assert_true(wait_agreement(n, "prov-51", ""));
+    assert_true(wait_agreement(b, "national", ""));
     teardown_all();
 }
 
@@ -556,6 +593,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_new_empty_node_catches_up, teardown_each),
         cmocka_unit_test_teardown(test_stop_while_peers_stream_in, teardown_each),
         cmocka_unit_test_teardown(test_lazy_link_only_repairs, teardown_each),
+        cmocka_unit_test_teardown(test_peers_show_what_they_do_not_agree_on, teardown_each),
         cmocka_unit_test_teardown(test_hostile_peer_is_counted_while_honest_traffic_flows, teardown_each),
         cmocka_unit_test_teardown(test_scoped_node_keeps_only_its_origins, teardown_each),
         cmocka_unit_test_teardown(test_tls_link_works_and_unknown_certificate_is_refused,
