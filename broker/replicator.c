@@ -1,5 +1,6 @@
 #include "broker/replicator.h"
 #include "broker/replicator_int.h"
+#include "broker/link_auth.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -66,6 +67,8 @@ typedef struct peer {
      * twice (the national simulation's copies per event). */
     sp_strmap seen_theirs, seen_mine;
     uint64_t tls_logged_ms; /* when this failure streak's TLS refusal was logged, 0: not yet */
+    int proved;          /* peer thread: this link proved both ends (sign_key set) */
+    int told_unauth;     /* peer thread: the last answer was "unauthenticated" */
     sp_peer_stats stats;
 } peer;
 
@@ -106,6 +109,7 @@ struct sp_replicator {
     atomic_int stopping;
     pthread_mutex_t slock;
     sp_server_stats sstats;
+    sp_link_table links; /* which connections proved which peer (sign_key set) */
     asker askers[ASK_WORKERS];
     int n_askers;
     pthread_mutex_t alock; /* guards the ask queue and askers[].sock/busy */
@@ -244,9 +248,9 @@ static nng_msg *pack_reply(const Simpul__V1__PeerReply *rep) {
 
 static sp_err take_reply(peer *p, const uint8_t *bytes, size_t len, Simpul__V1__PeerReply **reply);
 
-/* Send req to the peer and wait for its reply (caller frees it). SP_ERR_NET/TIMEOUT when the
- * peer is unreachable, SP_ERR_REJECTED when it answered with an error. */
-static sp_err request(peer *p, Simpul__V1__PeerRequest *req, Simpul__V1__PeerReply **reply) {
+/* One request and its reply on the peer's socket (caller frees the reply). SP_ERR_NET/TIMEOUT
+ * when the peer is unreachable, SP_ERR_REJECTED when it answered with an error. */
+static sp_err exchange(peer *p, Simpul__V1__PeerRequest *req, Simpul__V1__PeerReply **reply) {
     nng_msg *m;
     req->from = (char *)p->r->cfg.self;
     size_t len = simpul__v1__peer_request__get_packed_size(req);
@@ -267,11 +271,80 @@ static sp_err request(peer *p, Simpul__V1__PeerRequest *req, Simpul__V1__PeerRep
     return err;
 }
 
+/* ---- link proofs (broker/link_auth.h) ---- */
+
+static void count_impostor(peer *p, const char *why) {
+    pthread_mutex_lock(&p->lock);
+    p->stats.impostor++;
+    pthread_mutex_unlock(&p->lock);
+    sp_log_warn("replica.impostor", "peer=%s reason=\"%s\"", p->cfg.id, why);
+}
+
+/* Open the link: hello with our nonce, check the peer's proof against its topology key, send
+ * ours. SP_ERR_BAD_SIG when the peer is not who it should be. */
+static sp_err prove_link(peer *p) {
+    sp_replicator *r = p->r;
+    uint8_t cn[SP_LINK_NONCE], sn[SP_LINK_NONCE], sig[SP_SIG_LEN];
+    Simpul__V1__PeerRequest req;
+    simpul__v1__peer_request__init(&req);
+    Simpul__V1__PeerReply *rep;
+    sp_err rv = sp_random(cn, sizeof cn);
+    if (rv != SP_OK) return rv;
+    req.kind_case = SIMPUL__V1__PEER_REQUEST__KIND_HELLO;
+    req.hello = (ProtobufCBinaryData){sizeof cn, cn};
+    if ((rv = exchange(p, &req, &rep)) != SP_OK) return rv;
+    const Simpul__V1__LinkProof *proof = rep->proof;
+    if (!proof || proof->nonce.len != SP_LINK_NONCE || proof->sig.len != SP_SIG_LEN || !rep->from ||
+        strcmp(rep->from, p->cfg.id) != 0)
+        rv = SP_ERR_DECODE;
+    else
+        rv = sp_link_verify(p->cfg.sign_pub, 'S', r->cfg.self, p->cfg.id, cn, proof->nonce.data,
+                            proof->sig.data);
+    if (rv == SP_OK) memcpy(sn, proof->nonce.data, SP_LINK_NONCE);
+    simpul__v1__peer_reply__free_unpacked(rep, NULL);
+    if (rv != SP_OK) {
+        count_impostor(p, rv == SP_ERR_BAD_SIG ? "its proof does not verify with the topology's key"
+                                               : "no valid proof in its answer");
+        return SP_ERR_BAD_SIG;
+    }
+    if ((rv = sp_link_sign(r->cfg.sign_key, 'C', r->cfg.self, p->cfg.id, cn, sn, sig)) != SP_OK)
+        return rv;
+    Simpul__V1__LinkProof mine = SIMPUL__V1__LINK_PROOF__INIT;
+    mine.nonce = (ProtobufCBinaryData){SP_LINK_NONCE, sn};
+    mine.sig = (ProtobufCBinaryData){SP_SIG_LEN, sig};
+    simpul__v1__peer_request__init(&req);
+    req.kind_case = SIMPUL__V1__PEER_REQUEST__KIND_PROVE;
+    req.prove = &mine;
+    if ((rv = exchange(p, &req, &rep)) != SP_OK) return rv;
+    simpul__v1__peer_reply__free_unpacked(rep, NULL);
+    p->proved = 1;
+    return SP_OK;
+}
+
+/* Send req to the peer and wait for its reply (caller frees it), proving the link first when
+ * links are authenticated (and again when the peer's server no longer knows the connection). */
+static sp_err request(peer *p, Simpul__V1__PeerRequest *req, Simpul__V1__PeerReply **reply) {
+    if (!p->r->cfg.sign_key) return exchange(p, req, reply);
+    sp_err rv = p->proved ? SP_OK : prove_link(p);
+    if (rv == SP_OK) rv = exchange(p, req, reply);
+    if (rv == SP_ERR_REJECTED && p->told_unauth) {
+        p->proved = 0;
+        if ((rv = prove_link(p)) == SP_OK) rv = exchange(p, req, reply);
+    }
+    if (rv != SP_OK) p->proved = 0; /* after any failure the connection may be a new one */
+    return rv;
+}
+
 /* Decode the peer's answer: SP_ERR_DECODE for bytes that are not a PeerReply, SP_ERR_REJECTED
  * (logged) for its error answer; on SP_OK *reply is the caller's. */
 static sp_err take_reply(peer *p, const uint8_t *bytes, size_t len, Simpul__V1__PeerReply **reply) {
     *reply = simpul__v1__peer_reply__unpack(NULL, len, bytes);
     if (!*reply) return SP_ERR_DECODE;
+    p->told_unauth = (*reply)->error && strcmp((*reply)->error, SP_LINK_UNAUTHENTICATED) == 0;
+    if (p->told_unauth) { /* the connection changed under us: prove the link again */
+        simpul__v1__peer_reply__free_unpacked(*reply, NULL);
+        return SP_ERR_REJECTED;
+    }
     if ((*reply)->error && (*reply)->error[0]) {
         sp_log_warn("replica.refused", "peer=%s error=\"%s\"", p->cfg.id, (*reply)->error);
         simpul__v1__peer_reply__free_unpacked(*reply, NULL);
@@ -678,7 +751,9 @@ static uint64_t auth_errors(const char *kind, int id) {
 }
 
 /* Why handshakes with p fail, in one sentence: NNG cannot say, so ask broker/tls_probe.h. */
-static void tls_reason(peer *p, char *out, size_t cap) {
+/* Why handshakes with p fail, as the probe finds it; 1 when it found which certificate was
+ * refused, 0 when it could not tell (it timed out on a busy machine, say). */
+static int tls_reason(peer *p, char *out, size_t cap) {
     sp_replicator *r = p->r;
     sp_tls_probe_result res;
     uint32_t t = r->cfg.request_timeout_ms < TLS_PROBE_MAX_MS ? r->cfg.request_timeout_ms : TLS_PROBE_MAX_MS;
@@ -694,6 +769,7 @@ static void tls_reason(peer *p, char *out, size_t cap) {
     else
         snprintf(out, cap, "TLS handshake failed (NNG: crypto or peer authentication error); %s",
                  res.reason);
+    return rv == SP_OK && (res.verdict == SP_TLS_PROBE_PEER_CERT || res.verdict == SP_TLS_PROBE_OUR_CERT);
 }
 
 /* After a failed request: did TLS handshakes with p fail meanwhile? Count them, and say why at
@@ -714,7 +790,11 @@ static uint64_t check_tls_refusals(peer *p) {
     pthread_mutex_unlock(&p->lock);
     if (quiet || atomic_load(&p->r->stopping)) return n;
     char reason[512];
-    tls_reason(p, reason, sizeof reason);
+    if (!tls_reason(p, reason, sizeof reason)) { /* no diagnosis: try again at the next refusal */
+        pthread_mutex_lock(&p->lock);
+        p->tls_logged_ms = 0;
+        pthread_mutex_unlock(&p->lock);
+    }
     sp_log_warn("replica.tls_refused", "peer=%s address=%s handshakes=%llu reason=\"%s\"", p->cfg.id,
                 p->cfg.address, (unsigned long long)total, reason);
     return n;
@@ -943,6 +1023,50 @@ static nng_msg *serve_blob(sp_replicator *r, const char *from, const ProtobufCBi
     return m;
 }
 
+/* hello: answer with our nonce and our proof; remember the connection's pending hello. */
+static nng_msg *serve_hello(sp_replicator *r, peer *p, uint32_t pipe, const ProtobufCBinaryData *cn) {
+    uint8_t sn[SP_LINK_NONCE], sig[SP_SIG_LEN];
+    if (!r->cfg.sign_key) return error_reply(r, "links are not authenticated here");
+    if (cn->len != SP_LINK_NONCE) {
+        count_server(r, &r->sstats.malformed);
+        return error_reply(r, "malformed hello");
+    }
+    if (sp_link_hello(&r->links, pipe, (int)(p - r->peers), cn->data, sn) != SP_OK ||
+        sp_link_sign(r->cfg.sign_key, 'S', p->cfg.id, r->cfg.self, cn->data, sn, sig) != SP_OK)
+        return error_reply(r, "cannot sign");
+    Simpul__V1__LinkProof proof = SIMPUL__V1__LINK_PROOF__INIT;
+    proof.nonce = (ProtobufCBinaryData){SP_LINK_NONCE, sn};
+    proof.sig = (ProtobufCBinaryData){SP_SIG_LEN, sig};
+    Simpul__V1__PeerReply rep = SIMPUL__V1__PEER_REPLY__INIT;
+    rep.from = (char *)r->cfg.self;
+    rep.proof = &proof;
+    return pack_reply(&rep);
+}
+
+/* prove: the client's signature over the pending hello, with the key the topology lists. */
+static nng_msg *serve_prove(sp_replicator *r, peer *p, uint32_t pipe, const Simpul__V1__LinkProof *pr) {
+    uint8_t cn[SP_LINK_NONCE], sn[SP_LINK_NONCE];
+    int index = (int)(p - r->peers);
+    sp_err rv = pr && pr->nonce.len == SP_LINK_NONCE && pr->sig.len == SP_SIG_LEN
+                    ? sp_link_pending(&r->links, pipe, index, cn, sn) : SP_ERR_DECODE;
+    if (rv == SP_OK && memcmp(sn, pr->nonce.data, SP_LINK_NONCE) != 0) rv = SP_ERR_BAD_SIG;
+    if (rv == SP_OK) rv = sp_link_verify(p->cfg.sign_pub, 'C', p->cfg.id, r->cfg.self, cn, sn, pr->sig.data);
+    if (rv != SP_OK) {
+        count_server(r, &r->sstats.bad_proof);
+        sp_log_warn("replica.bad_proof", "peer=%s reason=%s", p->cfg.id, sp_errname(rv));
+        return error_reply(r, "the proof does not verify");
+    }
+    sp_link_prove(&r->links, pipe, index);
+    Simpul__V1__PeerReply rep = SIMPUL__V1__PEER_REPLY__INIT;
+    rep.from = (char *)r->cfg.self;
+    return pack_reply(&rep);
+}
+
+/* Links are authenticated and this connection has not proved it is p. */
+static int unproved(sp_replicator *r, peer *p, uint32_t pipe) {
+    return r->cfg.sign_key && !sp_link_proved(&r->links, pipe, (int)(p - r->peers));
+}
+
 static nng_msg *serve(sp_replicator *r, const nng_msg *in) {
     size_t len = nng_msg_len(in);
     count_server(r, &r->sstats.requests);
@@ -958,6 +1082,7 @@ static nng_msg *serve(sp_replicator *r, const nng_msg *in) {
         return error_reply(r, "malformed request");
     }
     peer *p = req->from ? sp_strmap_get(&r->by_id, req->from) : NULL;
+    uint32_t pipe = nng_pipe_id(nng_msg_get_pipe(in));
     nng_msg *m;
     if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_BLOB) {
         m = serve_blob(r, req->from, &req->blob);
@@ -965,6 +1090,13 @@ static nng_msg *serve(sp_replicator *r, const nng_msg *in) {
         count_server(r, &r->sstats.unknown_peer);
         sp_log_warn("replica.unknown_peer", "from=%.64s", req->from ? req->from : "-");
         m = error_reply(r, "unknown peer");
+    } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_HELLO) {
+        m = serve_hello(r, p, pipe, &req->hello);
+    } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_PROVE) {
+        m = serve_prove(r, p, pipe, req->prove);
+    } else if (unproved(r, p, pipe)) {
+        count_server(r, &r->sstats.unauthenticated);
+        m = error_reply(r, SP_LINK_UNAUTHENTICATED);
     } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_PUSH) {
         m = serve_push(r, p, &req->push);
     } else if (req->kind_case == SIMPUL__V1__PEER_REQUEST__KIND_SYNC) {
@@ -1070,12 +1202,19 @@ static sp_err tls_config(nng_tls_config **out, nng_tls_mode mode, const sp_repli
     return SP_OK;
 }
 
+/* A connection closed: what it proved goes with it. */
+static void pipe_gone(nng_pipe pipe, nng_pipe_ev ev, void *arg) {
+    (void)ev;
+    sp_link_forget(&((sp_replicator *)arg)->links, nng_pipe_id(pipe));
+}
+
 static sp_err start_listener(sp_replicator *r) {
     nng_listener l = NNG_LISTENER_INITIALIZER;
     int rv = nng_rep0_open(&r->rep);
     if (rv != 0) return SP_ERR_NET;
     r->rep_open = 1;
     nng_socket_set_size(r->rep, NNG_OPT_RECVMAXSZ, RECV_MAX);
+    nng_pipe_notify(r->rep, NNG_PIPE_EV_REM_POST, pipe_gone, r);
     if ((rv = nng_listener_create(&l, r->rep, r->cfg.listen)) != 0) {
         sp_log_error("replica.listen", "url=%s error=\"%s\"", r->cfg.listen, nng_strerror(rv));
         return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? SP_ERR_CONFIG : SP_ERR_NET;
@@ -1347,6 +1486,7 @@ sp_err sp_replicator_start(sp_replicator **out, const sp_replicator_config *cfg,
     apply_defaults(&r->cfg);
     r->store = *store;
     pthread_mutex_init(&r->slock, NULL);
+    sp_link_table_init(&r->links);
     pthread_mutex_init(&r->alock, NULL);
     pthread_cond_init(&r->awake, NULL);
     sp_err rv = (r->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof *r->peers)) ? SP_OK : SP_ERR_NOMEM;
@@ -1354,6 +1494,11 @@ sp_err sp_replicator_start(sp_replicator **out, const sp_replicator_config *cfg,
         r->peers[i].cfg = cfg->peers[i];
         rv = sp_strmap_put(&r->by_id, cfg->peers[i].id, &r->peers[i], NULL);
         r->n_peers++;
+        if (rv == SP_OK && cfg->sign_key && !cfg->peers[i].sign_pub) {
+            sp_log_error("replica.config", "peer=%s error=\"no public key to check its proof\"",
+                         cfg->peers[i].id);
+            rv = SP_ERR_CONFIG;
+        }
     }
     /* Peers first: a restarted node's listener is served pushes at once (a peer that was
      * retrying), and the workers look the sender up among them. */
@@ -1409,6 +1554,7 @@ void sp_replicator_stop(sp_replicator *r) {
     pthread_cond_destroy(&r->awake);
     pthread_mutex_destroy(&r->alock);
     pthread_mutex_destroy(&r->slock);
+    sp_link_table_fini(&r->links);
     free(r);
 }
 

@@ -61,6 +61,9 @@ typedef struct {
      * same events from their parent anyway, so eager pushes would only deliver each of them
      * a second time. The link still repairs what the other path lost. */
     int lazy;
+    /* The peer's Ed25519 public key (32 bytes, borrowed): with a sign_key in the replicator's
+     * config, the peer must prove it holds the matching private key when the link opens. */
+    const uint8_t *sign_pub;
 } sp_peer_config;
 
 typedef struct {
@@ -79,6 +82,11 @@ typedef struct {
      * ways; the names whose values a peer has otherwise are in its stats (disagrees) and
      * logged (replica.disagreement) when they change. NULL: nothing is compared. */
     const char *agreement;
+    /* This node's Ed25519 key (borrowed). Set: every link is bound to node identities — each
+     * side signs a challenge over both nonces when it opens (broker/link_auth.h) — and every
+     * peer needs sign_pub; requests on a connection that has not proved its peer are refused.
+     * NULL: links are not authenticated (tests and benchmarks of the transport only). */
+    const sp_key *sign_key;
     /* Serves PeerRequest.blob: req[0..n) from node `from` (unverified: any node of the
      * federation may ask, so the hook authenticates the request itself). On return *reply is
      * the encoded answer (malloc'ed; the replicator frees it) or NULL when out of memory. The
@@ -106,6 +114,7 @@ typedef struct {
     uint64_t rejects[SP_ERR__COUNT]; /* envelopes from this peer rejected, by reason */
     uint64_t tls_refused;          /* TLS handshakes with the peer that failed (a certificate
                                       refused, by us or by it: see the replica.tls_refused log) */
+    uint64_t impostor;             /* link openings where the peer failed to prove its key */
     int agreement_known;           /* the peer told its agreement (on a sync either way) */
     char disagrees[128];           /* names of the agreement's parts it has otherwise, comma
                                       separated ("" when all agree) */
@@ -118,6 +127,8 @@ typedef struct {
     uint64_t malformed;      /* undecodable requests */
     uint64_t oversized;      /* requests over SP_MAX_BATCH_BYTES (larger ones NNG drops) */
     uint64_t tls_refused;    /* TLS handshakes of dialing nodes that failed */
+    uint64_t unauthenticated; /* requests on a connection that had not proved its peer */
+    uint64_t bad_proof;      /* link proofs that did not verify (an impersonating peer) */
 } sp_server_stats;
 
 typedef struct sp_replicator sp_replicator;

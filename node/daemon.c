@@ -154,8 +154,10 @@ static sp_err start_replication(sp_daemon *d) {
     if (!(d->peers = calloc(n ? n : 1, sizeof *d->peers))) return SP_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)
         if (peers[i]->address)
-            d->peers[d->n_peers++] = (sp_peer_config){peers[i]->id, peers[i]->address,
-                                                      .lazy = !sp_topology_tree_link(d->parts.self, peers[i])};
+            d->peers[d->n_peers++] = (sp_peer_config){
+                peers[i]->id, peers[i]->address,
+                .lazy = !sp_topology_tree_link(d->parts.self, peers[i]),
+                .sign_pub = peers[i]->has_sign_pub ? peers[i]->sign_pub : NULL};
     int keep_all = d->cfg->keep_all || d->parts.self->kind == SP_NODE_NATIONAL;
     d->adapter = (sp_replica_adapter){d->log, keep_all ? NULL : keeps_region, d};
     sp_replica_store_init(&d->ops, &d->adapter);
@@ -168,7 +170,7 @@ static sp_err start_replication(sp_daemon *d) {
         .n_peers = d->n_peers, .tls_cert_key_file = d->cfg->tls_cert, .tls_ca_file = d->cfg->tls_ca,
         .sync_interval_ms = d->cfg->sync_interval_ms, .request_timeout_ms = d->cfg->request_timeout_ms,
         .push_batch = d->cfg->push_batch, .queue_limit = d->cfg->queue_limit,
-        .agreement = d->agreement,
+        .agreement = d->agreement, .sign_key = d->sign_key, /* links bound to node keys */
         .blob_serve = sp_blob_serve, .blob_ctx = &d->parts}; /* attachments: node/app/blob_fetch.h */
     sp_feedlog_hooks hooks = {on_stage, on_committed, d};
     sp_feedlog_set_hooks(d->log, &hooks);

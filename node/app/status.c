@@ -25,6 +25,7 @@ static json_t *peer_json(const sp_peer_stats *s) {
                           (json_int_t)s->queued, "queue_dropped", (json_int_t)s->queue_dropped,
                           "sync_rounds", (json_int_t)s->sync_rounds, "failures",
                           (json_int_t)s->failures);
+    if (o) json_object_set_new(o, "impostor", json_integer((json_int_t)s->impostor));
     if (o) json_object_set_new(o, "rejects", rejects_json(s));
     /* "agrees", "differs: calendar,policy", or "unknown" before the first sync */
     char agreement[sizeof s->disagrees + 16];
@@ -71,12 +72,14 @@ json_t *sp_status_json(const sp_daemon_parts *p) {
         for (size_t i = 0; i < np; i++) json_array_append_new(arr, peer_json(&ps[i]));
         json_object_set_new(o, "peers", arr);
         json_object_set_new(o, "server",
-                            json_pack("{s:I, s:I, s:I, s:I, s:I}", "requests",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "requests",
                                       (json_int_t)ss.requests, "unknown_peer",
                                       (json_int_t)ss.unknown_peer, "malformed",
                                       (json_int_t)ss.malformed, "oversized",
                                       (json_int_t)ss.oversized, "tls_refused",
-                                      (json_int_t)ss.tls_refused));
+                                      (json_int_t)ss.tls_refused, "unauthenticated",
+                                      (json_int_t)ss.unauthenticated, "bad_proof",
+                                      (json_int_t)ss.bad_proof));
         free(ps);
     }
     return o;

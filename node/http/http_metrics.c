@@ -142,6 +142,9 @@ static const struct {
     {"simpul_peer_repaired_events_total", "counter",
      "Of the envelopes sent to the peer, those anti-entropy sent because the peer lacked them.",
      offsetof(sp_peer_stats, repaired_events)},
+    {"simpul_peer_impostor_total", "counter",
+     "Link openings where the peer failed to prove it holds its node's key (replica.impostor).",
+     offsetof(sp_peer_stats, impostor)},
     {"simpul_peer_received_events_total", "counter", "Envelopes received from the peer.",
      offsetof(sp_peer_stats, received_events)},
     {"simpul_peer_sent_bytes_total", "counter", "Bytes sent to the peer.",
@@ -214,6 +217,10 @@ static void peer_metrics(FILE *f, const sp_daemon_parts *p) {
             (unsigned long long)ss.malformed);
     fprintf(f, "simpul_peer_server_requests_total{outcome=\"oversized\"} %llu\n",
             (unsigned long long)ss.oversized);
+    fprintf(f, "simpul_peer_server_requests_total{outcome=\"unauthenticated\"} %llu\n",
+            (unsigned long long)ss.unauthenticated);
+    fprintf(f, "simpul_peer_server_requests_total{outcome=\"bad_proof\"} %llu\n",
+            (unsigned long long)ss.bad_proof);
     help(f, "simpul_peer_server_tls_refused_total", "counter",
          "TLS handshakes of dialing nodes that failed (NNG does not say which node).");
     fprintf(f, "simpul_peer_server_tls_refused_total %llu\n", (unsigned long long)ss.tls_refused);
