@@ -354,7 +354,8 @@ static void link_peers(sim *s, simnode *nd) {
         if (!p) continue; /* not part of this run */
         peer_address(s, nd, p, nd->peer_addr[nd->n_peers]);
         nd->peers[nd->n_peers] = (sp_peer_config){p->t->id, nd->peer_addr[nd->n_peers],
-                                                  .lazy = !sp_topology_tree_link(nd->t, p->t)};
+                                                  .lazy = !sp_topology_tree_link(nd->t, p->t),
+                                                  .sign_pub = p->sign_pub};
         nd->n_peers++;
     }
 }
@@ -380,7 +381,8 @@ static sp_err node_start(sim *s, simnode *nd) {
     sp_feedlog_set_hooks(nd->log, &hooks);
     sp_replicator_config rc = {.self = nd->t->id, .listen = nd->listen, .peers = nd->peers,
                                .n_peers = nd->n_peers, .sync_interval_ms = s->o.sync_ms,
-                               .request_timeout_ms = s->o.timeout_ms};
+                               .request_timeout_ms = s->o.timeout_ms,
+                               .sign_key = nd->sign}; /* links prove node keys, as the daemon's */
     rv = sp_replicator_start(&nd->rep, &rc, &nd->ops);
     nd->running = rv == SP_OK;
     return rv;
