@@ -237,6 +237,41 @@ static void blob_metrics(FILE *f) {
                 (unsigned long long)counts[i]);
 }
 
+/* NNG's own counters of every listening socket of this process (peer, stream, replay; the
+ * HTTP server's listener has none): connections accepted and refused, protocol errors (what a
+ * port scanner or garbage sender causes before any of our code sees a message). */
+static void listener_scope(FILE *f, nng_stat *ep) {
+    const char *url = NULL;
+    for (nng_stat *c = nng_stat_child(ep); c; c = nng_stat_next(c))
+        if (nng_stat_type(c) == NNG_STAT_STRING && strcmp(nng_stat_name(c), "url") == 0)
+            url = nng_stat_string(c);
+    if (!url) return;
+    for (nng_stat *c = nng_stat_child(ep); c; c = nng_stat_next(c))
+        if (nng_stat_type(c) == NNG_STAT_COUNTER)
+            fprintf(f, "simpul_listener_events_total{url=\"%s\",event=\"%s\"} %llu\n", url,
+                    nng_stat_name(c), (unsigned long long)nng_stat_value(c));
+}
+
+static void listener_walk(FILE *f, nng_stat *s) {
+    for (; s; s = nng_stat_next(s)) {
+        if (nng_stat_type(s) != NNG_STAT_SCOPE) continue;
+        if (strcmp(nng_stat_name(s), "listener") == 0)
+            listener_scope(f, s);
+        else
+            listener_walk(f, nng_stat_child(s));
+    }
+}
+
+static void listener_metrics(FILE *f) {
+    nng_stat *root;
+    if (nng_stats_get(&root) != 0) return;
+    help(f, "simpul_listener_events_total", "counter",
+         "NNG's counters of each listening socket (peer, stream, replay): accepted and refused "
+         "connections, protocol and authentication errors.");
+    listener_walk(f, root);
+    nng_stats_free(root);
+}
+
 void sp__http_metrics(sp_http_req *r) {
     char *buf = NULL;
     size_t len = 0;
@@ -250,6 +285,7 @@ void sp__http_metrics(sp_http_req *r) {
     batcher_metrics(f, r->srv);
     store_metrics(f, r->srv->p);
     peer_metrics(f, r->srv->p);
+    listener_metrics(f);
     blob_metrics(f);
     int bad = ferror(f);
     fclose(f);

@@ -16,3 +16,7 @@ set_tests_properties(https_test PROPERTIES LABELS integration TIMEOUT 120)
 add_test(NAME ratelimit_test
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/ratelimit_test.py $<TARGET_FILE:simpul>)
 set_tests_properties(ratelimit_test PROPERTIES LABELS integration TIMEOUT 120)
+# Hostile clients at the HTTP, peer, stream and replay ports of a running node (issue 13).
+add_test(NAME hostile_ports_test
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile_ports_test.py $<TARGET_FILE:simpul>)
+set_tests_properties(hostile_ports_test PROPERTIES LABELS integration TIMEOUT 180)
