@@ -20,3 +20,8 @@ set_tests_properties(ratelimit_test PROPERTIES LABELS integration TIMEOUT 120)
 add_test(NAME hostile_ports_test
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile_ports_test.py $<TARGET_FILE:simpul>)
 set_tests_properties(hostile_ports_test PROPERTIES LABELS integration TIMEOUT 180)
+# A real partition in network namespaces made by the test (SIGSTOP where not permitted), cut,
+# filed and handled on both sides, healed: identical state and statistics (issue 13).
+add_test(NAME partition_test
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/partition_test.py $<TARGET_FILE:simpul>)
+set_tests_properties(partition_test PROPERTIES LABELS integration TIMEOUT 240)
