@@ -10,24 +10,12 @@
 
 #include "node/intake/actions.h"
 #include "node/intake/intake.h"
+#include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char topo_yaml[] =
-    "nodes:\n"
-    "  - {id: national, kind: national, name: N, address: tcp://h:1}\n"
-    "  - {id: prov-35, kind: province, code: \"35\", name: J, parent: national, address: "
-    "tcp://h:2}\n"
-    "  - {id: kota-3577, kind: kota, code: \"35.77\", name: M, parent: prov-35, address: "
-    "tcp://h:3}\n"
-    "  - {id: opd-3577-pupr, kind: opd, name: P, parent: kota-3577, address: tcp://h:4}\n"
-    "routes:\n"
-    "  - {category: infrastruktur/pju, region: \"35.77\", agency: opd-3577-pupr}\n";
-
 static sp_topology *topo(void) {
-    static sp_topology *t;
-    if (!t) sp_topology_load_buffer(&t, "fuzz.yaml", topo_yaml, sizeof topo_yaml - 1, NULL);
-    return t;
+    return sp_fuzz_topology(SP_FUZZ_INTAKE_TOPOLOGY);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -15,8 +15,6 @@
  * messages carry 40 envelopes of prov-35, sealed at their end, so that mutations reach the
  * chain and seal checks behind the decoders.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
-#include <ftw.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +27,7 @@
 #include "broker/replica_store.h"
 #include "broker/replicator_int.h"
 #include "schemas/simpul.pb-c.h"
+#include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -49,17 +48,6 @@ typedef struct {
 } world;
 
 static world w;
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-/* At exit only the folder goes: RocksDB's own static objects may already be destroyed by
- * then, so the stores stay open (and reachable, so no leak is reported) until the process ends. */
-static void cleanup(void) {
-    if (w.dir[0]) nftw(w.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static uint8_t *pack_request(const Simpul__V1__PeerRequest *q, size_t *len) {
     *len = simpul__v1__peer_request__get_packed_size(q);
@@ -105,11 +93,9 @@ static int open_log(const char *dir, const char *id, sp_key *key, sp_store **st,
 }
 
 static int make_world(void) {
-    struct stat sb;
-    const char *base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
-    snprintf(w.dir, sizeof w.dir, "%s/simpul-fuzz-peer-XXXXXX", base);
-    if (!mkdtemp(w.dir)) return -1;
-    atexit(cleanup);
+    const char *dir = sp_fuzz_scratch("peer");
+    if (!dir) return -1;
+    snprintf(w.dir, sizeof w.dir, "%s", dir);
     snprintf(w.node_dir, sizeof w.node_dir, "%s/national", w.dir);
     snprintf(w.author_dir, sizeof w.author_dir, "%s/prov-35", w.dir);
     uint8_t pub[SP_PUBKEY_LEN];

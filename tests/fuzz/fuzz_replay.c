@@ -11,8 +11,6 @@
  * client, 2 a live message (topic, NUL, StreamEvent) for it, 3 edits (u16 position, u8 xor) of
  * the node's genuine answer to a replay from offset 1, taken by the tail client.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
-#include <ftw.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +22,7 @@
 #include "broker/feedlog.h"
 #include "broker/stream_int.h"
 #include "schemas/simpul.pb-c.h"
+#include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,16 +40,6 @@ typedef struct {
 } world;
 
 static world w;
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-/* Only the folder: RocksDB's static objects may be gone at exit (see fuzz_peer.c). */
-static void cleanup(void) {
-    if (w.dir[0]) nftw(w.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Topics as the node gives them: region, regency, agency, type. */
 static sp_err tag(void *arg, const sp_envelope *const *envs, size_t n, char (*tags)[SP_ARRIVAL_TAG_MAX]) {
@@ -103,11 +92,9 @@ static void serve(const uint8_t *req, size_t n, uint8_t **keep, size_t *keep_len
 }
 
 static int make_world(void) {
-    struct stat sb;
-    const char *base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
-    snprintf(w.dir, sizeof w.dir, "%s/simpul-fuzz-replay-XXXXXX", base);
-    if (!mkdtemp(w.dir)) return -1;
-    atexit(cleanup);
+    const char *dir = sp_fuzz_scratch("replay");
+    if (!dir) return -1;
+    snprintf(w.dir, sizeof w.dir, "%s", dir);
     if (sp_key_generate(&w.key, SP_KEY_ED25519) != SP_OK || sp_store_open(&w.st, w.dir, NULL) != SP_OK ||
         sp_feedlog_open(&w.log, w.st, "kota-3577", w.key) != SP_OK)
         return -1;
