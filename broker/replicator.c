@@ -1514,16 +1514,20 @@ sp_err sp_replicator_start(sp_replicator **out, const sp_replicator_config *cfg,
 }
 
 /* Wake the peer's thread and close its socket (which unblocks a request in flight). */
+/* Wake the peer's thread, which sees `stopping` and ends once its request in flight, if any,
+ * finishes or times out (request_timeout_ms). Its socket is closed only after that: NNG 1.5.2
+ * can deadlock in nng_close while another thread is in nng_sendmsg/nng_recvmsg on the socket
+ * (nanomsg/nng#1543, fixed after 1.5.2), which replicator_test's stop under load hit. */
 static void halt_peer(peer *p) {
     if (!p->r) return; /* start failed before this peer was set up */
     pthread_mutex_lock(&p->lock);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
-    nng_close(p->sock);
 }
 
 static void free_peer(peer *p) {
     if (!p->r) return;
+    nng_close(p->sock); /* its thread has ended */
     queue_drop(p);
     if (p->tls) nng_tls_config_free(p->tls);
     free(p->queue);

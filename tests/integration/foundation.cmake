@@ -4,7 +4,10 @@ add_test(NAME cli_log_test
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_log_test.sh $<TARGET_FILE:simpul>)
 set_tests_properties(cli_log_test PROPERTIES LABELS integration TIMEOUT 120)
 sp_test(NAME replicator_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/replicator_test.c
-        LIBS sp_node LABELS "integration;sanitize" TIMEOUT 180)
+        LIBS sp_node LABELS "integration;sanitize" TIMEOUT 240)
+# NNG 1.5.2 leaks a listener closed mid-accept (see the file); for this test only
+set_property(TEST replicator_test APPEND PROPERTY ENVIRONMENT
+             "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/integration/nng_leaks.supp")
 add_test(NAME federation_test
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/federation_test.sh $<TARGET_FILE:simpul>)
 set_tests_properties(federation_test PROPERTIES LABELS integration TIMEOUT 300)
