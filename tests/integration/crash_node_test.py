@@ -65,7 +65,7 @@ def readable(node, ids):
     return missing
 
 
-def converge(node, ids, timeout=60):
+def converge(node, ids, timeout=180):
     """Wait until node serves every id; what it still lacks at the end."""
     left, end = list(ids), time.time() + timeout
     while left and time.time() < end:
