@@ -22,6 +22,7 @@
 #include "schemas/simpul.pb-c.h"
 
 #define SERVER_WORKERS 2
+#define SERVER_POLL_MS 200 /* a server worker's longest wait before it looks at `stopping` */
 #define PULL_MAX_BYTES (1024 * 1024)
 #define PUSH_MAX_BYTES (4 * 1024 * 1024) /* + one seal interval: well under SP_MAX_BATCH_BYTES */
 #define OPEN_MAX 64 /* feeds a push may leave waiting for their seal while it looks for a cut */
@@ -256,7 +257,14 @@ static sp_err exchange(peer *p, Simpul__V1__PeerRequest *req, Simpul__V1__PeerRe
     size_t len = simpul__v1__peer_request__get_packed_size(req);
     if (nng_msg_alloc(&m, len) != 0) return SP_ERR_NOMEM;
     simpul__v1__peer_request__pack(req, nng_msg_body(m));
-    int rv = nng_sendmsg(p->sock, m, 0);
+    /* Not blocking: with no connection up REQ would wait for one, and NNG 1.5.2 sometimes
+     * waits there for ever despite the send timeout (then nng_close deadlocks, see halt_peer).
+     * No connection now is a failure like any other: backoff, then try again. */
+    int rv = nng_sendmsg(p->sock, m, NNG_FLAG_NONBLOCK);
+    for (int tries = 0; rv == NNG_EAGAIN && tries < 50 && !atomic_load(&p->r->stopping); tries++) {
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL); /* a dial in progress: wait ≤0.5 s */
+        rv = nng_sendmsg(p->sock, m, NNG_FLAG_NONBLOCK);
+    }
     if (rv != 0) {
         nng_msg_free(m);
         return rv == NNG_ETIMEDOUT ? SP_ERR_TIMEOUT : SP_ERR_NET;
@@ -324,6 +332,7 @@ static sp_err prove_link(peer *p) {
 /* Send req to the peer and wait for its reply (caller frees it), proving the link first when
  * links are authenticated (and again when the peer's server no longer knows the connection). */
 static sp_err request(peer *p, Simpul__V1__PeerRequest *req, Simpul__V1__PeerReply **reply) {
+    *reply = NULL;
     if (!p->r->cfg.sign_key) return exchange(p, req, reply);
     sp_err rv = p->proved ? SP_OK : prove_link(p);
     if (rv == SP_OK) rv = exchange(p, req, reply);
@@ -341,13 +350,11 @@ static sp_err take_reply(peer *p, const uint8_t *bytes, size_t len, Simpul__V1__
     *reply = simpul__v1__peer_reply__unpack(NULL, len, bytes);
     if (!*reply) return SP_ERR_DECODE;
     p->told_unauth = (*reply)->error && strcmp((*reply)->error, SP_LINK_UNAUTHENTICATED) == 0;
-    if (p->told_unauth) { /* the connection changed under us: prove the link again */
+    if (p->told_unauth || ((*reply)->error && (*reply)->error[0])) {
+        if (!p->told_unauth) /* unauthenticated: the connection changed, prove the link again */
+            sp_log_warn("replica.refused", "peer=%s error=\"%s\"", p->cfg.id, (*reply)->error);
         simpul__v1__peer_reply__free_unpacked(*reply, NULL);
-        return SP_ERR_REJECTED;
-    }
-    if ((*reply)->error && (*reply)->error[0]) {
-        sp_log_warn("replica.refused", "peer=%s error=\"%s\"", p->cfg.id, (*reply)->error);
-        simpul__v1__peer_reply__free_unpacked(*reply, NULL);
+        *reply = NULL; /* callers free what they hold: never a freed reply */
         return SP_ERR_REJECTED;
     }
     pthread_mutex_lock(&p->lock);
@@ -1153,16 +1160,19 @@ static void *server_main(void *arg) {
         return NULL;
     }
     while (!atomic_load(&r->stopping)) {
+        /* bounded waits, so that a worker also sees `stopping` by itself */
+        nng_aio_set_timeout(aio, SERVER_POLL_MS);
         nng_ctx_recv(ctx, aio);
         nng_aio_wait(aio);
         int rv = nng_aio_result(aio);
         if (rv == NNG_ECLOSED) break;
-        if (rv != 0) continue;
+        if (rv != 0) continue; /* NNG_ETIMEDOUT: look at stopping again */
         nng_msg *in = nng_aio_get_msg(aio);
         nng_msg *out = serve(r, in);
         nng_msg_free(in);
         if (!out) continue; /* out of memory: the requester times out and retries */
         nng_aio_set_msg(aio, out);
+        nng_aio_set_timeout(aio, (nng_duration)r->cfg.request_timeout_ms);
         nng_ctx_send(ctx, aio);
         nng_aio_wait(aio);
         if (nng_aio_result(aio) != 0) nng_msg_free(out);
@@ -1202,19 +1212,12 @@ static sp_err tls_config(nng_tls_config **out, nng_tls_mode mode, const sp_repli
     return SP_OK;
 }
 
-/* A connection closed: what it proved goes with it. */
-static void pipe_gone(nng_pipe pipe, nng_pipe_ev ev, void *arg) {
-    (void)ev;
-    sp_link_forget(&((sp_replicator *)arg)->links, nng_pipe_id(pipe));
-}
-
 static sp_err start_listener(sp_replicator *r) {
     nng_listener l = NNG_LISTENER_INITIALIZER;
     int rv = nng_rep0_open(&r->rep);
     if (rv != 0) return SP_ERR_NET;
     r->rep_open = 1;
     nng_socket_set_size(r->rep, NNG_OPT_RECVMAXSZ, RECV_MAX);
-    nng_pipe_notify(r->rep, NNG_PIPE_EV_REM_POST, pipe_gone, r);
     if ((rv = nng_listener_create(&l, r->rep, r->cfg.listen)) != 0) {
         sp_log_error("replica.listen", "url=%s error=\"%s\"", r->cfg.listen, nng_strerror(rv));
         return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? SP_ERR_CONFIG : SP_ERR_NET;
@@ -1446,21 +1449,15 @@ static sp_err start_askers(sp_replicator *r) {
 }
 
 /* Wake the ask threads, abort the requests in flight, answer the queued ones with CLOSED. */
+/* An asker busy with a request finishes it (bounded by request_timeout_ms) and closes its own
+ * socket: closing it under the thread could deadlock NNG 1.5.2 (see halt_peer). */
 static void stop_askers(sp_replicator *r) {
-    nng_socket busy[ASK_WORKERS];
-    int nb = 0;
     pthread_mutex_lock(&r->alock);
     pthread_cond_broadcast(&r->awake);
-    for (int i = 0; i < r->n_askers; i++)
-        if (r->askers[i].busy) {
-            busy[nb++] = r->askers[i].sock;
-            r->askers[i].busy = 0;
-        }
     ask_job *q = r->ahead;
     r->ahead = r->atail = NULL;
     r->alen = 0;
     pthread_mutex_unlock(&r->alock);
-    for (int i = 0; i < nb; i++) nng_close(busy[i]);
     for (int i = 0; i < r->n_askers; i++) pthread_join(r->askers[i].thread, NULL);
     while (q) {
         ask_job *next = q->next;
@@ -1517,7 +1514,7 @@ sp_err sp_replicator_start(sp_replicator **out, const sp_replicator_config *cfg,
 /* Wake the peer's thread, which sees `stopping` and ends once its request in flight, if any,
  * finishes or times out (request_timeout_ms). Its socket is closed only after that: NNG 1.5.2
  * can deadlock in nng_close while another thread is in nng_sendmsg/nng_recvmsg on the socket
- * (nanomsg/nng#1543, fixed after 1.5.2), which replicator_test's stop under load hit. */
+ * (nanomsg/nng#1543, reworked after 1.5.2), which replicator_test's stop under load hit. */
 static void halt_peer(peer *p) {
     if (!p->r) return; /* start failed before this peer was set up */
     pthread_mutex_lock(&p->lock);
@@ -1545,7 +1542,7 @@ static void free_peer(peer *p) {
 void sp_replicator_stop(sp_replicator *r) {
     if (!r) return;
     atomic_store(&r->stopping, 1);
-    if (r->rep_open) nng_close(r->rep);
+    if (r->rep_open) nng_close(r->rep); /* the workers end at ECLOSED */
     for (int i = 0; i < r->n_workers; i++) pthread_join(r->workers[i], NULL);
     stop_askers(r);
     for (size_t i = 0; i < r->n_peers; i++) halt_peer(&r->peers[i]);
