@@ -1537,12 +1537,76 @@ static void free_peer(peer *p) {
     pthread_mutex_destroy(&p->lock);
 }
 
+/* ---- closing the server socket, bounded ---- */
+
+#define CLOSE_WAIT_MS 3000
+#define ABANDONED_MAX 64
+
+typedef struct {
+    nng_socket sock;
+    nng_listener listener;
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    int done;
+} closing;
+
+static closing *abandoned[ABANDONED_MAX]; /* closes still stuck: kept reachable, never freed */
+static atomic_int n_abandoned;
+
+static void *close_main(void *arg) {
+    closing *c = arg;
+    nng_listener_close(c->listener);
+    nng_close(c->sock);
+    pthread_mutex_lock(&c->lock);
+    c->done = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+/* Close the server socket, waiting at most CLOSE_WAIT_MS: NNG 1.5.2 sometimes never returns
+ * from closing a REP socket while peers reconnect to it (nanomsg/nng#1543, reworked after
+ * 1.5.2; replicator_test's rapid restarts under ASan). A stuck close is left on its own
+ * thread and logged: it costs a thread, not the node's shutdown. */
+static void close_server(sp_replicator *r) {
+    closing *c = calloc(1, sizeof *c);
+    pthread_t t;
+    if (!c) {
+        nng_close(r->rep);
+        return;
+    }
+    *c = (closing){.sock = r->rep, .listener = r->listener};
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&t, NULL, close_main, c) != 0) {
+        nng_close(r->rep);
+        free(c);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += CLOSE_WAIT_MS / 1000;
+    pthread_mutex_lock(&c->lock);
+    while (!c->done && pthread_cond_timedwait(&c->cv, &c->lock, &ts) == 0) {}
+    int done = c->done;
+    pthread_mutex_unlock(&c->lock);
+    if (done) {
+        pthread_join(t, NULL);
+        free(c);
+        return;
+    }
+    pthread_detach(t);
+    int k = atomic_fetch_add(&n_abandoned, 1);
+    if (k < ABANDONED_MAX) abandoned[k] = c;
+    sp_log_warn("replica.close_stuck", "listen=%s wait_ms=%d", r->cfg.listen, CLOSE_WAIT_MS);
+}
+
 /* Every thread stops before anything is freed: a server worker or a peer thread that is still
  * storing envelopes offers them (through the log's commit hook) to every peer's queue. */
 void sp_replicator_stop(sp_replicator *r) {
     if (!r) return;
     atomic_store(&r->stopping, 1);
-    if (r->rep_open) nng_close(r->rep); /* the workers end at ECLOSED */
+    if (r->rep_open) close_server(r); /* the workers end at ECLOSED, or within SERVER_POLL_MS */
     for (int i = 0; i < r->n_workers; i++) pthread_join(r->workers[i], NULL);
     stop_askers(r);
     for (size_t i = 0; i < r->n_peers; i++) halt_peer(&r->peers[i]);
