@@ -98,10 +98,3 @@ int sp_link_proved(sp_link_table *t, uint32_t pipe, int peer) {
     pthread_mutex_unlock(&t->lock);
     return ok;
 }
-
-void sp_link_forget(sp_link_table *t, uint32_t pipe) {
-    pthread_mutex_lock(&t->lock);
-    sp_link_slot *s = slot_of(t, pipe);
-    if (s->pipe == pipe) memset(s, 0, sizeof *s);
-    pthread_mutex_unlock(&t->lock);
-}

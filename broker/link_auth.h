@@ -60,9 +60,8 @@ sp_err sp_link_pending(sp_link_table *t, uint32_t pipe, int peer, uint8_t client
                        uint8_t server_nonce[SP_LINK_NONCE]);
 /* Mark pipe as proved by peer. */
 void sp_link_prove(sp_link_table *t, uint32_t pipe, int peer);
-/* Whether pipe has proved to be peer. */
+/* Whether pipe has proved to be peer. (A closed pipe's slot is not cleared: NNG does not reuse
+ * pipe ids soon, and the next pipe hashed there takes it.) */
 int sp_link_proved(sp_link_table *t, uint32_t pipe, int peer);
-/* The connection closed: forget it. */
-void sp_link_forget(sp_link_table *t, uint32_t pipe);
 
 #endif

@@ -175,4 +175,3 @@ int sp_topology_keeps_region(const sp_topology *t, const sp_topo_node *self, con
 int sp_topology_tree_link(const sp_topo_node *a, const sp_topo_node *b) {
     return a->parent == b || b->parent == a;
 }
-
