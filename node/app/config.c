@@ -52,9 +52,15 @@ static const key_spec keys[] = {
     {"limits", "anonymous_per_second", K_UINT, OFF(anonymous_per_second), 0},
     {"limits", "anonymous_burst", K_UINT, OFF(anonymous_burst), 0},
     {"limits", "client_header", K_STR, OFF(client_header), 0},
+    {"channels", "open311_api_keys", K_STR, OFF(open311_api_keys), 0},
+    {"channels", "whatsapp_app_secret", K_STR, OFF(whatsapp_app_secret), 0},
+    {"channels", "whatsapp_verify_token", K_STR, OFF(whatsapp_verify_token), 0},
+    {"channels", "x_consumer_secret", K_STR, OFF(x_consumer_secret), 0},
+    {"channels", "email_token", K_STR, OFF(email_token), 0},
+    {"channels", "email_address", K_STR, OFF(email_address), 0},
 };
 #define N_KEYS (sizeof keys / sizeof *keys)
-static const char *const sections[] = {"listen", "tls", "replication", "limits"};
+static const char *const sections[] = {"listen", "tls", "replication", "limits", "channels"};
 
 typedef struct {
     config_box *box;

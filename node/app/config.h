@@ -46,6 +46,14 @@ typedef struct {
     uint32_t rate_per_second, rate_burst;
     uint32_t anonymous_per_second, anonymous_burst;
     const char *client_header; /* set by a trusted proxy in front, e.g. X-Forwarded-For */
+    /* channels.*: the secrets of the channel adapters (docs/channels.md); a channel whose
+     * secret is not set is closed (404) */
+    const char *open311_api_keys;      /* "k1,k2": POST requests needs one; unset: open */
+    const char *whatsapp_app_secret;   /* Meta app secret: X-Hub-Signature-256 */
+    const char *whatsapp_verify_token; /* the webhook verification's hub.verify_token */
+    const char *x_consumer_secret;     /* X app's consumer secret: CRC and signatures */
+    const char *email_token;           /* bearer token of the MTA pipe */
+    const char *email_address;         /* From of the replies, "lapor@madiunkota.go.id" */
 } sp_node_config;
 
 /* Load path. On SP_OK *out is a new configuration (sp_node_config_free). SP_ERR_CONFIG with

@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "base/strmap.h"
+#include "node/intake/intake.h"
 
 _Static_assert(SP_MAX_TOPIC <= SP_ARRIVAL_TAG_MAX, "a topic fits in an arrival tag");
 
@@ -17,8 +18,15 @@ typedef struct {
     int is_event;                   /* an Event at all (else type "other") */
     char id[SP_TRACKING_ID_MAX];    /* its complaint, "" when none */
     char region[SP_REGION_MAX + 1]; /* a filing the fold accepts: its region */
+    uint32_t channel;               /* and its channel (simpul.v1.Channel) */
     char agency[SP_MAX_ORIGIN + 1]; /* "" when none */
 } topic_facts;
+
+/* What a topic takes from the complaint's filing. */
+typedef struct {
+    char region[SP_REGION_MAX + 1]; /* "" when no accepted filing is known */
+    uint32_t channel;
+} filing_facts;
 
 /* A topic part must not contain the separator, nor be the "unknown" mark. */
 static int part_ok(const char *s) {
@@ -40,16 +48,19 @@ static const char *agency_of(const sp_fold_event *ev) {
     }
 }
 
-/* The region of a filing, if the fold accepts it: the same rules, applied to a fresh state,
- * so that a filing the fold refuses (unknown region, bad fields) gives no region here either. */
-static sp_err filing_region(const sp_fold_ctx *fold, const sp_fold_event *ev, const char *id,
-                            char region[SP_REGION_MAX + 1]) {
+/* The region and channel of a filing, if the fold accepts it: the same rules, applied to a
+ * fresh state, so that a filing the fold refuses (unknown region, bad fields) gives no region
+ * here either. */
+static sp_err filing_of(const sp_fold_ctx *fold, const sp_fold_event *ev, topic_facts *f) {
     sp_complaint_state st;
     sp_verdict v = SP_V_UNKNOWN_KIND;
-    sp_state_init(&st, id);
+    sp_state_init(&st, f->id);
     sp_err rv = sp_fold_apply(fold, &st, ev, &v);
-    region[0] = '\0';
-    if (rv == SP_OK && v == SP_V_ACCEPTED) snprintf(region, SP_REGION_MAX + 1, "%s", st.region);
+    f->region[0] = '\0';
+    if (rv == SP_OK && v == SP_V_ACCEPTED) {
+        snprintf(f->region, sizeof f->region, "%s", st.region);
+        f->channel = st.channel;
+    }
     sp_state_clear(&st);
     return rv;
 }
@@ -68,19 +79,20 @@ static sp_err facts_of(const sp_fold_ctx *fold, const sp_envelope *env, topic_fa
         return SP_OK;
     }
     if (part_ok(agency_of(&ev))) snprintf(f->agency, sizeof f->agency, "%s", agency_of(&ev));
-    rv = ev.kind == SP_EV_FILED ? filing_region(fold, &ev, f->id, f->region) : SP_OK;
+    rv = ev.kind == SP_EV_FILED ? filing_of(fold, &ev, f) : SP_OK;
     sp_fold_body_free(body);
     return rv;
 }
 
-/* The region of complaint id's accepted filing as stored here; "" when there is none. */
-static sp_err stored_region(sp_complaints *c, const char *id, char region[SP_REGION_MAX + 1]) {
+/* The region and channel of complaint id's accepted filing as stored here; region "" when
+ * there is none. */
+static sp_err stored_filing(sp_complaints *c, const char *id, filing_facts *out) {
     sp_complaint_state st;
-    region[0] = '\0';
     sp_err rv = sp_complaints_get(c, id, 0, &st);
     if (rv == SP_ERR_NOT_FOUND) return SP_OK;
     if (rv != SP_OK) return rv;
-    snprintf(region, SP_REGION_MAX + 1, "%s", st.region);
+    snprintf(out->region, sizeof out->region, "%s", st.region);
+    out->channel = st.channel;
     sp_state_clear(&st);
     return SP_OK;
 }
@@ -96,38 +108,43 @@ static void code_part(const char *s, size_t n, char out[8]) {
     out[ok ? n : 1] = '\0';
 }
 
-static void format_topic(const topic_facts *f, const char *region, char out[SP_MAX_TOPIC]) {
+static void format_topic(const topic_facts *f, const filing_facts *filing,
+                         char out[SP_MAX_TOPIC]) {
     char prov[8], reg[8];
+    const char *region = filing->region;
     const char *dot = strchr(region, '.'), *rest = dot ? dot + 1 : "";
     const char *end = strchr(rest, '.');
     code_part(region, dot ? (size_t)(dot - region) : strlen(region), prov);
     code_part(rest, end ? (size_t)(end - rest) : strlen(rest), reg);
-    snprintf(out, SP_MAX_TOPIC, "%s.%s.%s.%s", prov, reg, f->agency[0] ? f->agency : "_",
-             f->is_event ? sp_ev_kind_name(f->kind) : "other");
+    const char *channel = region[0] && filing->channel ? sp_channel_name(filing->channel) : "_";
+    snprintf(out, SP_MAX_TOPIC, "%s.%s.%s.%s.%s", prov, reg, f->agency[0] ? f->agency : "_",
+             f->is_event ? sp_ev_kind_name(f->kind) : "other",
+             strcmp(channel, "?") == 0 ? "_" : channel);
 }
 
-/* The region for f: its own (a filing), a filing in the same batch, or the stored one. */
-static sp_err region_for(const sp_daemon_parts *parts, const topic_facts *f,
-                         const sp_strmap *batch_filings, char region[SP_REGION_MAX + 1]) {
-    const char *known = NULL;
-    region[0] = '\0';
+/* The filing for f: its own, a filing in the same batch, or the stored one. */
+static sp_err filing_for(const sp_daemon_parts *parts, const topic_facts *f,
+                         const sp_strmap *batch_filings, filing_facts *out) {
+    const topic_facts *known = NULL;
+    memset(out, 0, sizeof *out);
     if (!f->id[0]) return SP_OK;
     if (f->kind == SP_EV_FILED)
-        known = f->region;
+        known = f;
     else if (batch_filings)
         known = sp_strmap_get(batch_filings, f->id);
-    if (!known) return stored_region(parts->complaints, f->id, region);
-    snprintf(region, SP_REGION_MAX + 1, "%s", known);
+    if (!known) return stored_filing(parts->complaints, f->id, out);
+    snprintf(out->region, sizeof out->region, "%s", known->region);
+    out->channel = known->channel;
     return SP_OK;
 }
 
 sp_err sp_stream_topic(const sp_daemon_parts *parts, const sp_envelope *env,
                        char out[SP_MAX_TOPIC]) {
     topic_facts f;
-    char region[SP_REGION_MAX + 1];
+    filing_facts filing;
     sp_err rv = facts_of(parts->fold, env, &f);
-    if (rv == SP_OK) rv = region_for(parts, &f, NULL, region);
-    if (rv == SP_OK) format_topic(&f, region, out);
+    if (rv == SP_OK) rv = filing_for(parts, &f, NULL, &filing);
+    if (rv == SP_OK) format_topic(&f, &filing, out);
     return rv;
 }
 
@@ -139,7 +156,7 @@ static sp_err index_filings(const topic_facts *f, size_t n, sp_strmap *m) {
     sp_err rv = SP_OK;
     for (size_t i = 0; rv == SP_OK && i < n; i++)
         if (f[i].kind == SP_EV_FILED && f[i].id[0] && f[i].region[0])
-            rv = sp_strmap_put(m, f[i].id, (void *)f[i].region, NULL);
+            rv = sp_strmap_put(m, f[i].id, (void *)&f[i], NULL);
     return rv;
 }
 
@@ -153,9 +170,9 @@ static sp_err tag_topics(void *arg, const sp_envelope *const *envs, size_t n,
         rv = facts_of(parts->fold, envs[i], &f[i]);
     if (rv == SP_OK) rv = index_filings(f, n, &filings);
     for (size_t i = 0; rv == SP_OK && i < n; i++) {
-        char region[SP_REGION_MAX + 1];
-        rv = region_for(parts, &f[i], &filings, region);
-        if (rv == SP_OK) format_topic(&f[i], region, tags[i]);
+        filing_facts filing;
+        rv = filing_for(parts, &f[i], &filings, &filing);
+        if (rv == SP_OK) format_topic(&f[i], &filing, tags[i]);
     }
     if (rv != SP_OK) sp_log_error("stream.topic", "error=%s", sp_errname(rv));
     sp_strmap_free(&filings, NULL);

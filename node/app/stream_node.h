@@ -2,10 +2,14 @@
  * The node's side of the integrator stream (broker/stream.h): topics, and replay from the feed
  * log's arrival order.
  *
- * Topic: <province>.<regency>.<agency>.<event type>, e.g. "35.77.opd-3577-pupr.follow-up";
- * "_" for a part that is unknown or does not apply ("35._._.filed" for a complaint filed for a
- * whole province, "_._._.commented" for an event that belongs to no complaint). Subscribing to
- * "35." gets Jawa Timur, "35.77." Kota Madiun, "35.77.opd-3577-pupr." one agency there.
+ * Topic: <province>.<regency>.<agency>.<event type>.<channel>, e.g.
+ * "35.77.opd-3577-pupr.follow-up.whatsapp"; "_" for a part that is unknown or does not apply
+ * ("35._._.filed.web" for a complaint filed for a whole province, "_._._.commented._" for an
+ * event that belongs to no complaint). Subscribing to "35." gets Jawa Timur, "35.77." Kota
+ * Madiun, "35.77.opd-3577-pupr." one agency there. The channel comes last so that those
+ * prefixes keep working; a channel alone is filtered by the subscriber (or "35.77._.filed.sms"
+ * for the SMS filings of one kota). Events stored by versions before the channel part have
+ * four parts, live and in replay, for ever (a topic is never recomputed).
  *
  * One topic per event, for ever, and the same on every node. It is computed once, when the
  * event is stored, from the event itself and its complaint's filing only — never from the
@@ -17,7 +21,8 @@
  *    give one event different topics);
  *  - agency: for dispositioned and escalated, the node the event hands the complaint to; for
  *    follow-up, completed and rerouted, the agency that wrote it (its origin); "_" otherwise;
- *  - event type: sp_ev_kind_name ("other" for an envelope that is not an Event).
+ *  - event type: sp_ev_kind_name ("other" for an envelope that is not an Event);
+ *  - channel: sp_channel_name of the accepted filing's channel, found as the region is.
  * The topic is stored with the event's arrival record (sp_feedlog_set_tagger); the live stream
  * and replay both read it from there. Events stored without one (by a node without a stream,
  * or an older version) get the same rule applied at replay time.

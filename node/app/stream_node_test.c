@@ -75,6 +75,7 @@ static sp_fold_event filing(void) {
     e.type = 2;
     e.category = "infrastruktur/pju";
     e.region = "35.77";
+    e.channel = 4; /* WhatsApp: the topic's last part */
     return e;
 }
 
@@ -128,15 +129,15 @@ static void test_a_filing_keeps_its_topic_after_the_disposition(void **state) {
     sp_fold_event later[] = {action(SP_EV_VERIFIED, id, NULL),
                              action(SP_EV_DISPOSITIONED, id, "opd-3577-pupr")};
     author(n, later, 2);
-    assert_tag(n, 1, "35.77._.filed");
-    assert_tag(n, 2, "35.77._.verified");
-    assert_tag(n, 3, "35.77.opd-3577-pupr.dispositioned");
+    assert_tag(n, 1, "35.77._.filed.whatsapp");
+    assert_tag(n, 2, "35.77._.verified.whatsapp");
+    assert_tag(n, 3, "35.77.opd-3577-pupr.dispositioned.whatsapp");
     /* computing it again now, with the complaint assigned, gives the same */
     sp_envelope env;
     char topic[SP_MAX_TOPIC];
     assert_int_equal(sp_feedlog_get(n->log, "kota-3577", 1, &env), SP_OK);
     assert_int_equal(sp_stream_topic(&n->parts, &env, topic), SP_OK);
-    assert_string_equal(topic, "35.77._.filed");
+    assert_string_equal(topic, "35.77._.filed.whatsapp");
     sp_envelope_clear(&env);
     node_free(n);
 }
@@ -147,7 +148,7 @@ static void test_an_event_stored_with_its_filing_gets_its_region(void **state) {
     first_id(id);
     sp_fold_event both[] = {filing(), action(SP_EV_COMMENTED, id, NULL)};
     author(n, both, 2);
-    assert_tag(n, 2, "35.77._.commented");
+    assert_tag(n, 2, "35.77._.commented.whatsapp");
     node_free(n);
 }
 
@@ -170,10 +171,10 @@ static void test_rule_without_filing_and_for_non_complaint_events(void **state) 
     char tags[5][SP_ARRIVAL_TAG_MAX];
     memset(tags, 0, sizeof tags);
     assert_int_equal(sp_feedlog_scan_tagged(n->log, 1, 0, collect, tags), SP_OK);
-    assert_string_equal(tags[1], "_._._.verified");
-    assert_string_equal(tags[2], "_._.prov-35.escalated");
-    assert_string_equal(tags[3], "_._._.commented");
-    assert_string_equal(tags[4], "_._._.other");
+    assert_string_equal(tags[1], "_._._.verified._");
+    assert_string_equal(tags[2], "_._.prov-35.escalated._");
+    assert_string_equal(tags[3], "_._._.commented._");
+    assert_string_equal(tags[4], "_._._.other._");
     node_free(n);
 }
 

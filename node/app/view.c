@@ -183,6 +183,9 @@ static json_t *content_json(const sp_complaint_state *s, const Simpul__V1__Compl
         json_pack("{s:s, s:s}", "title", c->title ? c->title : "", "body", c->text ? c->text : "");
     if (!o) return NULL;
     if (c->has_location) set(o, "location", json_pack("{s:f, s:f}", "lat", c->lat, "lon", c->lon));
+    set_str(o, "address", c->address);
+    set_str(o, "address_id", c->address_id);
+    set_str(o, "media_url", c->media_url);
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < c->n_attachments; i++) {
         const Simpul__V1__Attachment *a = c->attachments[i];
@@ -209,6 +212,7 @@ static json_t *identity_json(const Simpul__V1__ReporterIdentity *w) {
     set_str(o, "phone", w->phone);
     set_str(o, "email", w->email);
     set_str(o, "nik", w->nik);
+    set_str(o, "handle", w->handle);
     return o;
 }
 

@@ -21,6 +21,7 @@
 
 #include "base/log.h"
 #include "node/http/http_int.h"
+#include "node/intake/channels.h"
 
 #include <nng/supplemental/tls/tls.h> /* after nng.h (http_int.h) */
 
@@ -30,30 +31,56 @@
  * send it to every endpoint). Routes with filters check their own (NULL). */
 static const char *const no_query[] = {NULL};
 static const char *const o311_query[] = {"jurisdiction_id", NULL};
+/* The webhook handshakes: Meta's verification, X's challenge-response check. */
+static const char *const whatsapp_query[] = {"hub.mode", "hub.verify_token", "hub.challenge",
+                                             NULL};
+static const char *const x_query[] = {"crc_token", "nonce", NULL};
 
 static const sp_http_route routes[] = {
-    {"GET", "/healthz", "healthz", sp__http_healthz, 0, 0, no_query},
-    {"GET", "/metrics", "metrics", sp__http_metrics, 0, 0, no_query},
-    {"GET", "/api/v1/status", "status", sp__http_status, 0, 0, no_query},
-    {"GET", "/api/v1/stats", "stats", sp__http_stats, 0, 0, NULL},
-    {"GET", "/api/v1/complaints", "complaints_list", sp__http_complaint_list, 0, 0, NULL},
+    {"GET", "/healthz", "healthz", sp__http_healthz, 0, no_query},
+    {"GET", "/metrics", "metrics", sp__http_metrics, 0, no_query},
+    {"GET", "/api/v1/status", "status", sp__http_status, 0, no_query},
+    {"GET", "/api/v1/stats", "stats", sp__http_stats, 0, NULL},
+    {"GET", "/api/v1/complaints", "complaints_list", sp__http_complaint_list, 0, NULL},
     {"POST", "/api/v1/complaints", "complaints_create", sp__http_complaint_create,
-     SP_INTAKE_JSON_MAX, 0, no_query},
-    {"GET", "/api/v1/complaints/{}", "complaint_get", sp__http_complaint_get, 0, 0, no_query},
+     SP_INTAKE_JSON_MAX, no_query},
+    {"GET", "/api/v1/complaints/{}", "complaint_get", sp__http_complaint_get, 0, no_query},
     {"POST", "/api/v1/complaints/{}/actions", "complaint_actions", sp__http_complaint_action,
-     256 * 1024, 0, no_query},
+     256 * 1024, no_query},
     {"GET", "/api/v1/complaints/{}/attachments/{}", "attachment_get", sp__http_attachment_get, 0,
-     0, no_query},
-    {"POST", "/api/v1/intake/sms", "intake_sms", sp__http_intake_sms, 16 * 1024, 0, no_query},
-    {"GET", "/open311/v2/services.json", "open311_services", sp__http_o311_services, 0, 1,
+     no_query},
+    {"POST", "/api/v1/intake/sms", "intake_sms", sp__http_intake_sms, 16 * 1024, no_query},
+    /* the channel adapters (http_channels.c, docs/channels.md) */
+    {"GET", "/api/v1/intake/whatsapp", "whatsapp_verify", sp__http_whatsapp_verify, 0,
+     whatsapp_query},
+    {"POST", "/api/v1/intake/whatsapp", "intake_whatsapp", sp__http_whatsapp, SP_CHANNEL_BODY_MAX,
+     no_query},
+    {"GET", "/api/v1/intake/x", "x_crc", sp__http_x_crc, 0, x_query},
+    {"POST", "/api/v1/intake/x", "intake_x", sp__http_x, SP_CHANNEL_BODY_MAX, no_query},
+    {"POST", "/api/v1/intake/112", "intake_112", sp__http_call, SP_INTAKE_JSON_MAX, no_query},
+    {"POST", "/api/v1/intake/email", "intake_email", sp__http_email, SP_EMAIL_MAX, no_query},
+    /* Open311 GeoReport v2 (http_open311.c): each in .json and .xml */
+    {"GET", "/open311/discovery.json", "open311_discovery", sp__http_o311_discovery, 0, no_query},
+    {"GET", "/open311/discovery.xml", "open311_discovery_xml", sp__http_o311_discovery, 0, no_query},
+    {"GET", "/open311/v2/services.json", "open311_services", sp__http_o311_services, 0,
      o311_query},
-    {"POST", "/open311/v2/requests.json", "open311_create", sp__http_o311_create, 1 * MIB, 1,
+    {"GET", "/open311/v2/services.xml", "open311_services_xml", sp__http_o311_services, 0,
      o311_query},
-    {"GET", "/open311/v2/requests.json", "open311_list", sp__http_o311_list, 0, 1, NULL},
-    {"GET", "/open311/v2/requests/{}.json", "open311_get", sp__http_o311_get, 0, 1, o311_query},
-    {"GET", "/api/v1/dashboard", "dashboard", sp__http_dashboard, 0, 0, NULL},
-    {"GET", "/dashboard", "dashboard_page", sp__http_dashboard_page, 0, 0, no_query},
-    {"GET", "/dashboard/{}", "dashboard_asset", sp__http_dashboard_asset, 0, 0, no_query},
+    {"GET", "/open311/v2/services/{+}.json", "open311_service", sp__http_o311_service, 0,
+     o311_query},
+    {"GET", "/open311/v2/services/{+}.xml", "open311_service_xml", sp__http_o311_service, 0,
+     o311_query},
+    {"POST", "/open311/v2/requests.json", "open311_create", sp__http_o311_create, 1 * MIB,
+     o311_query},
+    {"POST", "/open311/v2/requests.xml", "open311_create_xml", sp__http_o311_create, 1 * MIB,
+     o311_query},
+    {"GET", "/open311/v2/requests.json", "open311_list", sp__http_o311_list, 0, NULL},
+    {"GET", "/open311/v2/requests.xml", "open311_list_xml", sp__http_o311_list, 0, NULL},
+    {"GET", "/open311/v2/requests/{}.json", "open311_get", sp__http_o311_get, 0, o311_query},
+    {"GET", "/open311/v2/requests/{}.xml", "open311_get_xml", sp__http_o311_get, 0, o311_query},
+    {"GET", "/api/v1/dashboard", "dashboard", sp__http_dashboard, 0, NULL},
+    {"GET", "/dashboard", "dashboard_page", sp__http_dashboard_page, 0, no_query},
+    {"GET", "/dashboard/{}", "dashboard_asset", sp__http_dashboard_asset, 0, no_query},
 };
 #define N_ROUTES (sizeof routes / sizeof *routes)
 _Static_assert(N_ROUTES <= SP_HTTP_MAX_ROUTES, "raise SP_HTTP_MAX_ROUTES");
@@ -104,6 +131,17 @@ static int seg_match(const char *pat, size_t pn, const char *seg, size_t sn, cha
     return pn == sn && memcmp(pat, seg, sn) == 0;
 }
 
+/* "{+}<suffix>" as the last pattern segment: the rest of the path, slashes included, up to the
+ * suffix (Open311 service codes are categories, "infrastruktur/pju"). */
+static int rest_match(const char *pat, const char *path, char *cap) {
+    size_t suffix = strlen(pat) - 3, n = strlen(path);
+    if (n <= suffix || n - suffix >= SP_HTTP_PARAM_MAX) return 0;
+    if (memcmp(path + n - suffix, pat + 3, suffix) != 0) return 0;
+    memcpy(cap, path, n - suffix);
+    cap[n - suffix] = '\0';
+    return 1;
+}
+
 /* Whether path matches pattern; captures go to params. */
 static int path_match(const char *pattern, const char *path,
                       char params[SP_HTTP_PARAMS][SP_HTTP_PARAM_MAX]) {
@@ -111,6 +149,8 @@ static int path_match(const char *pattern, const char *path,
     while (*pattern && *path) {
         if (*pattern != '/' || *path != '/') return 0;
         pattern++, path++;
+        if (strncmp(pattern, "{+}", 3) == 0 && !strchr(pattern, '/'))
+            return rest_match(pattern, path, np < SP_HTTP_PARAMS ? params[np] : params[0]);
         size_t pn = strcspn(pattern, "/"), sn = strcspn(path, "/");
         int m = seg_match(pattern, pn, path, sn, np < SP_HTTP_PARAMS ? params[np] : params[0]);
         if (!m) return 0;
@@ -345,6 +385,10 @@ static void route_request(sp_http_req *r) {
         r->body_unread = content_length(r) > 0;
         sp_http_error(r, 400, "invalid_field", "malformed request path");
         return;
+    }
+    if (strncmp(r->path, "/open311/", 9) == 0) { /* every answer there in the spec's formats */
+        size_t n = strlen(r->path);
+        r->o311 = n > 4 && strcmp(r->path + n - 4, ".xml") == 0 ? 2 : 1;
     }
     if (!(r->route = find_route(r, &known))) {
         r->body_unread = content_length(r) > 0 || sp_http_header(r, "Transfer-Encoding");

@@ -538,7 +538,7 @@ static int dashboard_params(sp_http_req *r, dash_params *d) {
     d->channel = 0;
     if (sp_http_query(r, "channel", ch, sizeof ch) < 0 ||
         (ch[0] && sp_channel_parse(ch, &d->channel) != SP_OK))
-        return dash_error(r, "channel", "web, app, sms, whatsapp, social, call-center or open311");
+        return dash_error(r, "channel", "web, app, sms, whatsapp, social, call-center, open311 or email");
     int known = parse_scope(r->srv->p->topo, s, &d->sc);
     if (known < 0)
         return dash_error(r, "scope", "national|province:<NN>|region:<NN.NN>|agency:<node id>");

@@ -1,9 +1,11 @@
 /*
  * Internals of the HTTP API shared by its files:
  *   http.c          server, routing, body reading, replies and errors, authentication
- *   http_intake.c   POST complaints (web/app), SMS, Open311 services and POST requests
+ *   http_intake.c   POST complaints (web/app), SMS, and the filing every intake route uses
+ *   http_open311.c  Open311 GeoReport v2, every endpoint in JSON and XML
+ *   http_channels.c the channel adapters' webhooks: WhatsApp, X, 112, e-mail
  *   http_actions.c  POST complaints/{id}/actions (officer and reporter actions)
- *   http_reads.c    GET complaints, lists, attachments, Open311 GET requests, stats
+ *   http_reads.c    GET complaints, lists, attachments, stats
  *   http_metrics.c  /metrics, /healthz, /api/v1/status
  *   http_dashboard.c GET /api/v1/dashboard and the embedded page at /dashboard/
  *
@@ -29,7 +31,7 @@
 #include "node/intake/intake.h"
 
 #define SP_HTTP_PARAMS 2
-#define SP_HTTP_CHANNELS 8 /* simpul.v1.Channel values 0..7 */
+#define SP_HTTP_CHANNELS 9 /* simpul.v1.Channel values 0..8 */
 #define SP_HTTP_PARAM_MAX 128
 
 typedef struct sp_http_req sp_http_req;
@@ -42,7 +44,6 @@ typedef struct {
     const char *name;    /* label for metrics */
     sp_http_fn fn;
     size_t max_body; /* POST bodies over this are refused with 413 */
-    int open311;     /* errors in the Open311 format */
     /* The query parameters the route takes, NULL-terminated: the server answers 400 naming any
      * other before calling fn. NULL: fn checks them itself (sp_http_query_only). */
     const char *const *query;
@@ -55,7 +56,7 @@ typedef struct {
     XX(411) XX(413) XX(415) XX(422) XX(429) XX(500) XX(503)
 /* clang-format on */
 #define SP_HTTP_N_STATUS 18
-#define SP_HTTP_MAX_ROUTES 24
+#define SP_HTTP_MAX_ROUTES 40
 
 /* Reasons intake and actions refused a request (the sp_intake_error / action codes). */
 /* clang-format off */
@@ -124,6 +125,7 @@ struct sp_http_req {
     int sending_continue; /* rd_aio is writing "100 Continue" before the body is read */
     int has_token;
     sp_token token;
+    int o311; /* a path under /open311/: 1 answers in JSON, 2 in XML (".xml") */
 };
 
 /* ---- the routes (each implemented in its file) ---- */
@@ -137,10 +139,18 @@ void sp__http_complaint_list(sp_http_req *r);
 void sp__http_attachment_get(sp_http_req *r);
 void sp__http_complaint_action(sp_http_req *r);
 void sp__http_intake_sms(sp_http_req *r);
+void sp__http_o311_discovery(sp_http_req *r);
 void sp__http_o311_services(sp_http_req *r);
+void sp__http_o311_service(sp_http_req *r);
 void sp__http_o311_create(sp_http_req *r);
 void sp__http_o311_list(sp_http_req *r);
 void sp__http_o311_get(sp_http_req *r);
+void sp__http_whatsapp_verify(sp_http_req *r);
+void sp__http_whatsapp(sp_http_req *r);
+void sp__http_x_crc(sp_http_req *r);
+void sp__http_x(sp_http_req *r);
+void sp__http_call(sp_http_req *r);
+void sp__http_email(sp_http_req *r);
 void sp__http_dashboard(sp_http_req *r);
 void sp__http_dashboard_page(sp_http_req *r);
 void sp__http_dashboard_asset(sp_http_req *r);
@@ -204,6 +214,48 @@ int sp_http_authenticate(sp_http_req *r, int required);
 /* "http://host:port" this node is reached at (the Host header when given, else the configured
  * listen address) into buf. */
 void sp_http_base_url(const sp_http_req *r, char *buf, size_t cap);
+
+/* ---- filing (http_intake.c) ---- */
+
+typedef enum { SP_REPLY_WEB, SP_REPLY_SMS, SP_REPLY_OPEN311, SP_REPLY_CHANNEL } sp_reply_kind;
+
+/* How a channel adapter answers (SP_REPLY_CHANNEL): done is called once per filing submitted
+ * with it, on the batcher thread (or at once when the filing cannot be queued), with the
+ * outcome: SP_OK and the tracking id (replayed: a retry of a message filed before), or the
+ * error. The adapter answers r when the last of its filings is done. */
+typedef struct {
+    void (*done)(void *arg, sp_http_req *r, sp_err rv, const char *id, int replayed);
+    void *arg;
+    const char *scope; /* idempotency scope: "whatsapp", "x", "112", "email" */
+} sp_intake_replier;
+
+/* File req (moved: req is empty after): store its attachments, queue it, answer as kind says
+ * once it is durable. gateway_id (may be NULL) is the channel's message id, the idempotency
+ * key when the request has no Idempotency-Key header. replier: SP_REPLY_CHANNEL only. */
+void sp__http_submit(sp_http_req *r, sp_intake_req *req, sp_reply_kind kind,
+                     const char *gateway_id, const sp_intake_replier *replier);
+
+/* ---- Open311 (http_open311.c) ---- */
+
+/* Answer an Open311 route: body (stolen) as JSON, or as XML when the path ends in ".xml",
+ * with root element `root` (the list's items are named after it: services/service,
+ * service_requests/request, errors/error). hname/hval: one more header, or NULL. */
+void sp__http_o311_reply(sp_http_req *r, int status, json_t *body, const char *root,
+                         const char *hname, const char *hval);
+/* The same body as XML text (malloc'ed), for tests and errors. */
+char *sp__http_o311_xml(json_t *body, const char *root);
+
+/* ---- shared by the read routes (http_reads.c) ---- */
+
+/* Load the state of complaint raw (as typed: any case); answers 404 / 400 / 500 and returns
+ * -1 when it cannot. */
+int sp__http_load_state(sp_http_req *r, const char *raw, sp_complaint_state *s);
+/* Answer 400 naming a parameter and the rule it breaks; returns -1. */
+int sp__http_bad_param(sp_http_req *r, const char *name, const char *rule);
+/* Parameter name into buf[cap] ("" when absent); answers 400 (-1) when too long or bad. */
+int sp__http_read_param(sp_http_req *r, const char *name, char *buf, size_t cap);
+/* Whether c is spelt as a category: a-z 0-9 - segments joined by '/'. */
+int sp__http_category_ok(const char *c);
 
 /* ---- helpers ---- */
 /* Times: sp_json_time, sp_json_time_str (node/app/pbjson.h). */

@@ -1,8 +1,9 @@
 /*
- * Intake routes: POST /api/v1/complaints (web and app), POST /api/v1/intake/sms (1708),
- * Open311 GET services.json and POST requests.json. Each parses with node/intake/intake.h, stores
- * attachments as blobs, and hands an intake job to the batcher; the job seals and authors the
- * ComplaintFiled (node/intake/intake_build.c) and answers once the event is durable.
+ * Intake routes: POST /api/v1/complaints (web and app), POST /api/v1/intake/sms (1708), and
+ * the filing every other intake route uses (sp__http_submit: Open311, the channel adapters).
+ * Each parses with node/intake/, stores attachments as blobs, and hands an intake job to the
+ * batcher; the job seals and authors the ComplaintFiled (node/intake/intake_build.c) and
+ * answers once the event is durable.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +16,12 @@
 #include "node/intake/blobs.h"
 #include "node/intake/idempotency.h"
 
-typedef enum { REPLY_WEB, REPLY_SMS, REPLY_OPEN311 } reply_kind;
-
 typedef struct {
     sp_batch_job job; /* first: the batcher hands us this pointer */
     sp_http_req *r;
     sp_intake_req req;
-    reply_kind kind;
+    sp_reply_kind kind;
+    sp_intake_replier replier; /* SP_REPLY_CHANNEL: who answers */
     uint64_t number; /* the filing number, given at admission */
     uint8_t *body;   /* sealed for number, whatever seq it gets */
     size_t len;
@@ -115,20 +115,24 @@ static void reply_filed(intake_job *ij, uint64_t filed_ms, uint32_t privacy, int
     char base[256], url[400], notice[600];
     sp_http_base_url(r, base, sizeof base);
     snprintf(url, sizeof url, "%s/api/v1/complaints/%s", base, ij->id);
-    if (ij->kind == REPLY_OPEN311) {
+    if (ij->kind == SP_REPLY_CHANNEL) {
+        ij->replier.done(ij->replier.arg, r, SP_OK, ij->id, replayed);
+        return;
+    }
+    if (ij->kind == SP_REPLY_OPEN311) {
         snprintf(notice, sizeof notice, "Aduan tercatat dengan nomor %s. Pantau di %s", ij->id,
                  url);
-        sp__http_reply_json_hdr(r, 200,
-                                json_pack("[{s:s, s:s, s:n}]", "service_request_id", ij->id,
-                                          "service_notice", notice, "account_id"),
-                                hname, hval);
+        sp__http_o311_reply(r, 200,
+                            json_pack("[{s:s, s:s, s:n}]", "service_request_id", ij->id,
+                                      "service_notice", notice, "account_id"),
+                            "service_requests", hname, hval);
         return;
     }
     json_t *out =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", ij->id, "tracking_number", ij->id, "url",
                   url, "status", "filed", "privacy", sp_privacy_name(privacy), "filed_at",
                   sp_json_time(filed_ms));
-    if (out && ij->kind == REPLY_SMS) { /* a text for a phone: no link to our JSON API */
+    if (out && ij->kind == SP_REPLY_SMS) { /* a text for a phone: no link to our JSON API */
         sp_sms_filed_reply(ij->id, notice, sizeof notice);
         json_object_set_new(out, "reply", json_string(notice));
     }
@@ -143,6 +147,8 @@ static void reply_replayed(intake_job *ij) {
     if (rv == SP_OK) {
         atomic_fetch_add(&h->m.intake_replayed, 1);
         reply_filed(ij, s.filed_at, s.privacy, 1);
+    } else if (ij->kind == SP_REPLY_CHANNEL) {
+        ij->replier.done(ij->replier.arg, ij->r, rv, ij->id, 1);
     } else {
         sp_http_internal_error(ij->r, rv, "the complaint filed under this Idempotency-Key");
     }
@@ -158,6 +164,8 @@ static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
         reply_filed(ij, sp_hlc_ms(env->hlc), ij->req.privacy, 0);
     } else if (rv == JOB_REPLAY) {
         reply_replayed(ij);
+    } else if (ij->kind == SP_REPLY_CHANNEL) {
+        ij->replier.done(ij->replier.arg, ij->r, rv, NULL, 0);
     } else if (rv == JOB_BUSY) {
         sp__http_error_hdr(ij->r, 409, "conflict", "Retry-After", "1",
                            "a request with this Idempotency-Key is being filed: retry shortly");
@@ -175,18 +183,34 @@ static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
 
 static const sp_batch_job_ops intake_ops = {job_admit, job_prepare, job_build, job_finish};
 
-static const char *const route_names[] = {[REPLY_WEB] = "web", [REPLY_SMS] = "sms",
-                                           [REPLY_OPEN311] = "open311"};
+static const char *const route_names[] = {[SP_REPLY_WEB] = "web", [SP_REPLY_SMS] = "sms",
+                                           [SP_REPLY_OPEN311] = "open311"};
 
-/* The request's Idempotency-Key into ij, else the SMS gateway's message id (gateway_id, NULL
+/* The key of a channel's message id: its own when it is a valid key, else its hash (an
+ * e-mail's Message-ID may be longer than a client's key may be, or hold other bytes). */
+static void channel_key(const char *scope, const char *id, uint8_t out[SP_HASH_LEN]) {
+    if (sp_idem_key(scope, id, out) == SP_OK) return;
+    uint8_t h[SP_HASH_LEN];
+    char hex[2 * SP_HASH_LEN + 1];
+    sp_sha256((const uint8_t *)id, strlen(id), NULL, 0, h);
+    sp_hex(h, SP_HASH_LEN, hex);
+    (void)sp_idem_key(scope, hex, out);
+}
+
+/* The request's Idempotency-Key into ij, else the gateway's message id (SMS, channels; NULL
  * for the other routes). 0 when there is none or a valid one; -1 when it is malformed
  * (answered). */
-static int take_key(sp_http_req *r, intake_job *ij, reply_kind kind, const char *gateway_id) {
+static int take_key(sp_http_req *r, intake_job *ij, const char *gateway_id) {
+    if (ij->kind == SP_REPLY_CHANNEL) { /* one request may carry several messages */
+        if (gateway_id && *gateway_id) channel_key(ij->replier.scope, gateway_id, ij->idem);
+        ij->keyed = gateway_id && *gateway_id;
+        return 0;
+    }
     const char *key = sp_http_header(r, "Idempotency-Key");
     const char *what = key ? "Idempotency-Key" : "message_id";
     if (!key) key = gateway_id;
     if (!key) return 0;
-    if (sp_idem_key(route_names[kind], key, ij->idem) == SP_OK) {
+    if (sp_idem_key(route_names[ij->kind], key, ij->idem) == SP_OK) {
         ij->keyed = 1;
         return 0;
     }
@@ -195,11 +219,25 @@ static int take_key(sp_http_req *r, intake_job *ij, reply_kind kind, const char 
     return -1;
 }
 
+static void submit_failed(sp_http_req *r, const sp_intake_replier *replier, sp_err rv) {
+    if (replier) {
+        replier->done(replier->arg, r, rv, NULL, 0);
+        return;
+    }
+    sp_http_internal_error(r, rv,
+                           rv == SP_ERR_TOO_BIG || rv == SP_ERR_CLOSED ? "queue" : "attachments");
+}
+
 /* Store the attachments (durably, before the event that names them), then queue the job. */
-static void submit(sp_http_req *r, sp_intake_req *req, reply_kind kind, const char *gateway_id) {
+void sp__http_submit(sp_http_req *r, sp_intake_req *req, sp_reply_kind kind,
+                     const char *gateway_id, const sp_intake_replier *replier) {
     sp_http *h = r->srv;
     intake_job *ij = calloc(1, sizeof *ij);
-    if (ij && take_key(r, ij, kind, gateway_id) != 0) {
+    if (ij) {
+        ij->kind = kind;
+        if (replier) ij->replier = *replier;
+    }
+    if (ij && take_key(r, ij, gateway_id) != 0) {
         free(ij);
         sp_intake_req_free(req);
         return;
@@ -216,7 +254,6 @@ static void submit(sp_http_req *r, sp_intake_req *req, reply_kind kind, const ch
         ij->job.ops = &intake_ops;
         ij->r = r;
         ij->req = *req; /* moved */
-        ij->kind = kind;
         sp_intake_req_init(req);
         rv = sp_batcher_submit(h->batcher, &ij->job);
     }
@@ -224,8 +261,7 @@ static void submit(sp_http_req *r, sp_intake_req *req, reply_kind kind, const ch
     if (ij) sp_intake_req_free(&ij->req);
     free(ij);
     sp_intake_req_free(req);
-    sp_http_internal_error(r, rv,
-                           rv == SP_ERR_TOO_BIG || rv == SP_ERR_CLOSED ? "queue" : "attachments");
+    submit_failed(r, replier, rv);
 }
 
 static int is_json(const sp_http_req *r) {
@@ -247,7 +283,7 @@ void sp__http_complaint_create(sp_http_req *r) {
         sp_http_intake_error(r, &err);
         return;
     }
-    submit(r, &req, REPLY_WEB, NULL);
+    sp__http_submit(r, &req, SP_REPLY_WEB, NULL, NULL);
 }
 
 /* ---- SMS ---- */
@@ -342,74 +378,11 @@ void sp__http_intake_sms(sp_http_req *r) {
     free(from);
     free(text);
     if (rv == SP_OK)
-        submit(r, &req, REPLY_SMS, message_id);
+        sp__http_submit(r, &req, SP_REPLY_SMS, message_id, NULL);
     else if (strcmp(err.code, "unknown_keyword") == 0)
         sms_unknown(r, &err);
     else
         sp_http_intake_error(r, &err);
     if (rv != SP_OK) sp_intake_req_free(&req);
     free(message_id);
-}
-
-/* ---- Open311 ---- */
-
-/* The distinct categories of the routing rules (and "umum"): Open311's services. */
-static json_t *services(const sp_topology *t) {
-    json_t *arr = json_array(), *seen = json_object();
-    for (size_t i = 0; arr && seen && i <= sp_topology_route_count(t); i++) {
-        const char *cat = i < sp_topology_route_count(t) ? sp_topology_route_at(t, i)->category
-                                                         : SP_CATEGORY_GENERAL;
-        if (strcmp(cat, "*") == 0 || json_object_get(seen, cat)) continue;
-        json_object_set_new(seen, cat, json_true());
-        char group[SP_CATEGORY_MAX + 1], desc[SP_CATEGORY_MAX + 32];
-        snprintf(group, sizeof group, "%.*s", (int)strcspn(cat, "/"), cat);
-        snprintf(desc, sizeof desc, "Aduan kategori %s", cat);
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "service_code", cat,
-                                        "service_name", cat, "description", desc, "metadata", 0,
-                                        "type", "realtime", "keywords", group, "group", group));
-    }
-    json_decref(seen);
-    return arr;
-}
-
-void sp__http_o311_services(sp_http_req *r) {
-    sp_http_reply_json(r, 200, services(r->srv->p->topo));
-}
-
-/* Open311 answers refusals of its fields with 400 (the spec has no 422). */
-static void o311_error(sp_http_req *r, sp_intake_error *err) {
-    if (err->status == 422) err->status = 400;
-    sp_http_intake_error(r, err);
-}
-
-void sp__http_o311_create(sp_http_req *r) {
-    const char *ct = sp_http_header(r, "Content-Type");
-    if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
-        sp_http_error(r, 415, "unsupported_media_type",
-                      "send the request as application/x-www-form-urlencoded");
-        return;
-    }
-    sp_form_pair *pairs = NULL;
-    size_t n = 0;
-    sp_intake_req req;
-    sp_intake_error err = {0};
-    sp_err rv = sp_form_parse((const char *)r->body, r->body_len, &pairs, &n);
-    if (rv != SP_OK) {
-        sp_intake_req_init(&req);
-        snprintf(err.message, sizeof err.message,
-                 "the body is not a valid form (x-www-form-urlencoded)");
-        err.status = 400;
-        err.code = "invalid_field";
-    }
-    const char *self_region = r->srv->p->self->code ? r->srv->p->self->code : "";
-    if (rv == SP_OK) rv = sp_open311_parse(&req, pairs, n, self_region, &err);
-    if (rv == SP_OK) rv = sp_intake_check(&req, r->srv->p->topo, &err);
-    sp_form_free(pairs, n);
-    if (rv == SP_OK) {
-        submit(r, &req, REPLY_OPEN311, NULL);
-        return;
-    }
-    sp_intake_req_free(&req);
-    o311_error(r, &err);
 }

@@ -1,6 +1,6 @@
 /*
  * Read routes: one complaint (state, deadlines, timeline), work lists with cursors, attachments,
- * statistics, and Open311's GET requests. Every read goes through node/app/view.h for what the
+ * statistics. Every read goes through node/app/view.h for what the
  * reader may see; these functions only parse parameters and shape answers.
  */
 #include <stdio.h>
@@ -15,8 +15,6 @@
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
-#define O311_MAX 1000
-#define O311_IDS_MAX 50
 
 static sp_viewer viewer_of(const sp_http_req *r) {
     sp_viewer v = {r->has_token, r->has_token ? r->token.name : NULL, 0};
@@ -25,7 +23,7 @@ static sp_viewer viewer_of(const sp_http_req *r) {
 
 /* Load the state of complaint raw (as the client typed it: any case); answers 404 (400 for a
  * check letter that does not match) or 500 and returns -1 when it cannot. */
-static int load_state(sp_http_req *r, const char *raw, sp_complaint_state *s) {
+int sp__http_load_state(sp_http_req *r, const char *raw, sp_complaint_state *s) {
     char id[SP_TRACKING_ID_MAX];
     sp_state_init(s, ""); /* cleared below on every failure, including an invalid id */
     sp_err rv = sp_tracking_normalize(raw, id);
@@ -49,7 +47,7 @@ static int load_state(sp_http_req *r, const char *raw, sp_complaint_state *s) {
 void sp__http_complaint_get(sp_http_req *r) {
     if (sp_http_authenticate(r, 0) != 0) return;
     sp_complaint_state s;
-    if (load_state(r, r->params[0], &s) != 0) return;
+    if (sp__http_load_state(r, r->params[0], &s) != 0) return;
     sp_complaint_events e = {0};
     sp_err rv = sp_view_load(r->srv->p, &s, &e);
     if (rv != SP_OK) {
@@ -70,15 +68,15 @@ void sp__http_complaint_get(sp_http_req *r) {
 /* ---- lists ---- */
 
 /* Answer 400 naming a parameter and what it takes; returns -1 for the caller to pass on. */
-static int bad_param(sp_http_req *r, const char *name, const char *rule) {
+int sp__http_bad_param(sp_http_req *r, const char *name, const char *rule) {
     sp_http_error(r, 400, "invalid_field", "bad parameter '%s': %s", name, rule);
     return -1;
 }
 
 /* Read parameter name into buf[cap] ("" when absent); answers 400 when it is too long. */
-static int read_param(sp_http_req *r, const char *name, char *buf, size_t cap) {
+int sp__http_read_param(sp_http_req *r, const char *name, char *buf, size_t cap) {
     buf[0] = '\0';
-    return sp_http_query(r, name, buf, cap) < 0 ? bad_param(r, name, "too long or malformed") : 0;
+    return sp_http_query(r, name, buf, cap) < 0 ? sp__http_bad_param(r, name, "too long or malformed") : 0;
 }
 
 /* "filed,verified" -> mask; -1 on an unknown name. */
@@ -107,10 +105,10 @@ static long channel_mask(const char *list) {
     return mask;
 }
 
-#define CHANNELS "web, app, sms, whatsapp, social, call-center, open311"
+#define CHANNELS "web, app, sms, whatsapp, social, call-center, open311, email"
 
 /* A category as intake spells them: a-z 0-9 - segments joined by '/'. */
-static int category_ok(const char *c) {
+int sp__http_category_ok(const char *c) {
     size_t n = strlen(c);
     if (!n || c[0] == '/' || c[n - 1] == '/' || strstr(c, "//")) return 0;
     return strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789-/") == n;
@@ -133,14 +131,14 @@ typedef struct {
 
 static int list_read(sp_http_req *r, list_params *q) {
     if (sp_http_query_only(r, list_names) != 0) return -1;
-    return read_param(r, "status", q->status, sizeof q->status) ||
-                   read_param(r, "region", q->region, sizeof q->region) ||
-                   read_param(r, "agency", q->agency, sizeof q->agency) ||
-                   read_param(r, "category", q->category, sizeof q->category) ||
-                   read_param(r, "channel", q->channel, sizeof q->channel) ||
-                   read_param(r, "overdue", q->overdue, sizeof q->overdue) ||
-                   read_param(r, "limit", q->limit, sizeof q->limit) ||
-                   read_param(r, "cursor", q->cursor, sizeof q->cursor)
+    return sp__http_read_param(r, "status", q->status, sizeof q->status) ||
+                   sp__http_read_param(r, "region", q->region, sizeof q->region) ||
+                   sp__http_read_param(r, "agency", q->agency, sizeof q->agency) ||
+                   sp__http_read_param(r, "category", q->category, sizeof q->category) ||
+                   sp__http_read_param(r, "channel", q->channel, sizeof q->channel) ||
+                   sp__http_read_param(r, "overdue", q->overdue, sizeof q->overdue) ||
+                   sp__http_read_param(r, "limit", q->limit, sizeof q->limit) ||
+                   sp__http_read_param(r, "cursor", q->cursor, sizeof q->cursor)
                ? -1
                : 0;
 }
@@ -153,22 +151,22 @@ static int list_filter(sp_http_req *r, list_params *q, sp_complaint_filter *f, s
     long channel = q->channel[0] ? channel_mask(q->channel) : 0;
     long lim = q->limit[0] ? number_in(q->limit, 1, LIST_MAX) : LIST_DEFAULT;
     if (status < 0)
-        return bad_param(r, "status",
+        return sp__http_bad_param(r, "status",
                          "comma-separated statuses: filed, verified, archived, "
                          "dispositioned, in-progress, rerouted, completed, resolved, "
                          "reopened");
-    if (strchr(q->region, '/')) return bad_param(r, "region", "a region code (35 or 35.77)");
-    if (strchr(q->agency, '/')) return bad_param(r, "agency", "a node id");
-    if (q->category[0] && !category_ok(q->category))
-        return bad_param(r, "category", "a category (a-z 0-9 - segments joined by /)");
-    if (channel < 0) return bad_param(r, "channel", "comma-separated channels: " CHANNELS);
+    if (strchr(q->region, '/')) return sp__http_bad_param(r, "region", "a region code (35 or 35.77)");
+    if (strchr(q->agency, '/')) return sp__http_bad_param(r, "agency", "a node id");
+    if (q->category[0] && !sp__http_category_ok(q->category))
+        return sp__http_bad_param(r, "category", "a category (a-z 0-9 - segments joined by /)");
+    if (channel < 0) return sp__http_bad_param(r, "channel", "comma-separated channels: " CHANNELS);
     if (q->overdue[0] && strcmp(q->overdue, "true") && strcmp(q->overdue, "1") &&
         strcmp(q->overdue, "false") && strcmp(q->overdue, "0"))
-        return bad_param(r, "overdue", "true or false");
+        return sp__http_bad_param(r, "overdue", "true or false");
     if (lim < 0) {
         char rule[32];
         snprintf(rule, sizeof rule, "a number from 1 to %d", LIST_MAX);
-        return bad_param(r, "limit", rule);
+        return sp__http_bad_param(r, "limit", rule);
     }
     f->status_mask = (uint32_t)status;
     f->region = q->region[0] ? q->region : NULL;
@@ -307,7 +305,7 @@ void sp__http_attachment_get(sp_http_req *r) {
         return;
     }
     sp_complaint_state s;
-    if (load_state(r, r->params[0], &s) != 0) return;
+    if (sp__http_load_state(r, r->params[0], &s) != 0) return;
     sp_complaint_events e = {0};
     Simpul__V1__ComplaintContent *c = NULL;
     sp_viewer v = viewer_of(r);
@@ -352,16 +350,16 @@ typedef struct {
 static int stats_query(sp_http_req *r, stats_params *q) {
     uint32_t ch = 0;
     if (sp_http_query_only(r, stats_names) != 0 ||
-        read_param(r, "region", q->region, sizeof q->region) ||
-        read_param(r, "agency", q->agency, sizeof q->agency) ||
-        read_param(r, "channel", q->channel, sizeof q->channel))
+        sp__http_read_param(r, "region", q->region, sizeof q->region) ||
+        sp__http_read_param(r, "agency", q->agency, sizeof q->agency) ||
+        sp__http_read_param(r, "channel", q->channel, sizeof q->channel))
         return -1;
     if (q->region[0] && q->agency[0])
-        return bad_param(r, "agency", "give at most one of region=<code> or agency=<node id>");
+        return sp__http_bad_param(r, "agency", "give at most one of region=<code> or agency=<node id>");
     if (q->channel[0] && sp_channel_parse(q->channel, &ch) != SP_OK)
-        return bad_param(r, "channel", "one channel: " CHANNELS);
+        return sp__http_bad_param(r, "channel", "one channel: " CHANNELS);
     if (sp_stats_scope(q->scope, q->agency[0] ? q->agency : q->region, ch) != SP_OK)
-        return bad_param(r, q->agency[0] ? "agency" : "region", "a node id or a region code");
+        return sp__http_bad_param(r, q->agency[0] ? "agency" : "region", "a node id or a region code");
     return 0;
 }
 
@@ -386,166 +384,4 @@ void sp__http_stats(sp_http_req *r) {
         stats_json(&now.gauges, 1), "overdue", (json_int_t)now.overdue, "unanswered_overdue",
         (json_int_t)now.unanswered_overdue, "totals", stats_json(&total, 0));
     sp_http_reply_json(r, 200, out);
-}
-
-/* ---- Open311 GET requests ---- */
-
-static int o311_closed(sp_status st) {
-    return st == SP_ST_ARCHIVED || st == SP_ST_COMPLETED || st == SP_ST_RESOLVED;
-}
-
-static void o311_content(json_t *o, sp_http_req *r, const sp_complaint_state *s, const char *base) {
-    sp_complaint_events e = {0};
-    Simpul__V1__ComplaintContent *c = NULL;
-    sp_viewer v = viewer_of(r);
-    if (sp_view_load(r->srv->p, s, &e) == SP_OK &&
-        sp_view_content(r->srv->p, s, &e, &v, &c) == SP_OK) {
-        json_object_set_new(o, "description", json_string(c->text ? c->text : ""));
-        if (c->has_location) {
-            json_object_set_new(o, "lat", json_real(c->lat));
-            json_object_set_new(o, "long", json_real(c->lon));
-        }
-        if (c->n_attachments && sp_blob_served_here(r->srv->p, s, &e)) { /* fetched if need be */
-            char url[512], hex[2 * SP_HASH_LEN + 1];
-            sp_hex(c->attachments[0]->sha256.data,
-                   c->attachments[0]->sha256.len == SP_HASH_LEN ? SP_HASH_LEN : 0, hex);
-            snprintf(url, sizeof url, "%s/api/v1/complaints/%s/attachments/%s", base, s->id, hex);
-            json_object_set_new(o, "media_url", json_string(url));
-        }
-    }
-    if (c) simpul__v1__complaint_content__free_unpacked(c, NULL);
-    sp_view_events_free(&e);
-}
-
-static json_t *o311_request(sp_http_req *r, const sp_complaint_state *s, const char *base) {
-    json_t *o =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "service_request_id", s->id,
-                  "status", o311_closed(s->status) ? "closed" : "open", "status_notes",
-                  s->archive_reason[0] ? s->archive_reason : sp_status_name(s->status),
-                  "service_name", s->category, "service_code", s->category, "agency_responsible",
-                  sp_fold_holder(s), "requested_datetime", sp_json_time(s->filed_at),
-                  "updated_datetime", sp_json_time(s->updated_at), "expected_datetime",
-                  sp_json_time(sp_fold_active_deadline(s)));
-    if (!o) return NULL;
-    json_object_set_new(o, "description", json_null());
-    json_object_set_new(o, "address", json_null());
-    json_object_set_new(o, "zipcode", json_null());
-    json_object_set_new(o, "jurisdiction_id", json_string(s->region));
-    o311_content(o, r, s, base);
-    return o;
-}
-
-void sp__http_o311_get(sp_http_req *r) {
-    if (sp_http_authenticate(r, 0) != 0) return;
-    sp_complaint_state s;
-    if (load_state(r, r->params[0], &s) != 0) return;
-    char base[256];
-    sp_http_base_url(r, base, sizeof base);
-    json_t *one = o311_request(r, &s, base);
-    sp_state_clear(&s);
-    sp_http_reply_json(r, 200, one ? json_pack("[o]", one) : NULL);
-}
-
-/* service_request_id=a,b,c: each one that exists. */
-static void o311_by_ids(sp_http_req *r, const char *ids, const char *base) {
-    json_t *arr = json_array();
-    char buf[O311_IDS_MAX * SP_TRACKING_ID_MAX];
-    snprintf(buf, sizeof buf, "%s", ids);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); arr && t;
-         t = strtok_r(NULL, ",", &save)) {
-        sp_complaint_state s;
-        char id[SP_TRACKING_ID_MAX];
-        sp_state_init(&s, "");
-        if (sp_tracking_normalize(t, id) == SP_OK &&
-            sp_complaints_get(r->srv->p->complaints, id, 0, &s) == SP_OK)
-            json_array_append_new(arr, o311_request(r, &s, base));
-        sp_state_clear(&s);
-    }
-    sp_http_reply_json(r, 200, arr);
-}
-
-/* Open311 dates: ISO 8601 "YYYY-MM-DDTHH:MM:SS" (zone ignored, UTC assumed); 0 when absent. */
-static int o311_date(const char *s, uint64_t *out) {
-    int y, mo, d, h = 0, mi = 0, se = 0;
-    *out = 0;
-    if (!*s) return 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) < 3 || mo < 1 || mo > 12 ||
-        d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return -1;
-    *out = ((uint64_t)sp_days_from_civil(y, mo, d) * 86400 + (uint64_t)(h * 3600 + mi * 60 + se)) *
-           1000;
-    return 0;
-}
-
-static const char *const o311_names[] = {"jurisdiction_id",
-                                         "service_request_id",
-                                         "service_code",
-                                         "status",
-                                         "start_date",
-                                         "end_date",
-                                         NULL};
-
-typedef struct {
-    char ids[O311_IDS_MAX * SP_TRACKING_ID_MAX], code[SP_CATEGORY_MAX + 1], status[16], start[40],
-        end[40], region[SP_REGION_MAX + 1];
-    uint64_t from, to;
-} o311_params;
-
-static int o311_read(sp_http_req *r, o311_params *q) {
-    return sp_http_query_only(r, o311_names) != 0 ||
-                   read_param(r, "jurisdiction_id", q->region, sizeof q->region) ||
-                   read_param(r, "service_request_id", q->ids, sizeof q->ids) ||
-                   read_param(r, "service_code", q->code, sizeof q->code) ||
-                   read_param(r, "status", q->status, sizeof q->status) ||
-                   read_param(r, "start_date", q->start, sizeof q->start) ||
-                   read_param(r, "end_date", q->end, sizeof q->end)
-               ? -1
-               : 0;
-}
-
-static int o311_query(sp_http_req *r, o311_params *q) {
-    memset(q, 0, sizeof *q);
-    if (o311_read(r, q) != 0) return -1;
-    if (strchr(q->region, '/')) return bad_param(r, "jurisdiction_id", "a region code");
-    if (q->code[0] && !category_ok(q->code)) return bad_param(r, "service_code", "a service code");
-    if (q->status[0] && strcmp(q->status, "open") && strcmp(q->status, "closed"))
-        return bad_param(r, "status", "open or closed");
-    if (o311_date(q->start, &q->from)) return bad_param(r, "start_date", "ISO 8601");
-    if (o311_date(q->end, &q->to)) return bad_param(r, "end_date", "ISO 8601");
-    if (!q->from) q->from = sp_wall_ms() - 90ull * 86400000; /* the spec's default window */
-    return 0;
-}
-
-/* The list filter of the parameters: the store filters before it counts the 1,000. */
-static sp_complaint_filter o311_filter(const o311_params *q) {
-    sp_complaint_filter f = {.now_ms = sp_wall_ms(), .filed_from = q->from, .filed_to = q->to};
-    f.region = q->region[0] ? q->region : NULL;
-    f.category = q->code[0] ? q->code : NULL;
-    int closed = strcmp(q->status, "closed") == 0;
-    for (int st = SP_ST_FILED; q->status[0] && st < SP_ST__COUNT; st++)
-        if (o311_closed((sp_status)st) == closed) f.status_mask |= 1u << st;
-    return f;
-}
-
-void sp__http_o311_list(sp_http_req *r) {
-    o311_params q;
-    char base[256];
-    if (sp_http_authenticate(r, 0) != 0 || o311_query(r, &q) != 0) return;
-    sp_http_base_url(r, base, sizeof base);
-    if (q.ids[0]) {
-        o311_by_ids(r, q.ids, base);
-        return;
-    }
-    sp_complaint_filter f = o311_filter(&q);
-    sp_complaint_page pg;
-    sp_err rv = sp_complaints_list(r->srv->p->complaints, &f, NULL, O311_MAX, &pg);
-    if (rv != SP_OK) {
-        sp_http_internal_error(r, rv, "complaint list");
-        return;
-    }
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < pg.n; i++)
-        json_array_append_new(arr, o311_request(r, &pg.v[i], base));
-    sp_complaint_page_free(&pg);
-    sp_http_reply_json(r, 200, arr);
 }

@@ -1,6 +1,6 @@
 /*
  * What every route uses to answer (node/http/http_int.h): replies and errors (JSON, Open311's
- * format on its routes), the request and reject counters behind /metrics, and reading a
+ * JSON and XML on its paths), the request and reject counters behind /metrics, and reading a
  * request's headers, query, token and base URL. Kept apart from the server (http.c), whose
  * route table names the routes: routes depend on this file, the server on the routes, and
  * nothing here depends on either.
@@ -131,9 +131,100 @@ void sp__http_reply_json_hdr(sp_http_req *r, int status, json_t *body, const cha
     reply_json_ex(r, status, body, hname, hval);
 }
 
+/* ---- Open311's XML (http_open311.c: the shapes) ---- */
+
+static const char *item_name(const char *list) {
+    static const char *const names[][2] = {
+        {"services", "service"}, {"service_requests", "request"}, {"errors", "error"},
+        {"attributes", "attribute"}, {"values", "value"}, {"endpoints", "endpoint"},
+        {"formats", "format"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcmp(list, names[i][0]) == 0) return names[i][1];
+    return "item";
+}
+
+/* Character data: &, < and > escaped (quotes need not be in element content), and the
+ * control characters XML 1.0 forbids dropped (strings are valid UTF-8 already). */
+static void xml_text(FILE *f, const char *s) {
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        default:
+            if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') fputc(c, f);
+        }
+    }
+}
+
+static void xml_element(FILE *f, const char *name, json_t *v);
+
+static void xml_children(FILE *f, const char *name, json_t *v) {
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x) xml_element(f, k, x);
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) xml_element(f, item_name(name), x);
+    }
+}
+
+static void xml_element(FILE *f, const char *name, json_t *v) {
+    fprintf(f, "<%s>", name);
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+    case JSON_ARRAY: xml_children(f, name, v); break;
+    case JSON_STRING: xml_text(f, json_string_value(v)); break;
+    case JSON_INTEGER: fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
+    case JSON_REAL: fprintf(f, "%.10g", json_real_value(v)); break;
+    case JSON_TRUE: fputs("true", f); break;
+    case JSON_FALSE: fputs("false", f); break;
+    case JSON_NULL: break;
+    }
+    fprintf(f, "</%s>", name);
+}
+
+char *sp__http_o311_xml(json_t *body, const char *root) {
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    fputs("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n", f);
+    xml_element(f, root, body);
+    fputc('\n', f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+void sp__http_o311_reply(sp_http_req *r, int status, json_t *body, const char *root,
+                         const char *hname, const char *hval) {
+    if (r->o311 != 2 || !body) {
+        sp__http_reply_json_hdr(r, status, body, hname, hval);
+        return;
+    }
+    char *xml = sp__http_o311_xml(body, root);
+    json_decref(body);
+    if (!xml) {
+        static const char oom[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<errors><error>"
+                                  "<code>500</code><description>out of memory</description>"
+                                  "</error></errors>\n";
+        sp_http_reply(r, 500, "text/xml; charset=utf-8", oom, sizeof oom - 1);
+        return;
+    }
+    const char *hdrs[] = {hname, hval, NULL};
+    sp_http_reply_headers(r, status, "text/xml; charset=utf-8", xml, strlen(xml), hdrs);
+    free(xml);
+}
+
 static json_t *error_body(const sp_http_req *r, int status, const char *code, const char *msg) {
-    if (r->route && r->route->open311)
-        return json_pack("[{s:i, s:s}]", "code", status, "description", msg);
+    if (r->o311) return json_pack("[{s:i, s:s}]", "code", status, "description", msg);
     return json_pack("{s:s, s:s}", "error", code, "message", msg);
 }
 
@@ -157,7 +248,10 @@ static void error_ex(sp_http_req *r, int status, const char *code, const char *h
     sp_http_count_reject(r->srv, code);
     sp_log_debug("http.error", "route=%s status=%d code=%s message=\"%s\"",
                  r->route ? r->route->name : "-", status, code, msg);
-    reply_json_ex(r, status, error_body(r, status, code, msg), hname, hval);
+    if (r->o311)
+        sp__http_o311_reply(r, status, error_body(r, status, code, msg), "errors", hname, hval);
+    else
+        reply_json_ex(r, status, error_body(r, status, code, msg), hname, hval);
 }
 
 void sp_http_error(sp_http_req *r, int status, const char *code, const char *fmt, ...) {

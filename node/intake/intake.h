@@ -65,9 +65,15 @@ typedef struct {
     char region[SP_REGION_MAX + 1];
     int has_location;
     double lat, lon;
+    char *address, *address_id; /* where, in the channel's words; owned; NULL when not given */
+    char *media_url;            /* a picture the client points to; owned; NULL when none */
     char *name, *phone, *email, *nik; /* reporter identity, owned; NULL when not given */
+    char *handle; /* the reporter on a channel without phone or e-mail (X); owned; or NULL */
     sp_intake_attachment att[SP_INTAKE_ATTACH_MAX];
     size_t n_att;
+    /* Who files it on the citizen's behalf (the 112 call-taker's token name), the event's
+     * actor; "" when the citizen files it through the channel (the actor is the channel). */
+    char actor[65];
 } sp_intake_req;
 
 /* Why a submission was refused: the HTTP status, a stable code for programs, a message for
@@ -151,6 +157,8 @@ void sp_form_free(sp_form_pair *p, size_t n);
  * jurisdiction_id is the region code; default_region (may be "") is used without one. */
 sp_err sp_open311_parse(sp_intake_req *out, const sp_form_pair *p, size_t n,
                         const char *default_region, sp_intake_error *err);
+/* The codes of the attributes every service takes (attribute[code]), NULL-terminated. */
+extern const char *const sp_open311_attributes[];
 
 /* Names of the enums as the API spells them ("pengaduan", "web", "confidential"...); "?" when
  * out of range. parse: SP_ERR_INVAL when unknown. */

@@ -35,6 +35,9 @@ static void fill_content(filed_parts *f, const sp_intake_req *r) {
     f->content.has_location = r->has_location;
     f->content.lat = r->lat;
     f->content.lon = r->lon;
+    f->content.address = RW(r->address ? r->address : "");
+    f->content.address_id = RW(r->address_id ? r->address_id : "");
+    f->content.media_url = RW(r->media_url ? r->media_url : "");
     for (size_t i = 0; i < r->n_att; i++) {
         simpul__v1__attachment__init(&f->att[i]);
         f->att[i].sha256.data = (uint8_t *)r->att[i].sha256;
@@ -87,6 +90,7 @@ static sp_err seal_identity(filed_parts *f, const sp_intake_req *r, const sp_top
     who.phone = RW(r->phone ? r->phone : "");
     who.email = RW(r->email ? r->email : "");
     who.nik = RW(r->nik ? r->nik : "");
+    who.handle = RW(r->handle ? r->handle : "");
     uint8_t *pt;
     size_t n;
     sp_err rv = pack(&who.base, &pt, &n);
@@ -140,7 +144,7 @@ static void init_parts(filed_parts *f, const sp_intake_req *r) {
     f->filed.channel = (Simpul__V1__Channel)r->channel;
     f->filed.privacy = (Simpul__V1__Privacy)r->privacy;
     f->ev.complaint_id = f->id;
-    f->ev.actor = RW(sp_channel_name(r->channel));
+    f->ev.actor = RW(r->actor[0] ? r->actor : sp_channel_name(r->channel));
     f->ev.actor_role = RW("reporter");
     f->ev.body_case = SIMPUL__V1__EVENT__BODY_FILED;
     f->ev.filed = &f->filed;

@@ -369,25 +369,56 @@ static sp_err o311_location(sp_intake_req *r, const sp_form_pair *p, size_t n,
     return rv;
 }
 
-/* The description, with the address and media URL the spec carries separately appended. */
+/* An optional field of at most SP_INTAKE_ADDRESS_MAX bytes into *out (NULL when absent). */
+static sp_err o311_optional(char **out, const sp_form_pair *p, size_t n, const char *name,
+                            sp_intake_error *err) {
+    const char *v = sp_form_get(p, n, name);
+    if (!v || !*v) return SP_OK;
+    if (strlen(v) > SP_INTAKE_ADDRESS_MAX)
+        return INVALID(err, "'%s' has at most %u bytes", name, SP_INTAKE_ADDRESS_MAX);
+    return (*out = strdup(v)) ? SP_OK : SP_ERR_NOMEM;
+}
+
+static int is_web_url(const char *u) {
+    return strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0;
+}
+
+/* The description exactly as sent (a client reads back what it POSTed), the address and the
+ * media URL in their own fields. */
 static sp_err o311_text(sp_intake_req *r, const sp_form_pair *p, size_t n, sp_intake_error *err) {
-    const char *desc = sp_form_get(p, n, "description"),
-               *addr = sp_form_get(p, n, "address_string");
-    const char *media = sp_form_get(p, n, "media_url");
+    const char *desc = sp_form_get(p, n, "description");
     if (!desc || !*desc) return MISSING(err, "description");
-    if ((addr && strlen(addr) > SP_INTAKE_ADDRESS_MAX) ||
-        (media && strlen(media) > SP_INTAKE_ADDRESS_MAX))
-        return INVALID(err, "address_string and media_url have at most %u bytes",
-                       SP_INTAKE_ADDRESS_MAX);
-    size_t cap = strlen(desc) + 2 * SP_INTAKE_ADDRESS_MAX + 32;
-    char *text = malloc(cap);
-    if (!text) return SP_ERR_NOMEM;
-    snprintf(text, cap, "%s%s%s%s%s", desc, addr && *addr ? "\n\nAlamat: " : "",
-             addr && *addr ? addr : "", media && *media ? "\nMedia: " : "",
-             media && *media ? media : "");
-    sp_err rv = sp__intake_set_text(r, sp_form_get(p, n, "attribute[title]"), text, err);
-    free(text);
+    sp_err rv = sp__intake_set_text(r, sp_form_get(p, n, "attribute[title]"), desc, err);
+    if (rv == SP_OK && strcmp(r->text, desc) != 0) { /* set_text trims; keep the bytes */
+        free(r->text);
+        if (!(r->text = strdup(desc))) rv = SP_ERR_NOMEM;
+    }
+    if (rv == SP_OK) rv = o311_optional(&r->address, p, n, "address_string", err);
+    if (rv == SP_OK) rv = o311_optional(&r->address_id, p, n, "address_id", err);
+    if (rv == SP_OK) rv = o311_optional(&r->media_url, p, n, "media_url", err);
+    if (rv == SP_OK && r->media_url && !is_web_url(r->media_url))
+        rv = INVALID(err, "'media_url' must be an http:// or https:// URL");
     return rv;
+}
+
+const char *const sp_open311_attributes[] = {"title", "type", "privacy", "nik", NULL};
+
+/* attribute[code] must be one of the service definition's (GET services/{code}.json). */
+static sp_err o311_attributes(const sp_form_pair *p, size_t n, sp_intake_error *err) {
+    for (size_t i = 0; i < n; i++) {
+        size_t kn = strlen(p[i].key);
+        if (strncmp(p[i].key, "attribute[", 10) != 0) continue;
+        int known = 0;
+        for (size_t a = 0; !known && sp_open311_attributes[a]; a++)
+            known = kn == 11 + strlen(sp_open311_attributes[a]) && p[i].key[kn - 1] == ']' &&
+                    strncmp(p[i].key + 10, sp_open311_attributes[a], kn - 11) == 0;
+        if (!known)
+            return INVALID(err, "unknown attribute '%.80s': the service definition has "
+                                "attribute[title], attribute[type], attribute[privacy] and "
+                                "attribute[nik]",
+                           p[i].key);
+    }
+    return SP_OK;
 }
 
 static sp_err o311_reporter(sp_intake_req *r, const sp_form_pair *p, size_t n,
@@ -428,6 +459,7 @@ sp_err sp_open311_parse(sp_intake_req *out, const sp_form_pair *p, size_t n,
         rv = INVALID(err, "'service_code' is not a service code of GET services.json");
     if (rv == SP_OK && region && strlen(region) > SP_REGION_MAX)
         rv = INVALID(err, "'jurisdiction_id' must be a region code like 35.77");
+    if (rv == SP_OK) rv = o311_attributes(p, n, err);
     if (rv == SP_OK) rv = sp__intake_set_place(out, code, region, err);
     if (rv == SP_OK) rv = o311_location(out, p, n, err);
     if (rv == SP_OK) rv = o311_text(out, p, n, err);

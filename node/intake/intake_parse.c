@@ -18,7 +18,8 @@
 
 static const char *const type_names[] = {"", "aspirasi", "pengaduan", "permintaan-informasi"};
 static const char *const channel_names[] = {"",         "web",    "app",         "sms",
-                                            "whatsapp", "social", "call-center", "open311"};
+                                            "whatsapp", "social", "call-center", "open311",
+                                            "email"};
 static const char *const privacy_names[] = {"public", "anonymous", "confidential"};
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -69,13 +70,17 @@ void sp_intake_req_free(sp_intake_req *r) {
     free(r->phone);
     free(r->email);
     free(r->nik);
+    free(r->handle);
+    free(r->address);
+    free(r->address_id);
+    free(r->media_url);
     for (size_t i = 0; i < r->n_att; i++)
         free(r->att[i].data);
     sp_intake_req_init(r);
 }
 
 int sp_intake_has_identity(const sp_intake_req *r) {
-    return r->name || r->phone || r->email || r->nik;
+    return r->name || r->phone || r->email || r->nik || r->handle;
 }
 
 sp_err sp__intake_fail(sp_intake_error *err, int status, const char *code, sp_err rv,
@@ -387,7 +392,7 @@ static sp_err parse_enums(sp_intake_req *r, json_t *root, sp_intake_error *err) 
     uint32_t ch = 1;
     /* SMS and Open311 have their own routes: a JSON body cannot claim them */
     if (channel && (sp_channel_parse(channel, &ch) != SP_OK || ch == SIMPUL__V1__CHANNEL__SMS ||
-                    ch == SIMPUL__V1__CHANNEL__OPEN311))
+                    ch == SIMPUL__V1__CHANNEL__OPEN311 || ch == SIMPUL__V1__CHANNEL__EMAIL))
         return INVALID(err, "'channel' must be web, app, whatsapp, social or call-center");
     r->channel = ch;
     return SP_OK;

@@ -362,8 +362,26 @@ static void test_open311_parse(void **state) {
     assert_int_equal(r.channel, 7);
     assert_int_equal(r.privacy, 1);
     assert_string_equal(r.name, "Siti A");
-    assert_non_null(strstr(r.text, "Alamat: Jl. Pahlawan"));
+    assert_string_equal(r.text, "Lampu mati"); /* exactly as sent: the address apart */
+    assert_string_equal(r.address, "Jl. Pahlawan");
+    assert_null(r.media_url);
     sp_intake_req_free(&r);
+    /* the description keeps its bytes, blanks included; media_url must be a web URL */
+    assert_int_equal(o311("service_code=umum&lat=1&long=2&description=+Lampu+mati+%0A"
+                          "&media_url=https://x.id/a.jpg&address_id=77",
+                          &r, &e),
+                     SP_OK);
+    assert_string_equal(r.text, " Lampu mati \n");
+    assert_string_equal(r.media_url, "https://x.id/a.jpg");
+    assert_string_equal(r.address_id, "77");
+    sp_intake_req_free(&r);
+    assert_int_equal(o311("service_code=umum&lat=1&long=2&description=x&media_url=file:///etc",
+                          &r, &e),
+                     SP_ERR_INVAL);
+    assert_int_equal(o311("service_code=umum&lat=1&long=2&description=x&attribute[color]=red",
+                          &r, &e),
+                     SP_ERR_INVAL);
+    assert_non_null(strstr(e.message, "attribute[color]"));
     assert_int_equal(o311("lat=1&long=2&description=x", &r, &e), SP_ERR_INVAL);
     assert_non_null(strstr(e.message, "service_code"));
     assert_int_equal(o311("service_code=umum&description=x", &r, &e), SP_ERR_INVAL);

@@ -607,7 +607,7 @@ static void test_stats_per_channel_slice(void **state) {
     assert_int_equal(sum.v[SP_STAT_FILED], 1);
     assert_int_equal(sp_complaints_stats_sum(d->c, SP_SCOPE_REGION, "", 1, 99991231, &sum), SP_OK);
     assert_int_equal(sum.v[SP_STAT_FILED], 4); /* the plain rows still count every channel */
-    assert_int_equal(sp_stats_scope(scope, "35.77", 8), SP_ERR_INVAL); /* no such channel */
+    assert_int_equal(sp_stats_scope(scope, "35.77", 9), SP_ERR_INVAL); /* no such channel */
     assert_int_equal(sp_stats_scope(scope, "35#7", 1), SP_ERR_INVAL);  /* not a base scope */
     db_free(d);
 }

@@ -101,7 +101,7 @@ extern const uint64_t sp_stats_resp_bounds_ms[10];
 typedef enum { SP_SCOPE_REGION = 'R', SP_SCOPE_AGENCY = 'A' } sp_scope_kind;
 
 /* Channels with their own slice: simpul.v1.Channel values 1 .. SP_STATS_CHANNELS - 1. */
-#define SP_STATS_CHANNELS 8
+#define SP_STATS_CHANNELS 9
 /* A scope, possibly sliced: a region code or node id, then "#<channel>". */
 #define SP_STATS_SCOPE_MAX (SP_MAX_ORIGIN + 2)
 #define SP_STATS_KEY_MAX (1 + SP_STATS_SCOPE_MAX + 1 + 8 + 1)

@@ -131,3 +131,29 @@ def wait_for(fn, timeout=20):
 def status_at(node, cid):
     s, b, _ = req(node, "GET", "/api/v1/complaints/" + cid)
     return b.get("status") if s == 200 else None
+
+
+def ldb_dump(db):
+    """Every key and value of every column family, decoded by RocksDB itself, as bytes."""
+    out = b""
+    cfs = subprocess.run(["ldb", "--db=" + db, "list_column_families"], capture_output=True, text=True)
+    names = re.findall(r"[\w-]+", cfs.stdout.split(":", 1)[-1]) or ["default"]
+    for cf in names:
+        r = subprocess.run(["ldb", "--db=" + db, "--column_family=" + cf, "--hex", "scan"],
+                           capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            for h in re.findall(r"0x([0-9A-Fa-f]+)", line):
+                out += bytes.fromhex(h) + b"\n"
+    return out, names
+
+
+def scan_files(root):
+    """Raw bytes of every file under root (WAL, SST, logs, tokens, blobs, keys...)."""
+    blob = b""
+    for d, _, files in os.walk(root):
+        for f in files:
+            try:
+                blob += open(os.path.join(d, f), "rb").read()
+            except OSError:
+                pass
+    return blob

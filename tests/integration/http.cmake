@@ -25,3 +25,12 @@ set_tests_properties(hostile_ports_test PROPERTIES LABELS integration TIMEOUT 18
 add_test(NAME partition_test
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/partition_test.py $<TARGET_FILE:simpul>)
 set_tests_properties(partition_test PROPERTIES LABELS integration TIMEOUT 240)
+# Open311 GeoReport v2 against the specification's example shapes, JSON and XML (issue 14).
+add_test(NAME open311_test
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/open311_test.py $<TARGET_FILE:simpul>)
+set_tests_properties(open311_test PROPERTIES LABELS integration TIMEOUT 120)
+# The channel adapters end to end: WhatsApp, X, 112, e-mail; channel in stats, lists, topics;
+# no reporter identity in any file (issue 14).
+add_test(NAME channel_adapters_test
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/channel_adapters_test.py $<TARGET_FILE:simpul>)
+set_tests_properties(channel_adapters_test PROPERTIES LABELS integration TIMEOUT 180)

@@ -147,39 +147,13 @@ def stream_dump():
     return out.stdout
 
 
-def ldb_dump(db):
-    """Every key and value of every column family, decoded by RocksDB itself, as bytes."""
-    out = b""
-    cfs = subprocess.run(["ldb", "--db=" + db, "list_column_families"], capture_output=True, text=True)
-    names = re.findall(r"[\w-]+", cfs.stdout.split(":", 1)[-1]) or ["default"]
-    for cf in names:
-        r = subprocess.run(["ldb", "--db=" + db, "--column_family=" + cf, "--hex", "scan"],
-                           capture_output=True, text=True)
-        for line in r.stdout.splitlines():
-            for h in re.findall(r"0x([0-9A-Fa-f]+)", line):
-                out += bytes.fromhex(h) + b"\n"
-    return out, names
-
-
-def scan_files(root):
-    """Raw bytes of every file under root (WAL, SST, logs, tokens, blobs, keys...)."""
-    blob = b""
-    for d, _, files in os.walk(root):
-        for f in files:
-            try:
-                blob += open(os.path.join(d, f), "rb").read()
-            except OSError:
-                pass
-    return blob
-
-
 def check_storage(secret, public, stream):
     for m, what in secret.items():
         check("%s marker not in the stream" % what, m not in stream)
     everywhere = b""
     for node in NODES.split(","):
-        decoded, cfs = ldb_dump(os.path.join(T, node, "data"))
-        raw = scan_files(os.path.join(T, node))
+        decoded, cfs = fedlib.ldb_dump(os.path.join(T, node, "data"))
+        raw = fedlib.scan_files(os.path.join(T, node))
         leaked = [what for m, what in secret.items() if m.encode() in decoded or m.encode() in raw]
         check("%s: no identity or confidential marker in any file or decoded record (%d column families)"
               % (node, len(cfs)), not leaked, leaked)

@@ -23,10 +23,10 @@ NODES = "national,prov-35,kota-3577,opd-3577-pupr"
 T = fedlib.init(SIMPUL, "simpul-topics-")
 KINDS = ("filed", "verified", "dispositioned", "follow_up")
 EXPECTED = {  # docs/integrate.md: region of the filing, agency the event names or that acts
-    "filed": "35.77._.filed",
-    "verified": "35.77._.verified",
-    "dispositioned": "35.77.opd-3577-pupr.dispositioned",
-    "follow_up": "35.77.opd-3577-pupr.follow-up",
+    "filed": "35.77._.filed.web",
+    "verified": "35.77._.verified.web",
+    "dispositioned": "35.77.opd-3577-pupr.dispositioned.web",
+    "follow_up": "35.77.opd-3577-pupr.follow-up.web",
 }
 
 

@@ -23,7 +23,7 @@
     gt_30d: '> 30 hari'
   };
   var CHANNELS = { web: 'Web', app: 'Aplikasi', sms: 'SMS 1708', whatsapp: 'WhatsApp', social: 'Media sosial',
-                   'call-center': 'Call center', open311: 'Open311' };
+                   'call-center': 'Call center 112', open311: 'Open311', email: 'E-mail' };
   var nf = new Intl.NumberFormat('id-ID');
   var nf1 = new Intl.NumberFormat('id-ID', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
