@@ -55,6 +55,8 @@ static const key_spec keys[] = {
     {"channels", "open311_api_keys", K_STR, OFF(open311_api_keys), 0},
     {"channels", "whatsapp_app_secret", K_STR, OFF(whatsapp_app_secret), 0},
     {"channels", "whatsapp_verify_token", K_STR, OFF(whatsapp_verify_token), 0},
+    {"channels", "whatsapp_token", K_STR, OFF(whatsapp_token), 0},
+    {"channels", "whatsapp_graph_url", K_URL, OFF(whatsapp_graph_url), 0},
     {"channels", "x_consumer_secret", K_STR, OFF(x_consumer_secret), 0},
     {"channels", "email_token", K_STR, OFF(email_token), 0},
     {"channels", "email_address", K_STR, OFF(email_address), 0},

@@ -51,6 +51,8 @@ typedef struct {
     const char *open311_api_keys;      /* "k1,k2": POST requests needs one; unset: open */
     const char *whatsapp_app_secret;   /* Meta app secret: X-Hub-Signature-256 */
     const char *whatsapp_verify_token; /* the webhook verification's hub.verify_token */
+    const char *whatsapp_token;        /* access token: photos are fetched (else referenced) */
+    const char *whatsapp_graph_url;    /* default https://graph.facebook.com/v19.0 */
     const char *x_consumer_secret;     /* X app's consumer secret: CRC and signatures */
     const char *email_token;           /* bearer token of the MTA pipe */
     const char *email_address;         /* From of the replies, "lapor@madiunkota.go.id" */

@@ -8,6 +8,7 @@
  * request is answered once the last of them is durable, with the replies in the channel's own
  * format, for the node's outbound sender to send.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 
 #include <openssl/crypto.h>
 
+#include "base/log.h"
+#include "node/app/media_fetch.h"
 #include "node/http/http_int.h"
 #include "node/intake/channels.h"
 #include "node/intake/email.h"
@@ -223,6 +226,55 @@ static void take(sp_http_req *r, delivery *d, sp_err rv, const sp_intake_error *
 
 /* ---- WhatsApp ---- */
 
+#define GRAPH_URL "https://graph.facebook.com/v19.0"
+#define MEDIA_TIMEOUT_MS 5000
+
+/* The photo of m as its attachment, fetched from Meta; on failure the complaint keeps the
+ * media reference (media_url) and is filed all the same: the text is the complaint. */
+static void fetch_photo(const sp_media_source *src, sp_channel_msg *m) {
+    sp_intake_attachment *a = &m->req.att[0];
+    sp_err rv = sp_media_fetch(src, m->media_id, m->media_sha256, &a->data, &a->len,
+                               a->media_type);
+    if (rv != SP_OK) {
+        sp_log_warn("whatsapp.media", "media=%s error=%s detail=\"filed with the reference\"",
+                    m->media_id, sp_errname(rv));
+        return;
+    }
+    const char *slash = strchr(a->media_type, '/');
+    snprintf(a->name, sizeof a->name, "whatsapp-%.64s.%.16s", m->media_id,
+             slash && slash[1] ? slash + 1 : "bin");
+    m->req.n_att = 1;
+    free(m->req.media_url); /* the photo itself replaces the reference */
+    m->req.media_url = NULL;
+}
+
+static void *fetch_then_file(void *arg) {
+    delivery *d = arg;
+    const sp_node_config *cfg = d->r->srv->p->cfg;
+    sp_media_source src = {cfg->whatsapp_graph_url ? cfg->whatsapp_graph_url : GRAPH_URL,
+                           cfg->whatsapp_token, MEDIA_TIMEOUT_MS, SP_INTAKE_ATTACH_BYTES};
+    for (size_t i = 0; i < d->batch.n; i++)
+        if (!d->batch.v[i].refused && d->batch.v[i].media_id[0]) fetch_photo(&src, &d->batch.v[i]);
+    file_all(d);
+    return NULL;
+}
+
+/* Photos are fetched on a thread of their own (two Graph API requests each): the HTTP
+ * server's threads are not held up; the delivery is answered once its complaints are filed. */
+static void file_whatsapp(delivery *d) {
+    int photos = 0;
+    for (size_t i = 0; i < d->batch.n; i++) photos |= !d->batch.v[i].refused && d->batch.v[i].media_id[0];
+    pthread_t t;
+    pthread_attr_t attr;
+    if (!photos || !d->r->srv->p->cfg->whatsapp_token || pthread_attr_init(&attr) != 0) {
+        file_all(d);
+        return;
+    }
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, fetch_then_file, d) != 0) file_all(d);
+    pthread_attr_destroy(&attr);
+}
+
 /* Meta's subscription check: echo hub.challenge when hub.verify_token is ours. */
 void sp__http_whatsapp_verify(sp_http_req *r) {
     const char *want = r->srv->p->cfg->whatsapp_verify_token;
@@ -260,6 +312,10 @@ void sp__http_whatsapp(sp_http_req *r) {
     if (!d) return;
     sp_err rv = sp_whatsapp_parse(&d->batch, r->srv->p->topo, r->srv->p->self,
                                   (const char *)r->body, r->body_len, &err);
+    if (rv == SP_OK) {
+        file_whatsapp(d);
+        return;
+    }
     take(r, d, rv, &err);
 }
 

@@ -247,6 +247,8 @@ static sp_err wa_content(sp_channel_msg *m, json_t *msg, const sp_topology *topo
                         "a photo needs a caption that describes the complaint");
         char url[SP_CHANNEL_ID_MAX + 32];
         snprintf(url, sizeof url, "whatsapp-media:%.128s", id);
+        copy_id(m->media_id, id);
+        snprintf(m->media_sha256, sizeof m->media_sha256, "%s", str_at(img, "sha256"));
         if (*id && !(m->req.media_url = strdup(url))) return SP_ERR_NOMEM;
         return sp_channel_chat_text(&m->req, topo, self, caption, strlen(caption), err);
     }

@@ -32,6 +32,10 @@ typedef struct {
     char msg_id[SP_CHANNEL_ID_MAX + 1];  /* the channel's id of the message: idempotency key */
     char reply_to[SP_CHANNEL_ID_MAX + 1]; /* WhatsApp: wa_id; X: user id (DM) or tweet id */
     int direct;                          /* X: a direct message, not a public mention */
+    /* WhatsApp image: Meta's media id and the SHA-256 it announced (base64), for the node to
+     * fetch the photo (node/app/media_fetch.h); "" otherwise */
+    char media_id[SP_CHANNEL_ID_MAX + 1];
+    char media_sha256[96];
     /* A message that files nothing (unknown keyword, no text): the reason, for the reply */
     int refused;
     sp_intake_error why;
@@ -60,7 +64,8 @@ sp_err sp_channel_chat_text(sp_intake_req *r, const sp_topology *topo, const sp_
 /* A WhatsApp Business Cloud API webhook body (object "whatsapp_business_account", entry[]
  * .changes[] .value .messages[] with .contacts[]): text messages, locations (name and address
  * as the text when there is no other, coordinates as the location) and images (the caption
- * as the text, the media id kept as media_url "whatsapp-media:<id>"). Statuses and other
+ * as the text, the media id in media_id and as media_url "whatsapp-media:<id>" until the
+ * photo itself is fetched). Statuses and other
  * notifications are counted in ignored. Errors: SP_ERR_DECODE (400 bad_json: not a WhatsApp
  * notification), SP_ERR_TOO_BIG (413), SP_ERR_NOMEM. Per-message refusals are in the batch. */
 sp_err sp_whatsapp_parse(sp_channel_batch *out, const sp_topology *topo, const sp_topo_node *self,

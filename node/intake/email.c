@@ -94,10 +94,9 @@ static void sb_utf8(sbuf *b, uint32_t cp) {
 /* The buffer's bytes as a NUL-terminated string (never NULL on SP_OK), b emptied. */
 static sp_err sb_take(sbuf *b, char **out) {
     sb_add(b, "", 1);
-    *out = b->oom ? NULL : b->p;
-    if (b->oom) free(b->p);
     sp_err rv = b->oom ? SP_ERR_NOMEM : SP_OK;
-    if (rv == SP_OK) b->n--;
+    *out = rv == SP_OK ? b->p : NULL;
+    if (rv != SP_OK) free(b->p);
     *b = (sbuf){0};
     return rv;
 }

@@ -20,7 +20,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fedlib
@@ -30,14 +32,52 @@ NODE = "kota-3577"
 NODES = "national,prov-35,kota-3572," + NODE
 WA_SECRET, WA_VERIFY, X_SECRET, MTA = "wa-app-secret", "wa-verify-42", "x-consumer-secret", "mta-token-7"
 SECRETS = {}  # marker -> what it is: must never be stored in clear
+WA_TOKEN = "EAAG-graph-access-token"
+PHOTO = b"\xff\xd8\xff\xe0" + os.urandom(3000)  # the photo Meta holds for media id 770001
+GRAPH = {"requests": []}
 
 
-def restart_with_channels():
+class FakeGraph(BaseHTTPRequestHandler):
+    """Meta's Graph API as documented: GET /v19.0/<media id> describes the media, its url
+    serves the bytes; both need the access token."""
+
+    def do_GET(self):
+        GRAPH["requests"].append(self.path)
+        if self.headers.get("Authorization") != "Bearer " + WA_TOKEN:
+            return self.answer(401, b'{"error":{"message":"Invalid OAuth access token"}}')
+        if self.path == "/v19.0/770001":
+            url = "http://127.0.0.1:%d/media/770001?ext=1" % self.server.server_port
+            return self.answer(200, json.dumps({"messaging_product": "whatsapp", "url": url, "mime_type": "image/jpeg",
+                                                "sha256": hashlib.sha256(PHOTO).hexdigest(), "file_size": len(PHOTO),
+                                                "id": "770001"}).encode())
+        if self.path == "/media/770001?ext=1":
+            return self.answer(200, PHOTO, "image/jpeg")
+        return self.answer(404, b'{"error":{"message":"Unsupported get request"}}')
+
+    def answer(self, status, body, ctype="application/json"):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def start_graph():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), FakeGraph)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def restart_with_channels(graph_port):
     fedlib.fed("stop", fedlib.T, NODE)
     with open(os.path.join(fedlib.T, NODE, "node.yaml"), "a") as f:
         f.write("channels:\n  whatsapp_app_secret: %s\n  whatsapp_verify_token: %s\n"
+                "  whatsapp_token: %s\n  whatsapp_graph_url: http://127.0.0.1:%d/v19.0\n"
                 "  x_consumer_secret: %s\n  email_token: %s\n  email_address: lapor@madiunkota.go.id\n"
-                % (WA_SECRET, WA_VERIFY, X_SECRET, MTA))
+                % (WA_SECRET, WA_VERIFY, WA_TOKEN, graph_port, X_SECRET, MTA))
     fedlib.fed("start", fedlib.T, NODE)
 
 
@@ -115,7 +155,35 @@ def test_whatsapp():
               b["filed"][1]["tracking_number"].startswith("3577-") and
               fedlib.wait_for(lambda: complaint(b["filed"][1]["tracking_number"]).get("region") == "35.72"), b)
         check("the refused message gets a reply saying how to write", "Format" in b["replies"][2]["text"]["body"], b["replies"][2])
+    test_whatsapp_photos()
     return cid
+
+
+def test_whatsapp_photos():
+    """A photo becomes the complaint's attachment, fetched from the Graph API with the token
+    and checked against the digest the webhook announced; a photo Meta cannot give stays a
+    reference, and the complaint is filed all the same."""
+    b64 = base64.b64encode(hashlib.sha256(PHOTO).digest()).decode()
+    photo = {"from": "6281298765432", "id": "wamid.img1", "type": "image",
+             "image": {"caption": "Jalan berlubang di depan SD", "mime_type": "image/jpeg", "sha256": b64, "id": "770001"}}
+    gone = {"from": "6281298765432", "id": "wamid.img2", "type": "image",
+            "image": {"caption": "Saluran tersumbat", "mime_type": "image/jpeg", "sha256": b64, "id": "770404"}}
+    s, b, _ = wa_post(wa_body([photo, gone]))
+    ok = s == 200 and len(b["filed"]) == 2
+    check("two photo messages filed", ok, (s, b))
+    if not ok:
+        return
+    with_photo, without = (complaint(x["tracking_number"]) for x in b["filed"])
+    atts = with_photo.get("content", {}).get("attachments", [])
+    sha = hashlib.sha256(PHOTO).hexdigest()
+    check("the photo is the complaint's attachment (fetched with the token, digest checked)",
+          len(atts) == 1 and atts[0]["sha256"] == sha and atts[0]["media_type"] == "image/jpeg"
+          and "/v19.0/770001" in GRAPH["requests"], (atts, GRAPH["requests"]))
+    s, data, _ = req(NODE, "GET", "/api/v1/complaints/%s/attachments/%s" % (with_photo.get("id"), sha), raw=True)
+    check("... and the node serves its bytes, linked from the complaint",
+          s == 200 and data == PHOTO and atts and atts[0].get("url", "").endswith(sha), (s, atts))
+    check("a photo Meta cannot give: filed with its media reference",
+          "whatsapp-media:770404" in json.dumps(without) and not without.get("content", {}).get("attachments"), without)
 
 
 # ---- X ----
@@ -290,7 +358,8 @@ def main():
     try:
         fedlib.up(NODES)
         officer = token(NODE, "operator-112", "admin-koordinator")
-        restart_with_channels()
+        graph = start_graph()
+        restart_with_channels(graph.server_port)
         ids = {"whatsapp": test_whatsapp(), "social": test_x(), "call-center": test_call(officer),
                "email": test_email()}
         test_metadata(ids)
