@@ -8,16 +8,23 @@
  * What is understood:
  *  - header fields with folding (RFC 5322 2.2.3), names case-insensitive, the first of each;
  *  - encoded words in Subject and in the display name of From (RFC 2047, B and Q, charsets
- *    UTF-8, US-ASCII, ISO-8859-1 and Windows-1252, which are converted to UTF-8);
+ *    UTF-8, US-ASCII, ISO-8859-1 and Windows-1252, which are converted to UTF-8); a word in
+ *    another charset is kept as written, as RFC 2047 6.3 says;
  *  - From as "Name <addr>", "addr (comment)" or a bare addr-spec; the first To address's local
  *    part (which says which agency's mailbox it was sent to);
  *  - MIME: nested multipart (mixed, alternative, related...), Content-Transfer-Encoding
  *    7bit, 8bit, binary, base64 and quoted-printable, charset as above. The text is the first
  *    text/plain part that is not an attachment, else the first text/html part with its tags
- *    removed and its entities (&amp; &lt; &gt; &quot; &#39; &nbsp; and numeric) decoded;
+ *    removed and its entities (&amp; &lt; &gt; &quot; &#39; &nbsp; and numeric) decoded; only
+ *    that part's charset and encoding are judged (an unused alternative cannot fail a mail);
  *  - attachments: parts with Content-Disposition attachment, or inline with a file name, or
  *    any non-text leaf part; their name from the disposition's filename or Content-Type's name
- *    (RFC 2047/2231 forms tolerated), "lampiran-N" when there is none.
+ *    (RFC 2047/2231 forms tolerated) without any folder, cut to SP_INTAKE_MEDIA_MAX bytes on a
+ *    character boundary, "lampiran-N" when there is none; media type lowercased,
+ *    application/octet-stream when there is none.
+ *
+ * Strings taken from header fields are valid UTF-8 (invalid bytes become U+FFFD) with each run
+ * of blanks and control characters, CR and LF among them, made one space.
  *
  * Limits: the whole message at most SP_EMAIL_MAX bytes; at most SP_INTAKE_ATTACH_MAX
  * attachments of at most SP_INTAKE_ATTACH_BYTES decoded bytes each (413 "too_large"
@@ -37,12 +44,14 @@
 #define SP_EMAIL_SUBJECT_MAX 998 /* RFC 5322's line limit */
 
 typedef struct {
-    char *from_name;  /* From's display name, UTF-8; NULL when it has none */
+    char *from_name;  /* From's display name (<= SP_INTAKE_NAME_MAX bytes); NULL when none */
     char *from_addr;  /* From's addr-spec, "warga@example.id" (always set on success) */
     char *to_local;   /* local part of the first To address, as written; NULL when no To */
-    char *subject;    /* UTF-8; NULL when none */
-    char *message_id; /* Message-ID without its angle brackets; NULL when none */
-    char *text;       /* the body as UTF-8 text (see above); "" when the message has none */
+    char *subject;    /* <= SP_EMAIL_SUBJECT_MAX bytes; NULL when none or blank */
+    char *message_id; /* Message-ID without its angle brackets; NULL when none, or when it is
+                         not printable ASCII (it goes back into the reply's header) */
+    char *text;       /* the body as UTF-8 text (see above), line ends LF, leading empty lines and
+                         trailing blanks removed; "" when the message has none */
     sp_intake_attachment att[SP_INTAKE_ATTACH_MAX]; /* data owned */
     size_t n_att;
 } sp_email;
