@@ -90,9 +90,10 @@ static sp_err describe(const sp_media_source *src, const char *media_id, char **
     const char *u = json_string_value(json_object_get(root, "url"));
     const char *t = json_string_value(json_object_get(root, "mime_type"));
     rv = u && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0) ? SP_OK
-                                                                               : SP_ERR_DECODE;
+                                                                                : SP_ERR_DECODE;
     if (rv == SP_OK && !(*url = strdup(u))) rv = SP_ERR_NOMEM;
-    snprintf(media_type, SP_MEDIA_TYPE_MAX + 1, "%s", t && strlen(t) <= SP_MEDIA_TYPE_MAX ? t : "application/octet-stream");
+    snprintf(media_type, SP_MEDIA_TYPE_MAX + 1, "%s",
+             t && strlen(t) <= SP_MEDIA_TYPE_MAX ? t : "application/octet-stream");
     json_decref(root);
     return rv;
 }

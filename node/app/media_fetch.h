@@ -18,10 +18,10 @@
 #define SP_MEDIA_TYPE_MAX 127
 
 typedef struct {
-    const char *graph_url;   /* "https://graph.facebook.com/v19.0" */
-    const char *token;       /* the agency's access token */
-    unsigned timeout_ms;     /* per request */
-    size_t max_bytes;        /* larger media are refused (SP_ERR_TOO_BIG) */
+    const char *graph_url; /* "https://graph.facebook.com/v19.0" */
+    const char *token;     /* the agency's access token */
+    unsigned timeout_ms;   /* per request */
+    size_t max_bytes;      /* larger media are refused (SP_ERR_TOO_BIG) */
 } sp_media_source;
 
 /* The bytes of media_id into *data (malloc'ed, *len bytes) and its type into media_type.

@@ -108,8 +108,7 @@ static void code_part(const char *s, size_t n, char out[8]) {
     out[ok ? n : 1] = '\0';
 }
 
-static void format_topic(const topic_facts *f, const filing_facts *filing,
-                         char out[SP_MAX_TOPIC]) {
+static void format_topic(const topic_facts *f, const filing_facts *filing, char out[SP_MAX_TOPIC]) {
     char prov[8], reg[8];
     const char *region = filing->region;
     const char *dot = strchr(region, '.'), *rest = dot ? dot + 1 : "";

@@ -32,8 +32,7 @@
 static const char *const no_query[] = {NULL};
 static const char *const o311_query[] = {"jurisdiction_id", NULL};
 /* The webhook handshakes: Meta's verification, X's challenge-response check. */
-static const char *const whatsapp_query[] = {"hub.mode", "hub.verify_token", "hub.challenge",
-                                             NULL};
+static const char *const whatsapp_query[] = {"hub.mode", "hub.verify_token", "hub.challenge", NULL};
 static const char *const x_query[] = {"crc_token", "nonce", NULL};
 
 static const sp_http_route routes[] = {
@@ -61,9 +60,9 @@ static const sp_http_route routes[] = {
     {"POST", "/api/v1/intake/email", "intake_email", sp__http_email, SP_EMAIL_MAX, no_query},
     /* Open311 GeoReport v2 (http_open311.c): each in .json and .xml */
     {"GET", "/open311/discovery.json", "open311_discovery", sp__http_o311_discovery, 0, no_query},
-    {"GET", "/open311/discovery.xml", "open311_discovery_xml", sp__http_o311_discovery, 0, no_query},
-    {"GET", "/open311/v2/services.json", "open311_services", sp__http_o311_services, 0,
-     o311_query},
+    {"GET", "/open311/discovery.xml", "open311_discovery_xml", sp__http_o311_discovery, 0,
+     no_query},
+    {"GET", "/open311/v2/services.json", "open311_services", sp__http_o311_services, 0, o311_query},
     {"GET", "/open311/v2/services.xml", "open311_services_xml", sp__http_o311_services, 0,
      o311_query},
     {"GET", "/open311/v2/services/{+}.json", "open311_service", sp__http_o311_service, 0,
@@ -323,13 +322,15 @@ static sp_err parse_uri(sp_http_req *r) {
 
 /* ---- rate limits ---- */
 
-#define RATE_CLIENTS 65536 /* clients followed at once (~6 MiB); beyond, the oldest is forgotten */
+#define RATE_CLIENTS 65536 /* clients followed at once (~6 MiB); beyond, the oldest is forgotten   \
+                            */
 
 /* The client a trusted proxy names: the last address it appended to the header. */
 static void proxied_client(const char *v, char *out, size_t cap) {
     const char *last = strrchr(v, ',');
     last = last ? last + 1 : v;
-    while (*last == ' ' || *last == '\t') last++;
+    while (*last == ' ' || *last == '\t')
+        last++;
     size_t n = strcspn(last, " \t");
     snprintf(out, cap, "h:%.*s", (int)(n < 64 ? n : 64), last);
 }
@@ -399,7 +400,7 @@ static void route_request(sp_http_req *r) {
         char allow[64];
         allowed_methods(r->path, allow, sizeof allow);
         sp__http_error_hdr(r, 405, "method_not_allowed", "Allow", allow,
-                  "%s is not allowed on %s (allowed: %s)", r->method, r->path, allow);
+                           "%s is not allowed on %s (allowed: %s)", r->method, r->path, allow);
         return;
     }
     if (over_rate_limit(r)) return;

@@ -37,8 +37,8 @@ struct delivery {
     sp_http_req *r;
     channel ch;
     sp_channel_batch batch;
-    sp_email mail;     /* CH_EMAIL: the message, for the reply */
-    int want_rfc822;   /* CH_EMAIL: the MTA asked for the reply message itself */
+    sp_email mail;   /* CH_EMAIL: the message, for the reply */
+    int want_rfc822; /* CH_EMAIL: the MTA asked for the reply message itself */
     slot slots[SP_CHANNEL_MSGS_MAX];
     char ids[SP_CHANNEL_MSGS_MAX][SP_TRACKING_ID_MAX];
     sp_err rv[SP_CHANNEL_MSGS_MAX];
@@ -46,8 +46,8 @@ struct delivery {
     atomic_size_t pending;
 };
 
-static const char *const scopes[] = {[CH_WHATSAPP] = "whatsapp", [CH_X] = "x",
-                                     [CH_CALL] = "112", [CH_EMAIL] = "email"};
+static const char *const scopes[] = {
+    [CH_WHATSAPP] = "whatsapp", [CH_X] = "x", [CH_CALL] = "112", [CH_EMAIL] = "email"};
 
 static void delivery_free(delivery *d) {
     sp_channel_batch_free(&d->batch);
@@ -92,9 +92,9 @@ static void answer_chat(delivery *d) {
     for (size_t i = 0; filed && replies && refused && i < d->batch.n; i++) {
         const sp_channel_msg *m = &d->batch.v[i];
         if (m->refused)
-            json_array_append_new(refused, json_pack("{s:s, s:s, s:s}", "message_id", m->msg_id,
-                                                     "error", m->why.code, "message",
-                                                     m->why.message));
+            json_array_append_new(refused,
+                                  json_pack("{s:s, s:s, s:s}", "message_id", m->msg_id, "error",
+                                            m->why.code, "message", m->why.message));
         else
             json_array_append_new(filed, json_pack("{s:s, s:s, s:b}", "message_id", m->msg_id,
                                                    "tracking_number", d->ids[i], "replayed",
@@ -160,9 +160,15 @@ static void answer(delivery *d) {
     }
     switch (d->ch) {
     case CH_WHATSAPP:
-    case CH_X: answer_chat(d); break;
-    case CH_CALL: answer_call(d); break;
-    case CH_EMAIL: answer_email(d); break;
+    case CH_X:
+        answer_chat(d);
+        break;
+    case CH_CALL:
+        answer_call(d);
+        break;
+    case CH_EMAIL:
+        answer_email(d);
+        break;
     }
     delivery_free(d);
 }
@@ -180,7 +186,8 @@ static void filed(void *arg, sp_http_req *r, sp_err rv, const char *id, int repl
 /* File every message that is not refused; answer when the last is durable (or now). */
 static void file_all(delivery *d) {
     size_t todo = 0;
-    for (size_t i = 0; i < d->batch.n; i++) todo += !d->batch.v[i].refused;
+    for (size_t i = 0; i < d->batch.n; i++)
+        todo += !d->batch.v[i].refused;
     atomic_store(&d->pending, todo + 1); /* + 1: ours, so nobody answers while we submit */
     for (size_t i = 0; i < d->batch.n; i++) {
         sp_channel_msg *m = &d->batch.v[i];
@@ -233,8 +240,7 @@ static void take(sp_http_req *r, delivery *d, sp_err rv, const sp_intake_error *
  * media reference (media_url) and is filed all the same: the text is the complaint. */
 static void fetch_photo(const sp_media_source *src, sp_channel_msg *m) {
     sp_intake_attachment *a = &m->req.att[0];
-    sp_err rv = sp_media_fetch(src, m->media_id, m->media_sha256, &a->data, &a->len,
-                               a->media_type);
+    sp_err rv = sp_media_fetch(src, m->media_id, m->media_sha256, &a->data, &a->len, a->media_type);
     if (rv != SP_OK) {
         sp_log_warn("whatsapp.media", "media=%s error=%s detail=\"filed with the reference\"",
                     m->media_id, sp_errname(rv));
@@ -263,7 +269,8 @@ static void *fetch_then_file(void *arg) {
  * server's threads are not held up; the delivery is answered once its complaints are filed. */
 static void file_whatsapp(delivery *d) {
     int photos = 0;
-    for (size_t i = 0; i < d->batch.n; i++) photos |= !d->batch.v[i].refused && d->batch.v[i].media_id[0];
+    for (size_t i = 0; i < d->batch.n; i++)
+        photos |= !d->batch.v[i].refused && d->batch.v[i].media_id[0];
     pthread_t t;
     pthread_attr_t attr;
     if (!photos || !d->r->srv->p->cfg->whatsapp_token || pthread_attr_init(&attr) != 0) {
@@ -284,8 +291,9 @@ void sp__http_whatsapp_verify(sp_http_req *r) {
         sp_http_query(r, "hub.verify_token", token, sizeof token) != 1 ||
         sp_http_query(r, "hub.challenge", challenge, sizeof challenge) != 1 ||
         strcmp(mode, "subscribe") != 0) {
-        sp_http_error(r, 400, "invalid_field", "expected hub.mode=subscribe, hub.verify_token "
-                                               "and hub.challenge");
+        sp_http_error(r, 400, "invalid_field",
+                      "expected hub.mode=subscribe, hub.verify_token "
+                      "and hub.challenge");
         return;
     }
     if (strlen(token) != strlen(want) || CRYPTO_memcmp(token, want, strlen(want)) != 0) {
@@ -302,21 +310,37 @@ static int signed_ok(sp_http_req *r, const char *header, const char *secret, int
     return 0;
 }
 
-void sp__http_whatsapp(sp_http_req *r) {
-    const char *secret = r->srv->p->cfg->whatsapp_app_secret;
-    if (closed(r, secret, "WhatsApp", "channels.whatsapp_app_secret") ||
-        !signed_ok(r, "X-Hub-Signature-256", secret, 0))
-        return;
-    delivery *d = delivery_new(r, CH_WHATSAPP);
+typedef sp_err (*webhook_parse)(sp_channel_batch *, const sp_topology *, const sp_topo_node *,
+                                const char *, size_t, sp_intake_error *);
+
+/* A chat platform's delivery: signed with the channel's secret, parsed, filed. */
+typedef struct {
+    channel ch;
+    const char *name, *key, *sig_header;
+    int b64; /* the signature in base64 (X), else hex (Meta) */
+    webhook_parse parse;
+    void (*file)(delivery *d);
+} webhook;
+
+static void take_webhook(sp_http_req *r, const webhook *w, const char *secret) {
+    if (closed(r, secret, w->name, w->key) || !signed_ok(r, w->sig_header, secret, w->b64)) return;
+    delivery *d = delivery_new(r, w->ch);
     sp_intake_error err = {0};
     if (!d) return;
-    sp_err rv = sp_whatsapp_parse(&d->batch, r->srv->p->topo, r->srv->p->self,
-                                  (const char *)r->body, r->body_len, &err);
+    sp_err rv = w->parse(&d->batch, r->srv->p->topo, r->srv->p->self, (const char *)r->body,
+                         r->body_len, &err);
     if (rv == SP_OK) {
-        file_whatsapp(d);
+        w->file(d);
         return;
     }
     take(r, d, rv, &err);
+}
+
+void sp__http_whatsapp(sp_http_req *r) {
+    static const webhook w = {CH_WHATSAPP,           "WhatsApp", "channels.whatsapp_app_secret",
+                              "X-Hub-Signature-256", 0,          sp_whatsapp_parse,
+                              file_whatsapp};
+    take_webhook(r, &w, r->srv->p->cfg->whatsapp_app_secret);
 }
 
 /* ---- X ---- */
@@ -336,16 +360,10 @@ void sp__http_x_crc(sp_http_req *r) {
 }
 
 void sp__http_x(sp_http_req *r) {
-    const char *secret = r->srv->p->cfg->x_consumer_secret;
-    if (closed(r, secret, "X", "channels.x_consumer_secret") ||
-        !signed_ok(r, "X-Twitter-Webhooks-Signature", secret, 1))
-        return;
-    delivery *d = delivery_new(r, CH_X);
-    sp_intake_error err = {0};
-    if (!d) return;
-    sp_err rv = sp_x_parse(&d->batch, r->srv->p->topo, r->srv->p->self, (const char *)r->body,
-                           r->body_len, &err);
-    take(r, d, rv, &err);
+    static const webhook w = {
+        CH_X,       "X",     "channels.x_consumer_secret", "X-Twitter-Webhooks-Signature", 1,
+        sp_x_parse, file_all};
+    take_webhook(r, &w, r->srv->p->cfg->x_consumer_secret);
 }
 
 /* ---- 112 ---- */

@@ -22,8 +22,8 @@ typedef struct {
     sp_intake_req req;
     sp_reply_kind kind;
     sp_intake_replier replier; /* SP_REPLY_CHANNEL: who answers */
-    uint64_t number; /* the filing number, given at admission */
-    uint8_t *body;   /* sealed for number, whatever seq it gets */
+    uint64_t number;           /* the filing number, given at admission */
+    uint8_t *body;             /* sealed for number, whatever seq it gets */
     size_t len;
     char id[SP_TRACKING_ID_MAX]; /* the filing's, or the first filing's on a replay */
     int keyed;                   /* the request had an idempotency key: idem is its record key */
@@ -128,10 +128,9 @@ static void reply_filed(intake_job *ij, uint64_t filed_ms, uint32_t privacy, int
                             "service_requests", hname, hval);
         return;
     }
-    json_t *out =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", ij->id, "tracking_number", ij->id, "url",
-                  url, "status", "filed", "privacy", sp_privacy_name(privacy), "filed_at",
-                  sp_json_time(filed_ms));
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", ij->id, "tracking_number",
+                            ij->id, "url", url, "status", "filed", "privacy",
+                            sp_privacy_name(privacy), "filed_at", sp_json_time(filed_ms));
     if (out && ij->kind == SP_REPLY_SMS) { /* a text for a phone: no link to our JSON API */
         sp_sms_filed_reply(ij->id, notice, sizeof notice);
         json_object_set_new(out, "reply", json_string(notice));
@@ -183,8 +182,8 @@ static void job_finish(sp_batch_job *j, sp_err rv, const sp_envelope *env) {
 
 static const sp_batch_job_ops intake_ops = {job_admit, job_prepare, job_build, job_finish};
 
-static const char *const route_names[] = {[SP_REPLY_WEB] = "web", [SP_REPLY_SMS] = "sms",
-                                           [SP_REPLY_OPEN311] = "open311"};
+static const char *const route_names[] = {
+    [SP_REPLY_WEB] = "web", [SP_REPLY_SMS] = "sms", [SP_REPLY_OPEN311] = "open311"};
 
 /* The key of a channel's message id: its own when it is a valid key, else its hash (an
  * e-mail's Message-ID may be longer than a client's key may be, or hold other bytes). */
@@ -229,8 +228,8 @@ static void submit_failed(sp_http_req *r, const sp_intake_replier *replier, sp_e
 }
 
 /* Store the attachments (durably, before the event that names them), then queue the job. */
-void sp__http_submit(sp_http_req *r, sp_intake_req *req, sp_reply_kind kind,
-                     const char *gateway_id, const sp_intake_replier *replier) {
+void sp__http_submit(sp_http_req *r, sp_intake_req *req, sp_reply_kind kind, const char *gateway_id,
+                     const sp_intake_replier *replier) {
     sp_http *h = r->srv;
     intake_job *ij = calloc(1, sizeof *ij);
     if (ij) {
@@ -307,7 +306,8 @@ static void sms_reply(sp_http_req *r, int status, const char *code, const char *
 /* CEK <tracking>: the complaint's status as a text, from the state this node holds. */
 static void sms_check(sp_http_req *r, const char *rest, size_t len) {
     char typed[SP_TRACKING_ID_MAX + 1], id[SP_TRACKING_ID_MAX], text[480];
-    snprintf(typed, sizeof typed, "%.*s", (int)(len < SP_TRACKING_ID_MAX ? len : SP_TRACKING_ID_MAX), rest);
+    snprintf(typed, sizeof typed, "%.*s",
+             (int)(len < SP_TRACKING_ID_MAX ? len : SP_TRACKING_ID_MAX), rest);
     sp_err rv = sp_tracking_normalize(typed, id);
     if (rv != SP_OK) {
         snprintf(text, sizeof text,
@@ -351,7 +351,8 @@ static int sms_command(sp_http_req *r, const char *text) {
         sms_check(r, rest, len);
         return 1;
     }
-    if (strcasecmp(kw, "CEK") == 0 || strcasecmp(kw, "INFO") == 0 || strcasecmp(kw, "BANTUAN") == 0) {
+    if (strcasecmp(kw, "CEK") == 0 || strcasecmp(kw, "INFO") == 0 ||
+        strcasecmp(kw, "BANTUAN") == 0) {
         sp_sms_help(r->srv->p->topo, r->srv->p->self, help, sizeof help);
         sms_reply(r, 200, NULL, help);
         return 1;
@@ -364,9 +365,9 @@ void sp__http_intake_sms(sp_http_req *r) {
     sp_intake_req req;
     sp_intake_error err;
     sp_intake_req_init(&req);
-    sp_err rv = sp_sms_request_parse((const char *)r->body, r->body_len,
-                                     sp_http_header(r, "Content-Type"), &from, &text,
-                                     &message_id, &err);
+    sp_err rv =
+        sp_sms_request_parse((const char *)r->body, r->body_len, sp_http_header(r, "Content-Type"),
+                             &from, &text, &message_id, &err);
     if (rv == SP_OK && sms_command(r, text)) {
         free(from);
         free(text);

@@ -48,8 +48,8 @@ void sp__http_o311_discovery(sp_http_req *r) {
 
 /* The category of routing rule i, or "umum" past the last; NULL for the catch-all. */
 static const char *service_at(const sp_topology *t, size_t i) {
-    const char *cat = i < sp_topology_route_count(t) ? sp_topology_route_at(t, i)->category
-                                                     : SP_CATEGORY_GENERAL;
+    const char *cat =
+        i < sp_topology_route_count(t) ? sp_topology_route_at(t, i)->category : SP_CATEGORY_GENERAL;
     return strcmp(cat, "*") == 0 ? NULL : cat;
 }
 
@@ -69,8 +69,8 @@ static json_t *service_json(const char *cat) {
     for (char *p = words; *p; p++)
         if (*p == '/' || *p == '-') *p = ',';
     return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "service_code", cat, "service_name",
-                     cat, "description", desc, "metadata", 1, "type", "realtime", "keywords",
-                     words, "group", group);
+                     cat, "description", desc, "metadata", 1, "type", "realtime", "keywords", words,
+                     "group", group);
 }
 
 /* The distinct categories of the routing rules (and "umum"): Open311's services. */
@@ -118,9 +118,9 @@ static json_t *attributes(void) {
                                          value_list(types, type_names)));
     json_array_append_new(arr, attribute("privacy", "singlevaluelist", 3, "Kerahasiaan",
                                          value_list(privacy, privacy_names)));
-    json_array_append_new(arr, attribute("nik", "string", 4,
-                                         "NIK pelapor (16 angka; disegel, tidak pernah terbuka)",
-                                         NULL));
+    json_array_append_new(arr,
+                          attribute("nik", "string", 4,
+                                    "NIK pelapor (16 angka; disegel, tidak pernah terbuka)", NULL));
     return arr;
 }
 
@@ -143,7 +143,8 @@ static int api_key_ok(const char *keys, const char *given) {
     for (const char *k = keys; gn && *k;) {
         size_t kn = strcspn(k, ",");
         unsigned diff = kn != gn;
-        for (size_t i = 0; i < kn; i++) diff |= (unsigned char)k[i] ^ (unsigned char)given[i % gn];
+        for (size_t i = 0; i < kn; i++)
+            diff |= (unsigned char)k[i] ^ (unsigned char)given[i % gn];
         ok |= !diff;
         k += kn + (k[kn] == ',');
     }
@@ -232,8 +233,7 @@ static void attachment_url(char *url, size_t cap, const char *base, const sp_com
 }
 
 /* What the reader may see of the content: description, address, position, media. */
-static void o311_content(json_t *o, sp_http_req *r, const sp_complaint_state *s,
-                         const char *base) {
+static void o311_content(json_t *o, sp_http_req *r, const sp_complaint_state *s, const char *base) {
     sp_complaint_events e = {0};
     Simpul__V1__ComplaintContent *c = NULL;
     sp_viewer v = {r->has_token, r->has_token ? r->token.name : NULL, 0};
@@ -268,7 +268,8 @@ static json_t *o311_request(sp_http_req *r, const sp_complaint_state *s, const c
     if (!o) return NULL;
     set_text(o, "service_request_id", s->id);
     set_text(o, "status", o311_closed(s->status) ? "closed" : "open");
-    set_text(o, "status_notes", s->archive_reason[0] ? s->archive_reason : sp_status_name(s->status));
+    set_text(o, "status_notes",
+             s->archive_reason[0] ? s->archive_reason : sp_status_name(s->status));
     set_text(o, "service_name", s->category);
     set_text(o, "service_code", s->category);
     set_text(o, "description", NULL); /* the content may be confidential: filled below */
@@ -277,9 +278,10 @@ static json_t *o311_request(sp_http_req *r, const sp_complaint_state *s, const c
     json_object_set_new(o, "requested_datetime", o311_time(s->filed_at, s->tz));
     json_object_set_new(o, "updated_datetime", o311_time(s->updated_at, s->tz));
     json_object_set_new(o, "expected_datetime", o311_time(sp_fold_active_deadline(s), s->tz));
-    static const char *const later[] = {"address", "address_id", "zipcode", "lat", "long",
-                                        "media_url"};
-    for (size_t i = 0; i < sizeof later / sizeof *later; i++) set_text(o, later[i], NULL);
+    static const char *const later[] = {"address", "address_id", "zipcode",
+                                        "lat",     "long",       "media_url"};
+    for (size_t i = 0; i < sizeof later / sizeof *later; i++)
+        set_text(o, later[i], NULL);
     set_text(o, "jurisdiction_id", s->region);
     o311_content(o, r, s, base);
     return o;
@@ -293,8 +295,7 @@ void sp__http_o311_get(sp_http_req *r) {
     sp_http_base_url(r, base, sizeof base);
     json_t *one = o311_request(r, &s, base);
     sp_state_clear(&s);
-    sp__http_o311_reply(r, 200, one ? json_pack("[o]", one) : NULL, "service_requests", NULL,
-                        NULL);
+    sp__http_o311_reply(r, 200, one ? json_pack("[o]", one) : NULL, "service_requests", NULL, NULL);
 }
 
 /* service_request_id=a,b,c: each one that exists (the spec: other parameters are ignored). */
@@ -349,7 +350,8 @@ static int o311_date(const char *s, uint64_t *out) {
             rest += 3;
         }
         if (*rest == '.')
-            for (rest++; isdigit((unsigned char)*rest);) rest++;
+            for (rest++; isdigit((unsigned char)*rest);)
+                rest++;
     }
     if (zone_minutes(rest, &east) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
         se > 60)
@@ -361,8 +363,12 @@ static int o311_date(const char *s, uint64_t *out) {
     return 0;
 }
 
-static const char *const o311_names[] = {"jurisdiction_id", "service_request_id", "service_code",
-                                         "status",          "start_date",         "end_date",
+static const char *const o311_names[] = {"jurisdiction_id",
+                                         "service_request_id",
+                                         "service_code",
+                                         "status",
+                                         "start_date",
+                                         "end_date",
                                          NULL};
 
 typedef struct {
@@ -399,7 +405,7 @@ static int status_list(const char *list, uint32_t *mask) {
 }
 
 static int codes_ok(const char *list) {
-    char buf[sizeof ((o311_params *)0)->codes];
+    char buf[sizeof((o311_params *)0)->codes];
     size_t n = 0;
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
@@ -436,7 +442,8 @@ static sp_err list_code(sp_http_req *r, const o311_params *q, const char *code, 
     sp_complaint_page pg;
     sp_err rv = sp_complaints_list(r->srv->p->complaints, &f, NULL, room, &pg);
     if (rv != SP_OK) return rv;
-    for (size_t i = 0; i < pg.n; i++) json_array_append_new(arr, o311_request(r, &pg.v[i], base));
+    for (size_t i = 0; i < pg.n; i++)
+        json_array_append_new(arr, o311_request(r, &pg.v[i], base));
     sp_complaint_page_free(&pg);
     return SP_OK;
 }

@@ -135,8 +135,9 @@ void sp__http_reply_json_hdr(sp_http_req *r, int status, json_t *body, const cha
 
 static const char *item_name(const char *list) {
     static const char *const names[][2] = {
-        {"services", "service"}, {"service_requests", "request"}, {"errors", "error"},
-        {"attributes", "attribute"}, {"values", "value"}, {"endpoints", "endpoint"},
+        {"services", "service"}, {"service_requests", "request"},
+        {"errors", "error"},     {"attributes", "attribute"},
+        {"values", "value"},     {"endpoints", "endpoint"},
         {"formats", "format"},
     };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
@@ -150,9 +151,15 @@ static void xml_text(FILE *f, const char *s) {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         switch (c) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
         default:
             if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') fputc(c, f);
         }
@@ -177,13 +184,26 @@ static void xml_element(FILE *f, const char *name, json_t *v) {
     fprintf(f, "<%s>", name);
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-    case JSON_ARRAY: xml_children(f, name, v); break;
-    case JSON_STRING: xml_text(f, json_string_value(v)); break;
-    case JSON_INTEGER: fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
-    case JSON_REAL: fprintf(f, "%.10g", json_real_value(v)); break;
-    case JSON_TRUE: fputs("true", f); break;
-    case JSON_FALSE: fputs("false", f); break;
-    case JSON_NULL: break;
+    case JSON_ARRAY:
+        xml_children(f, name, v);
+        break;
+    case JSON_STRING:
+        xml_text(f, json_string_value(v));
+        break;
+    case JSON_INTEGER:
+        fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        fprintf(f, "%.10g", json_real_value(v));
+        break;
+    case JSON_TRUE:
+        fputs("true", f);
+        break;
+    case JSON_FALSE:
+        fputs("false", f);
+        break;
+    case JSON_NULL:
+        break;
     }
     fprintf(f, "</%s>", name);
 }
@@ -376,7 +396,8 @@ int sp_http_authenticate(sp_http_req *r, int required) {
     }
     if (rv != SP_OK) {
         sp__http_error_hdr(r, 401, "unauthorized", "WWW-Authenticate",
-                  "Bearer realm=\"simpul\", error=\"invalid_token\"", "unknown or revoked token");
+                           "Bearer realm=\"simpul\", error=\"invalid_token\"",
+                           "unknown or revoked token");
         return -1;
     }
     r->has_token = 1;
@@ -386,7 +407,8 @@ int sp_http_authenticate(sp_http_req *r, int required) {
 void sp_http_base_url(const sp_http_req *r, char *buf, size_t cap) {
     const char *host = sp_http_header(r, "Host");
     int ok = host && *host && strlen(host) < 200 && !strpbrk(host, " /\\\"<>");
-    const char *scheme = strncmp(r->srv->p->cfg->listen_http, "https://", 8) == 0 ? "https" : "http";
+    const char *scheme =
+        strncmp(r->srv->p->cfg->listen_http, "https://", 8) == 0 ? "https" : "http";
     if (ok)
         snprintf(buf, cap, "%s://%s", scheme, host);
     else

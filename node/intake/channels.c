@@ -23,7 +23,8 @@
 
 void sp_channel_batch_free(sp_channel_batch *b) {
     if (!b) return;
-    for (size_t i = 0; i < b->n; i++) sp_intake_req_free(&b->v[i].req);
+    for (size_t i = 0; i < b->n; i++)
+        sp_intake_req_free(&b->v[i].req);
     free(b->v);
     memset(b, 0, sizeof *b);
 }
@@ -93,7 +94,8 @@ static const char *privacy_marker(const char *text, uint32_t *privacy) {
         size_t w = strlen(marks[m].word);
         if (strncasecmp(text, marks[m].word, w) == 0 && (blank(text[w]) || !text[w])) {
             *privacy = marks[m].privacy;
-            for (text += w; blank(*text);) text++;
+            for (text += w; blank(*text);)
+                text++;
             return text;
         }
     }
@@ -117,7 +119,8 @@ static const sp_topo_node *keyword_node(const sp_topology *topo, const char *tex
 static char *dup_capped(const char *s, size_t n) {
     if (n > SP_INTAKE_TEXT_MAX) {
         n = SP_INTAKE_TEXT_MAX;
-        while (n && ((unsigned char)s[n] & 0xc0) == 0x80) n--;
+        while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
     }
     return strndup(s, n);
 }
@@ -135,7 +138,8 @@ sp_err sp_channel_chat_text(sp_intake_req *r, const sp_topology *topo, const sp_
                   "start the message with the keyword of your kota or kabupaten");
     if (rv == SP_OK) {
         rest = privacy_marker(rest, &r->privacy);
-        while (blank(*rest)) rest++;
+        while (blank(*rest))
+            rest++;
         rv = *rest ? sp__intake_set_text(r, NULL, rest, err)
                    : fail(err, 422, "unknown_keyword", SP_ERR_NOT_FOUND,
                           "the message has no complaint text");
@@ -199,6 +203,15 @@ static sp_err settle(sp_channel_msg *m, sp_err rv, const sp_intake_error *err) {
     if (rv == SP_ERR_NOMEM) return rv;
     if (rv != SP_OK) refuse(m, err);
     return SP_OK;
+}
+
+/* The end of a webhook's parse: on failure nothing of it is kept. */
+static sp_err batch_done(sp_channel_batch *b, sp_err rv, sp_intake_error *err) {
+    if (rv == SP_ERR_TOO_BIG)
+        fail(err, 413, "too_large", rv, "more than %d messages in one delivery",
+             SP_CHANNEL_MSGS_MAX);
+    if (rv != SP_OK) sp_channel_batch_free(b);
+    return rv;
 }
 
 /* ---- WhatsApp ---- */
@@ -280,7 +293,8 @@ static sp_err wa_message(sp_channel_batch *b, json_t *msg, json_t *contacts,
 static sp_err wa_change(sp_channel_batch *b, json_t *change, const sp_topology *topo,
                         const sp_topo_node *self) {
     json_t *value = json_object_get(change, "value");
-    json_t *msgs = json_object_get(value, "messages"), *contacts = json_object_get(value, "contacts");
+    json_t *msgs = json_object_get(value, "messages"),
+           *contacts = json_object_get(value, "contacts");
     b->ignored += json_array_size(json_object_get(value, "statuses"));
     if (strcmp(str_at(change, "field"), "messages") != 0) {
         b->ignored++;
@@ -310,11 +324,7 @@ sp_err sp_whatsapp_parse(sp_channel_batch *out, const sp_topology *topo, const s
         }
     }
     json_decref(root);
-    if (rv == SP_ERR_TOO_BIG)
-        fail(err, 413, "too_large", rv, "more than %d messages in one delivery",
-             SP_CHANNEL_MSGS_MAX);
-    if (rv != SP_OK) sp_channel_batch_free(out);
-    return rv;
+    return batch_done(out, rv, err);
 }
 
 static char *dump(json_t *o) {
@@ -325,8 +335,8 @@ static char *dump(json_t *o) {
 
 char *sp_whatsapp_reply(const sp_channel_msg *m, const char *text) {
     return dump(json_pack("{s:s, s:s, s:s, s:s, s:{s:s}}", "messaging_product", "whatsapp",
-                          "recipient_type", "individual", "to", m->reply_to, "type", "text",
-                          "text", "body", text));
+                          "recipient_type", "individual", "to", m->reply_to, "type", "text", "text",
+                          "body", text));
 }
 
 /* ---- X ---- */
@@ -334,9 +344,11 @@ char *sp_whatsapp_reply(const sp_channel_msg *m, const char *text) {
 /* The text after the leading @mentions ("@LAPOR1708 @pemkot jalan rusak"). */
 static const char *after_mentions(const char *t) {
     for (;;) {
-        while (blank(*t)) t++;
+        while (blank(*t))
+            t++;
         if (*t != '@') return t;
-        while (*t && !blank(*t)) t++;
+        while (*t && !blank(*t))
+            t++;
     }
 }
 
@@ -440,20 +452,16 @@ sp_err sp_x_parse(sp_channel_batch *out, const sp_topology *topo, const sp_topo_
     }
     if (rv == SP_OK) x_count_others(out, root);
     json_decref(root);
-    if (rv == SP_ERR_TOO_BIG)
-        fail(err, 413, "too_large", rv, "more than %d messages in one delivery",
-             SP_CHANNEL_MSGS_MAX);
-    if (rv != SP_OK) sp_channel_batch_free(out);
-    return rv;
+    return batch_done(out, rv, err);
 }
 
 char *sp_x_reply(const sp_channel_msg *m, const char *text) {
     if (m->direct)
-        return dump(json_pack("{s:{s:s, s:{s:{s:s}, s:{s:s}}}}", "event", "type",
-                              "message_create", "message_create", "target", "recipient_id",
-                              m->reply_to, "message_data", "text", text));
-    return dump(json_pack("{s:s, s:{s:s}}", "text", text, "reply", "in_reply_to_tweet_id",
-                          m->reply_to));
+        return dump(json_pack("{s:{s:s, s:{s:{s:s}, s:{s:s}}}}", "event", "type", "message_create",
+                              "message_create", "target", "recipient_id", m->reply_to,
+                              "message_data", "text", text));
+    return dump(
+        json_pack("{s:s, s:{s:s}}", "text", text, "reply", "in_reply_to_tweet_id", m->reply_to));
 }
 
 /* ---- 112 ---- */
@@ -513,7 +521,8 @@ static char *title_of(const char *subject) {
     size_t n = strlen(subject);
     if (n > SP_INTAKE_TITLE_MAX) {
         n = SP_INTAKE_TITLE_MAX;
-        while (n && ((unsigned char)subject[n] & 0xc0) == 0x80) n--;
+        while (n && ((unsigned char)subject[n] & 0xc0) == 0x80)
+            n--;
     }
     return strndup(subject, n);
 }
@@ -524,8 +533,8 @@ static const sp_topo_node *mail_node(const sp_topology *topo, const sp_topo_node
                                      const sp_email *e, const char **subject) {
     const char *rest = NULL;
     if (e->to_local) {
-        const char *local = strncasecmp(e->to_local, "lapor-", 6) == 0 ? e->to_local + 6
-                                                                        : e->to_local;
+        const char *local =
+            strncasecmp(e->to_local, "lapor-", 6) == 0 ? e->to_local + 6 : e->to_local;
         const sp_topo_node *n = sp_topology_find_by_keyword(topo, local);
         if (n && n->code) return n;
     }

@@ -22,16 +22,16 @@
 #include "node/intake/email.h"
 #include "node/intake/intake.h"
 
-#define SP_CHANNEL_ID_MAX 255      /* a channel's message id, a sender's id */
-#define SP_CHANNEL_MSGS_MAX 32     /* messages filed from one webhook delivery */
+#define SP_CHANNEL_ID_MAX 255          /* a channel's message id, a sender's id */
+#define SP_CHANNEL_MSGS_MAX 32         /* messages filed from one webhook delivery */
 #define SP_CHANNEL_BODY_MAX (1u << 20) /* a webhook's JSON body */
 
 /* One complaint a channel delivered. */
 typedef struct {
-    sp_intake_req req;                   /* the complaint, identity inside (sealed later) */
-    char msg_id[SP_CHANNEL_ID_MAX + 1];  /* the channel's id of the message: idempotency key */
+    sp_intake_req req;                    /* the complaint, identity inside (sealed later) */
+    char msg_id[SP_CHANNEL_ID_MAX + 1];   /* the channel's id of the message: idempotency key */
     char reply_to[SP_CHANNEL_ID_MAX + 1]; /* WhatsApp: wa_id; X: user id (DM) or tweet id */
-    int direct;                          /* X: a direct message, not a public mention */
+    int direct;                           /* X: a direct message, not a public mention */
     /* WhatsApp image: Meta's media id and the SHA-256 it announced (base64), for the node to
      * fetch the photo (node/app/media_fetch.h); "" otherwise */
     char media_id[SP_CHANNEL_ID_MAX + 1];

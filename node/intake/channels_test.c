@@ -68,9 +68,9 @@ static void test_signatures_match_the_published_vector(void **state) {
 /* ---- WhatsApp ---- */
 
 #define WA_HEAD                                                                                    \
-    "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"102290129340398\","          \
-    "\"changes\":[{\"value\":{\"messaging_product\":\"whatsapp\",\"metadata\":{"                 \
-    "\"display_phone_number\":\"15550783881\",\"phone_number_id\":\"106540352242922\"},"         \
+    "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"102290129340398\","            \
+    "\"changes\":[{\"value\":{\"messaging_product\":\"whatsapp\",\"metadata\":{"                   \
+    "\"display_phone_number\":\"15550783881\",\"phone_number_id\":\"106540352242922\"},"           \
     "\"contacts\":[{\"profile\":{\"name\":\"Siti Aminah\"},\"wa_id\":\"6281234567890\"}],"
 #define WA_TAIL "},\"field\":\"messages\"}]}]}"
 
@@ -91,7 +91,8 @@ static void test_whatsapp_text_message(void **state) {
     assert_int_equal(b.n, 1);
     const sp_channel_msg *m = &b.v[0];
     assert_false(m->refused);
-    assert_string_equal(m->msg_id, "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=");
+    assert_string_equal(m->msg_id,
+                        "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=");
     assert_string_equal(m->reply_to, "6281234567890");
     assert_int_equal(m->req.channel, SIMPUL__V1__CHANNEL__WHATSAPP);
     assert_string_equal(m->req.region, "35.77"); /* the receiving node's */
@@ -262,8 +263,9 @@ static void test_call_centre_filing(void **state) {
     const char *spoof = "{\"call_id\":\"1\",\"channel\":\"web\",\"body\":\"x\",\"category\":"
                         "\"umum\",\"region\":\"35.77\"}";
     assert_int_equal(sp_call_parse(&m, spoof, strlen(spoof), &e), SP_ERR_INVAL);
-    const char *bad = "{\"call_id\":\"1\",\"body\":\"x\",\"category\":\"umum\",\"region\":\"35.77\","
-                      "\"caller\":{\"phone\":\"abc\"}}";
+    const char *bad =
+        "{\"call_id\":\"1\",\"body\":\"x\",\"category\":\"umum\",\"region\":\"35.77\","
+        "\"caller\":{\"phone\":\"abc\"}}";
     assert_int_equal(sp_call_parse(&m, bad, strlen(bad), &e), SP_ERR_INVAL);
     assert_non_null(strstr(e.message, "phone"));
 }

@@ -121,8 +121,7 @@ static void append(char *buf, size_t cap, size_t *n, const char *fmt, ...) {
 
 /* Up to 6 keywords: the node's own, else (a node without any, e.g. a province whose kota
  * have them) its children's. */
-static size_t help_keywords(const sp_topology *topo, const sp_topo_node *self,
-                            const char *out[6]) {
+static size_t help_keywords(const sp_topology *topo, const sp_topo_node *self, const char *out[6]) {
     size_t shown = 0;
     for (size_t k = 0; self && k < self->n_sms_keywords && shown < 6; k++)
         out[shown++] = self->sms_keywords[k];
@@ -161,16 +160,29 @@ size_t sp_sms_filed_reply(const char *id, char *buf, size_t cap) {
 static const char *status_words(sp_status st, int *names_agency) {
     *names_agency = 0;
     switch (st) {
-    case SP_ST_FILED: return "diterima, menunggu verifikasi";
-    case SP_ST_VERIFIED: return "terverifikasi, menunggu diteruskan ke instansi";
-    case SP_ST_ARCHIVED: return "diarsipkan";
-    case SP_ST_DISPOSITIONED: *names_agency = 1; return "diteruskan ke";
-    case SP_ST_IN_PROGRESS: *names_agency = 1; return "sedang ditindaklanjuti oleh";
-    case SP_ST_REROUTED: return "dialihkan, menunggu diteruskan ke instansi yang berwenang";
-    case SP_ST_COMPLETED: *names_agency = 1; return "selesai ditindaklanjuti oleh";
-    case SP_ST_RESOLVED: return "selesai";
-    case SP_ST_REOPENED: return "dibuka kembali";
-    default: return "tercatat";
+    case SP_ST_FILED:
+        return "diterima, menunggu verifikasi";
+    case SP_ST_VERIFIED:
+        return "terverifikasi, menunggu diteruskan ke instansi";
+    case SP_ST_ARCHIVED:
+        return "diarsipkan";
+    case SP_ST_DISPOSITIONED:
+        *names_agency = 1;
+        return "diteruskan ke";
+    case SP_ST_IN_PROGRESS:
+        *names_agency = 1;
+        return "sedang ditindaklanjuti oleh";
+    case SP_ST_REROUTED:
+        return "dialihkan, menunggu diteruskan ke instansi yang berwenang";
+    case SP_ST_COMPLETED:
+        *names_agency = 1;
+        return "selesai ditindaklanjuti oleh";
+    case SP_ST_RESOLVED:
+        return "selesai";
+    case SP_ST_REOPENED:
+        return "dibuka kembali";
+    default:
+        return "tercatat";
     }
 }
 
@@ -232,7 +244,8 @@ static sp_err sms_json(const char *body, size_t n, char **from, char **text, cha
     else if (memchr(t, '\0', json_string_length(json_object_get(root, "text"))))
         rv = INVALID(err, "'text' contains a NUL");
     json_t *mid = json_object_get(root, "message_id");
-    if (rv == SP_OK && mid && !json_is_string(mid)) rv = INVALID(err, "'message_id' must be a string");
+    if (rv == SP_OK && mid && !json_is_string(mid))
+        rv = INVALID(err, "'message_id' must be a string");
     if (rv == SP_OK && (!(*from = strdup(f)) || !(*text = strdup(t)))) rv = SP_ERR_NOMEM;
     if (rv == SP_OK) rv = dup_optional(json_string_value(mid), id);
     json_decref(root);
@@ -413,9 +426,10 @@ static sp_err o311_attributes(const sp_form_pair *p, size_t n, sp_intake_error *
             known = kn == 11 + strlen(sp_open311_attributes[a]) && p[i].key[kn - 1] == ']' &&
                     strncmp(p[i].key + 10, sp_open311_attributes[a], kn - 11) == 0;
         if (!known)
-            return INVALID(err, "unknown attribute '%.80s': the service definition has "
-                                "attribute[title], attribute[type], attribute[privacy] and "
-                                "attribute[nik]",
+            return INVALID(err,
+                           "unknown attribute '%.80s': the service definition has "
+                           "attribute[title], attribute[type], attribute[privacy] and "
+                           "attribute[nik]",
                            p[i].key);
     }
     return SP_OK;

@@ -50,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sp_channel_msg m;
     switch (data[0] % 3) {
     case 0:
-        if (sp_whatsapp_parse(&b, topo(), self, body, n, &e) == SP_OK) check_batch(&b, sp_whatsapp_reply);
+        if (sp_whatsapp_parse(&b, topo(), self, body, n, &e) == SP_OK)
+            check_batch(&b, sp_whatsapp_reply);
         break;
     case 1:
         if (sp_x_parse(&b, topo(), self, body, n, &e) == SP_OK) check_batch(&b, sp_x_reply);
