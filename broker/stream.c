@@ -9,6 +9,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/pub.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include "base/log.h"
 #include "schemas/simpul.pb-c.h"
@@ -147,23 +148,48 @@ static void *replay_main(void *arg) {
     return NULL;
 }
 
-static sp_err listen_on(nng_socket sock, const char *url) {
-    int rv = nng_listen(sock, url, NULL, 0);
+/* wss://: the node's HTTPS certificate and key. */
+static int set_tls(nng_listener l, const char *cert) {
+    nng_tls_config *tls;
+    int rv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_SERVER);
+    if (rv != 0) return rv;
+    if ((rv = nng_tls_config_cert_key_file(tls, cert, NULL)) == 0)
+        rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, tls);
+    nng_tls_config_free(tls); /* the listener holds its own reference */
+    return rv;
+}
+
+static sp_err listen_on(nng_socket sock, const char *url, const char *cert) {
+    nng_listener l;
+    int wss = strncmp(url, "wss://", 6) == 0;
+    if (wss && !cert) {
+        sp_log_error("stream.listen", "url=%s error=\"wss:// needs tls.http_cert\"", url);
+        return SP_ERR_CONFIG;
+    }
+    int rv = nng_listener_create(&l, sock, url);
+    if (rv == 0 && wss) rv = set_tls(l, cert);
+    if (rv == 0) rv = nng_listener_start(l, 0);
     if (rv != 0) sp_log_error("stream.listen", "url=%s error=\"%s\"", url, nng_strerror(rv));
     return rv == 0 ? SP_OK : SP_ERR_NET;
 }
 
-sp_err sp_stream_start(sp_stream **out, const char *pub_url, const char *replay_url,
-                       const sp_stream_source *src) {
+static sp_err listen_all(nng_socket sock, const char *const *urls, const char *cert) {
+    sp_err rv = SP_OK;
+    for (size_t i = 0; rv == SP_OK && i < SP_STREAM_URLS; i++)
+        if (urls[i]) rv = listen_on(sock, urls[i], cert);
+    return rv;
+}
+
+sp_err sp_stream_start(sp_stream **out, const sp_stream_listen *at, const sp_stream_source *src) {
     sp_stream *s = calloc(1, sizeof *s);
     if (!s) return SP_ERR_NOMEM;
     s->src = *src;
-    sp_err rv = nng_pub0_open(&s->pub) == 0 ? listen_on(s->pub, pub_url) : SP_ERR_NET;
-    if (rv == SP_OK && replay_url) {
+    sp_err rv = nng_pub0_open(&s->pub) == 0 ? listen_all(s->pub, at->pub, at->tls_cert) : SP_ERR_NET;
+    if (rv == SP_OK && (at->replay[0] || at->replay[1])) {
         rv = nng_rep0_open(&s->rep) == 0 ? SP_OK : SP_ERR_NET;
         s->rep_open = rv == SP_OK;
         if (rv == SP_OK) nng_socket_set_size(s->rep, NNG_OPT_RECVMAXSZ, 4096);
-        if (rv == SP_OK) rv = listen_on(s->rep, replay_url);
+        if (rv == SP_OK) rv = listen_all(s->rep, at->replay, at->tls_cert);
         if (rv == SP_OK && pthread_create(&s->thread, NULL, replay_main, s) != 0) rv = SP_ERR_NOMEM;
     }
     if (rv != SP_OK) {

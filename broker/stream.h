@@ -30,9 +30,18 @@ typedef struct {
 
 typedef struct sp_stream sp_stream;
 
-/* Listen on pub_url (PUB) and replay_url (REP; NULL for none). src is borrowed. */
-sp_err sp_stream_start(sp_stream **out, const char *pub_url, const char *replay_url,
-                       const sp_stream_source *src);
+/* Where the stream listens: any NNG URL, tcp:// for NNG clients, ws:// and wss:// so that a
+ * browser or any language with a WebSocket reaches it (docs/stream.md). */
+#define SP_STREAM_URLS 2
+typedef struct {
+    const char *pub[SP_STREAM_URLS];    /* PUB; at least pub[0]; unused slots NULL */
+    const char *replay[SP_STREAM_URLS]; /* REP; all NULL: no replay endpoint */
+    const char *tls_cert; /* PEM certificate chain and key for wss:// (NULL: none) */
+} sp_stream_listen;
+
+/* Listen where `at` says (copied). src is borrowed. SP_ERR_NET (a URL cannot be listened on:
+ * logged), SP_ERR_CONFIG (wss:// without tls_cert), SP_ERR_NOMEM. */
+sp_err sp_stream_start(sp_stream **out, const sp_stream_listen *at, const sp_stream_source *src);
 /* Publish one stored event. Never blocks: PUB drops for slow subscribers. Thread-safe. */
 void sp_stream_publish(sp_stream *s, uint64_t offset, const char *topic, const uint8_t *envelope,
                        size_t len);

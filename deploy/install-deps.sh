@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config python3 curl ca-certificates
   libnng-dev librocksdb-dev rocksdb-tools libprotobuf-c-dev protobuf-c-compiler
   libyaml-dev libssl-dev libjansson-dev libcmocka-dev libjemalloc-dev
-  nats-server libnats-dev
+  nats-server libnats-dev nng-utils python3-protobuf protobuf-compiler
 )
 if [ "${1:-}" = "--browser" ]; then packages+=(chromium); fi
 

@@ -37,6 +37,8 @@ static const key_spec keys[] = {
     {"listen", "peer", K_URL, OFF(listen_peer), 1},
     {"listen", "stream", K_URL, OFF(listen_stream), 0},
     {"listen", "replay", K_URL, OFF(listen_replay), 0},
+    {"listen", "stream_ws", K_URL, OFF(listen_stream_ws), 0},
+    {"listen", "replay_ws", K_URL, OFF(listen_replay_ws), 0},
     {"listen", "http", K_URL, OFF(listen_http), 0},
     {"listen", "http_plain", K_BOOL, OFF(http_plain), 0},
     {"tls", "cert", K_PATH, OFF(tls_cert), 0},
@@ -79,8 +81,8 @@ static const char *resolve(walk *w, const char *p) {
 }
 
 static int url_ok(const char *u) {
-    static const char *const schemes[] = {"tcp://", "tls+tcp://", "ipc://", "inproc://", "ws://",
-                                          "http://", "https://"};
+    static const char *const schemes[] = {"tcp://", "tls+tcp://", "ipc://",  "inproc://",
+                                          "ws://",  "wss://",     "http://", "https://"};
     for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++)
         if (strncmp(u, schemes[i], strlen(schemes[i])) == 0 && u[strlen(schemes[i])]) return 1;
     return 0;
@@ -185,6 +187,15 @@ static void check_required(walk *w, const sp__ynode *root) {
     for (size_t i = 0; i < 3; i++)
         if (urls[i] && !strncmp(urls[i], "tls+", 4) && (!c->tls_cert || !c->tls_ca))
             sp__report(w->d, 0, root, "'%s' uses TLS: 'tls.cert' and 'tls.ca' are required", urls[i]);
+    const char *ws[] = {c->listen_stream_ws, c->listen_replay_ws};
+    for (size_t i = 0; i < 2; i++) {
+        if (ws[i] && strncmp(ws[i], "ws://", 5) && strncmp(ws[i], "wss://", 6))
+            sp__report(w->d, 0, root, "'%s' must be a ws:// or wss:// address", ws[i]);
+        else if (ws[i] && !strncmp(ws[i], "wss://", 6) && !c->tls_http_cert)
+            sp__report(w->d, 0, root, "'%s' uses TLS: 'tls.http_cert' is required", ws[i]);
+    }
+    if ((c->listen_stream_ws || c->listen_replay_ws) && !c->listen_stream)
+        sp__report(w->d, 0, root, "'listen.stream_ws' and 'listen.replay_ws' need 'listen.stream'");
     check_http(w, root);
 }
 

@@ -30,6 +30,8 @@ typedef struct {
     const char *listen_peer;     /* NNG URL for peers (required) */
     const char *listen_stream;   /* NNG URL of the integrator PUB stream (optional) */
     const char *listen_replay;   /* NNG URL of the replay REP endpoint (optional) */
+    const char *listen_stream_ws; /* the stream again over ws:// or wss:// (optional) */
+    const char *listen_replay_ws; /* the replay endpoint over ws:// or wss:// (optional) */
     const char *listen_http;     /* https://host:port, or http:// (optional) */
     int http_plain;              /* listen.http_plain: plain http:// on a non-loopback address */
     const char *tls_http_cert;   /* PEM: the HTTPS server's certificate chain and key */

@@ -212,7 +212,11 @@ static sp_err scan(void *ctx, uint64_t from, size_t max, sp_stream_visit_fn fn, 
 
 sp_err sp_node_stream_start(sp_stream **out, const sp_daemon_parts *parts) {
     sp_stream_source src = {scan, (void *)parts};
-    sp_err rv = sp_stream_start(out, parts->cfg->listen_stream, parts->cfg->listen_replay, &src);
+    const sp_node_config *cfg = parts->cfg;
+    sp_stream_listen at = {{cfg->listen_stream, cfg->listen_stream_ws},
+                           {cfg->listen_replay, cfg->listen_replay_ws},
+                           cfg->tls_http_cert};
+    sp_err rv = sp_stream_start(out, &at, &src);
     if (rv == SP_OK) sp_feedlog_set_tagger(parts->log, tag_topics, (void *)parts);
     return rv;
 }

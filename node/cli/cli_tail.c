@@ -16,13 +16,16 @@
 #include "schemas/simpul.pb-c.h"
 
 static const char tail_usage[] =
-    "usage: simpul tail --stream URL --replay URL [--prefix P] [--from OFFSET] [--count N]\n"
-    "                   [--json] [--idle-exit MS]\n"
+    "usage: simpul tail --stream URL --replay URL [--prefix P] [--from OFFSET] [--cursor FILE]\n"
+    "                   [--count N] [--json] [--idle-exit MS]\n"
     "\n"
     "Print every event of the node's stream whose topic starts with P (topics are\n"
-    "<province>.<regency>.<agency>.<type>, e.g. 35.77.opd-3577-pupr.follow-up), from OFFSET on\n"
-    "(default 1: everything), then follow new ones. Stops after N events, after MS without any,\n"
-    "or on Ctrl-C; the last line on stderr says the offset to resume from.\n";
+    "<province>.<regency>.<agency>.<type>.<channel>, e.g. 35.77.opd-3577-pupr.follow-up.web),\n"
+    "from OFFSET on (default 1: everything), then follow new ones. Stops after N events, after\n"
+    "MS without any, or on Ctrl-C / SIGTERM; the last line on stderr says the offset to resume\n"
+    "from. With --cursor, FILE holds that offset: read at start (it wins over --from) and\n"
+    "rewritten after every event, so a tail stopped by a signal resumes with no gap and no\n"
+    "duplicate (after SIGKILL, the event printed last may come again: its offset tells).\n";
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) {
@@ -54,7 +57,7 @@ static void print_event(const sp_stream_event *ev, int as_json) {
 }
 
 typedef struct {
-    const char *stream, *replay, *prefix;
+    const char *stream, *replay, *prefix, *cursor;
     uint64_t from;
     long count, idle_ms;
     int json;
@@ -66,14 +69,44 @@ static int parse(int argc, char **argv, tail_opts *o) {
         SP_OPT("stream", SP_OPT_STR, &o->stream), SP_OPT("replay", SP_OPT_STR, &o->replay),
         SP_OPT("prefix", SP_OPT_STR, &o->prefix), SP_OPT("from", SP_OPT_U64, &o->from),
         SP_OPT("count", SP_OPT_LONG, &o->count),  SP_OPT("idle-exit", SP_OPT_LONG, &o->idle_ms),
-        SP_OPT("json", SP_OPT_FLAG, &o->json),    SP_OPT_END};
+        SP_OPT("json", SP_OPT_FLAG, &o->json),    SP_OPT("cursor", SP_OPT_STR, &o->cursor),
+        SP_OPT_END};
     return sp_cli_parse(argc, argv, opts) == 0 && o->stream && o->replay ? 0 : -1;
+}
+
+/* The offset saved in the cursor file into *from; 0 when there is none yet, -1 when it is
+ * unreadable (said on stderr). */
+static int cursor_read(const char *path, uint64_t *from) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0; /* the first run */
+    unsigned long long v = 0;
+    int ok = fscanf(f, "%llu", &v) == 1 && v >= 1;
+    fclose(f);
+    if (!ok) {
+        fprintf(stderr, "simpul tail: %s does not hold an offset\n", path);
+        return -1;
+    }
+    *from = v;
+    return 0;
+}
+
+/* Rewrite the cursor file: a temporary file renamed over it, so that a reader (or the next
+ * run after a kill) sees the old offset or the new one, never a torn line. */
+static int cursor_write(const char *path, uint64_t next) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return -1;
+    int ok = fprintf(f, "%" PRIu64 "\n", next) > 0;
+    ok = fclose(f) == 0 && ok;
+    return ok && rename(tmp, path) == 0 ? 0 : -1;
 }
 
 int sp_cli_tail(int argc, char **argv) {
     tail_opts o;
     if (sp_cli_wants_help(argc, argv)) return fputs(tail_usage, stdout), SP_EXIT_OK;
     if (parse(argc, argv, &o) != 0) return fputs(tail_usage, stderr), SP_EXIT_USAGE;
+    if (o.cursor && cursor_read(o.cursor, &o.from) != 0) return SP_EXIT_USAGE;
     sp_tail *t;
     sp_err rv = sp_tail_open(&t, o.stream, o.replay, o.prefix, o.from);
     if (rv != SP_OK) return sp_cli_fail("tail", rv);
@@ -86,6 +119,10 @@ int sp_cli_tail(int argc, char **argv) {
         if (rv == SP_OK) {
             print_event(&ev, o.json);
             sp_stream_event_clear(&ev);
+            if (o.cursor && cursor_write(o.cursor, sp_tail_position(t)) != 0) {
+                fprintf(stderr, "simpul tail: cannot write %s\n", o.cursor);
+                break;
+            }
             seen++;
             idle = 0;
         } else if (rv == SP_ERR_TIMEOUT || rv == SP_ERR_NET) {

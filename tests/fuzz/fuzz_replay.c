@@ -106,7 +106,8 @@ static int make_world(void) {
     char pub[64];
     snprintf(pub, sizeof pub, "inproc://simpul-fuzz-replay-%d", (int)getpid());
     sp_stream_source src = {scan, w.log};
-    if (sp_stream_start(&w.stream, pub, NULL, &src) != SP_OK ||
+    sp_stream_listen at = {{pub, NULL}, {NULL, NULL}, NULL};
+    if (sp_stream_start(&w.stream, &at, &src) != SP_OK ||
         sp_tail_open(&w.tail, pub, "inproc://simpul-fuzz-replay-nowhere", "", 1) != SP_OK)
         return -1;
     Simpul__V1__ReplayRequest q = SIMPUL__V1__REPLAY_REQUEST__INIT;

@@ -34,3 +34,9 @@ set_tests_properties(open311_test PROPERTIES LABELS integration TIMEOUT 120)
 add_test(NAME channel_adapters_test
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/channel_adapters_test.py $<TARGET_FILE:simpul>)
 set_tests_properties(channel_adapters_test PROPERTIES LABELS integration TIMEOUT 180)
+# The stream read by stock tools (issue 15): nngcat, Python with python3-protobuf over ws://,
+# tail --cursor after SIGTERM and SIGKILL, a slow subscriber repaired by replay. Debian's own
+# python3, which sees python3-protobuf (a pyenv interpreter first in PATH would not).
+add_test(NAME stream_interop_test
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/stream_interop_test.py $<TARGET_FILE:simpul>)
+set_tests_properties(stream_interop_test PROPERTIES LABELS integration TIMEOUT 300)
