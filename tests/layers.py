@@ -23,6 +23,7 @@ LAYERS = [
     ("schemas", 0),         # the wire and state formats (protobuf)
     ("broker", 1),          # envelopes, crypto, clock, the RocksDB log, replication, stream
     ("topology", 1),        # the federation's YAML model and routing
+    ("client", 2),          # libsimpul-stream, the integrators' C client (over broker/tail)
     ("node/lifecycle", 2),  # the fold, complaint state and statistics, calendar, SLA, actions
     ("node/intake", 3),     # channels' parsing, sealing, attachments' blobs
     ("node/app", 4),        # the parts of a running node: config, privacy views, status, ...

@@ -183,7 +183,7 @@ void sp__http_complaint_list(sp_http_req *r) {
     if (sp_http_authenticate(r, 0) != 0) return;
     list_params q = {0};
     sp_complaint_filter f;
-    size_t limit;
+    size_t limit = 0; /* set by list_filter; gcc -fPIC cannot see it */
     if (list_filter(r, &q, &f, &limit) != 0) return;
     sp_complaint_page pg;
     sp_err rv = sp_complaints_list(r->srv->p->complaints, &f, q.cursor, limit, &pg);

@@ -40,3 +40,10 @@ set_tests_properties(channel_adapters_test PROPERTIES LABELS integration TIMEOUT
 add_test(NAME stream_interop_test
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/stream_interop_test.py $<TARGET_FILE:simpul>)
 set_tests_properties(stream_interop_test PROPERTIES LABELS integration TIMEOUT 300)
+# libsimpul-stream installed and used as an integrator would (issue 15).
+if(TARGET simpul-stream)
+  add_test(NAME stream_client_test
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/stream_client_test.sh $<TARGET_FILE:simpul>
+                   ${CMAKE_BINARY_DIR})
+  set_tests_properties(stream_client_test PROPERTIES LABELS integration TIMEOUT 120)
+endif()
