@@ -12,7 +12,7 @@
 /* One origin as the log knows it: trusted key and the head of its stored chain. */
 typedef struct {
     char name[SP_MAX_ORIGIN + 1];
-    sp_key *key; /* owned; NULL when the origin is not trusted (yet) */
+    sp_key *key;  /* owned; NULL when the origin is not trusted (yet) */
     uint64_t seq; /* committed head */
     uint8_t hash[SP_HASH_LEN];
     int staged; /* the transaction under way has moved this head: */
@@ -129,7 +129,8 @@ static sp_err load_key(sp_feedlog *log, origin_state *o, const uint8_t *v, size_
 static sp_err count_forks(sp_feedlog *log) {
     sp_iter *it = sp_iter_new(log->st, SP_CF_FORKS);
     if (!it) return SP_ERR_NOMEM;
-    for (sp_iter_seek_first(it); sp_iter_valid(it); sp_iter_next(it)) log->forks++;
+    for (sp_iter_seek_first(it); sp_iter_valid(it); sp_iter_next(it))
+        log->forks++;
     sp_err rv = sp_iter_status(it);
     sp_iter_free(it);
     return rv;
@@ -169,14 +170,17 @@ static sp_err trust_self(sp_feedlog *log) {
     if (rv != SP_OK) return rv;
     rv = sp_feedlog_add_origin_key(log, log->self, pub);
     if (rv == SP_ERR_EXISTS) {
-        sp_log_error("feedlog.wrong_key", "node=%s detail=\"the signing key is not the one this "
-                     "data directory's feed was written with\"", log->self);
+        sp_log_error("feedlog.wrong_key",
+                     "node=%s detail=\"the signing key is not the one this "
+                     "data directory's feed was written with\"",
+                     log->self);
         rv = SP_ERR_CONFIG;
     }
     return rv;
 }
 
-sp_err sp_feedlog_open(sp_feedlog **out, sp_store *st, const char *self_id, const sp_key *sign_key) {
+sp_err sp_feedlog_open(sp_feedlog **out, sp_store *st, const char *self_id,
+                       const sp_key *sign_key) {
     if (self_id && !sp_node_id_valid(self_id)) return SP_ERR_INVAL;
     sp_feedlog *log = calloc(1, sizeof *log);
     if (!log) return SP_ERR_NOMEM;
@@ -220,7 +224,8 @@ void sp_feedlog_set_tagger(sp_feedlog *log, sp_feedlog_tag_fn fn, void *arg) {
     pthread_mutex_unlock(&log->lock);
 }
 
-sp_err sp_feedlog_add_origin_key(sp_feedlog *log, const char *origin, const uint8_t pub[SP_PUBKEY_LEN]) {
+sp_err sp_feedlog_add_origin_key(sp_feedlog *log, const char *origin,
+                                 const uint8_t pub[SP_PUBKEY_LEN]) {
     if (!sp_node_id_valid(origin)) return SP_ERR_INVAL;
     sp_key *k;
     sp_err rv = sp_key_from_raw_public(&k, SP_KEY_ED25519, pub);
@@ -280,7 +285,8 @@ static sp_err txn_init(txn *t, sp_feedlog *log, size_t cap) {
 
 /* Drop the transaction; heads it staged fall back to their committed values. */
 static void txn_free(txn *t) {
-    for (size_t i = 0; i < t->ntouched; i++) t->touched[i]->staged = 0;
+    for (size_t i = 0; i < t->ntouched; i++)
+        t->touched[i]->staged = 0;
     sp_wbatch_free(t->b);
     free(t->stored);
     free(t->hashes);
@@ -297,7 +303,8 @@ static const uint8_t *head_hash(const origin_state *o) {
 }
 
 /* The arrival records are written at commit (put_arrivals), once their tags are known. */
-static sp_err txn_add(txn *t, origin_state *o, const sp_envelope *env, const uint8_t hash[SP_HASH_LEN]) {
+static sp_err txn_add(txn *t, origin_state *o, const sp_envelope *env,
+                      const uint8_t hash[SP_HASH_LEN]) {
     uint8_t key[SP_FEED_KEY_MAX], *buf;
     size_t klen = sp_feed_key(key, env->origin, env->seq), len;
     sp_err rv = sp_envelope_encode(env, &buf, &len);
@@ -337,7 +344,7 @@ static void put_head(sp_wbatch *b, const origin_state *o) {
 /* offset -> feeds key | tag, for every envelope of the transaction. The tagger sees the whole
  * transaction at once (an event's tag may depend on another event of the same batch). */
 static sp_err put_arrivals(sp_feedlog *log, txn *t) {
-    char (*tags)[SP_ARRIVAL_TAG_MAX] = NULL;
+    char(*tags)[SP_ARRIVAL_TAG_MAX] = NULL;
     sp_err rv = SP_OK;
     if (log->tag && t->n) {
         if (!(tags = calloc(t->n, sizeof *tags))) return SP_ERR_NOMEM;
@@ -360,7 +367,8 @@ static sp_err put_arrivals(sp_feedlog *log, txn *t) {
 /* Write the batch durably and move the heads. Called with the lock held. */
 static sp_err txn_commit(sp_feedlog *log, txn *t) {
     if (t->n == 0 && t->forks == 0) return SP_OK;
-    for (size_t i = 0; i < t->ntouched; i++) put_head(t->b, t->touched[i]);
+    for (size_t i = 0; i < t->ntouched; i++)
+        put_head(t->b, t->touched[i]);
     put_meta_u64(t->b, META_HLC, log->clock.last);
     put_meta_u64(t->b, META_NEXT, t->next_offset);
     sp_err rv = put_arrivals(log, t);
@@ -401,8 +409,8 @@ static int must_seal(unsealed *u, int last, size_t len) {
     return 0;
 }
 
-static sp_err author_one(sp_feedlog *log, txn *t, origin_state *self, sp_envelope *env,
-                         size_t i, int last, unsealed *u, sp_body_builder build, void *arg) {
+static sp_err author_one(sp_feedlog *log, txn *t, origin_state *self, sp_envelope *env, size_t i,
+                         int last, unsealed *u, sp_body_builder build, void *arg) {
     uint8_t hash[SP_HASH_LEN], *body = NULL;
     size_t len = 0;
     uint64_t seq = head_seq(self) + 1;
@@ -548,7 +556,8 @@ static size_t reject_unsealed(const sp_envelope *run, size_t len, sp_ingest_stat
                               sp_err *status) {
     sp_log_warn("feedlog.reject", "origin=%s seq=%llu count=%zu reason=UNSEALED", run[0].origin,
                 (unsigned long long)run[0].seq, len);
-    for (size_t k = 0; k < len; k++) count(stats, status, k, SP_ERR_UNSEALED);
+    for (size_t k = 0; k < len; k++)
+        count(stats, status, k, SP_ERR_UNSEALED);
     return len;
 }
 
@@ -615,8 +624,8 @@ static size_t ingest_step(sp_feedlog *log, txn *t, const sp_envelope *envs, size
     return 1;
 }
 
-sp_err sp_feedlog_ingest(sp_feedlog *log, const sp_envelope *envs, size_t n,
-                         sp_ingest_stats *stats, sp_err *status) {
+sp_err sp_feedlog_ingest(sp_feedlog *log, const sp_envelope *envs, size_t n, sp_ingest_stats *stats,
+                         sp_err *status) {
     if (n > SP_MAX_BATCH_ENVELOPES) return SP_ERR_TOO_BIG;
     uint8_t(*hashes)[SP_HASH_LEN] = calloc(n ? n : 1, SP_HASH_LEN);
     if (!hashes) return SP_ERR_NOMEM;
@@ -635,7 +644,8 @@ sp_err sp_feedlog_ingest(sp_feedlog *log, const sp_envelope *envs, size_t n,
         stats->duplicates += local.duplicates;
         stats->forks += local.forks;
         stats->rejected += local.rejected;
-        for (int r = 0; r < SP_ERR__COUNT; r++) stats->by_reason[r] += local.by_reason[r];
+        for (int r = 0; r < SP_ERR__COUNT; r++)
+            stats->by_reason[r] += local.by_reason[r];
     }
     return rv;
 }
@@ -695,14 +705,17 @@ sp_err sp_feedlog_range(sp_feedlog *log, const char *origin, uint64_t from, size
     uint8_t key[SP_FEED_KEY_MAX];
     size_t klen = sp_feed_key(key, origin, from), k = 0, bytes = 0;
     sp_err rv = envs && it ? SP_OK : SP_ERR_NOMEM;
-    for (sp_iter_seek(it, key, klen); rv == SP_OK && k < cap && sp_iter_valid(it); sp_iter_next(it)) {
+    for (sp_iter_seek(it, key, klen); rv == SP_OK && k < cap && sp_iter_valid(it);
+         sp_iter_next(it)) {
         size_t kn, vn;
         const uint8_t *kp = sp_iter_key(it, &kn), *vp = sp_iter_value(it, &vn);
         if (kn != klen || memcmp(kp, key, klen - 8) != 0) break; /* next origin */
         int full = k >= max || bytes + vn > max_bytes;
         if (k > 0 && full && sp_envelope_sealed(&envs[k - 1])) break;
-        if (sp_envelope_decode(&envs[k], vp, vn) != SP_OK) rv = SP_ERR_CORRUPT;
-        else bytes += vn, k++;
+        if (sp_envelope_decode(&envs[k], vp, vn) != SP_OK)
+            rv = SP_ERR_CORRUPT;
+        else
+            bytes += vn, k++;
     }
     if (rv == SP_OK && it) rv = sp_iter_status(it);
     sp_iter_free(it);
@@ -741,8 +754,10 @@ const char *sp_feedlog_self(const sp_feedlog *log) {
 }
 
 /* Split an arrival record into its feeds key and its tag (NUL-terminated into tag). */
-static sp_err parse_arrival(const uint8_t *v, size_t vn, size_t *klen, char tag[SP_ARRIVAL_TAG_MAX]) {
-    if (vn < 1 + 1 + 8 || v[0] == 0 || v[0] > SP_MAX_ORIGIN || (size_t)v[0] + 9 > vn) return SP_ERR_CORRUPT;
+static sp_err parse_arrival(const uint8_t *v, size_t vn, size_t *klen,
+                            char tag[SP_ARRIVAL_TAG_MAX]) {
+    if (vn < 1 + 1 + 8 || v[0] == 0 || v[0] > SP_MAX_ORIGIN || (size_t)v[0] + 9 > vn)
+        return SP_ERR_CORRUPT;
     *klen = (size_t)v[0] + 9;
     size_t tlen = vn - *klen;
     if (tlen >= SP_ARRIVAL_TAG_MAX) return SP_ERR_CORRUPT;
@@ -751,44 +766,84 @@ static sp_err parse_arrival(const uint8_t *v, size_t vn, size_t *klen, char tag[
     return SP_OK;
 }
 
-/* Visit one arrival record: read its envelope from feeds. */
-static sp_err visit_arrival(sp_feedlog *log, const uint8_t *k, size_t kn, const uint8_t *v,
-                            size_t vn, sp_feedlog_tagged_fn fn, void *arg, int *stop) {
-    char tag[SP_ARRIVAL_TAG_MAX];
-    size_t klen;
-    uint8_t *val;
-    size_t n;
-    sp_err rv = kn == 8 ? parse_arrival(v, vn, &klen, tag) : SP_ERR_CORRUPT;
-    if (rv == SP_OK) rv = sp_store_get(log->st, SP_CF_FEEDS, v, klen, &val, &n);
-    if (rv == SP_ERR_NOT_FOUND) rv = SP_ERR_CORRUPT;
-    if (rv != SP_OK) return rv;
-    sp_envelope env;
-    rv = sp_envelope_decode(&env, val, n) == SP_OK ? SP_OK : SP_ERR_CORRUPT;
-    free(val);
-    if (rv != SP_OK) return rv;
-    *stop = fn(arg, sp_get_be64(k), &env, tag);
-    sp_envelope_clear(&env);
+/* The feeds record of one arrival. Arrivals come in runs of one origin's consecutive seqs (a
+ * batch, a pushed range), whose feeds records are neighbours: the iterator steps to the next
+ * record and only seeks when the run breaks, which costs much less than a Get per arrival. The
+ * value stays valid until the iterator moves. */
+static sp_err feed_record(sp_iter *feeds, int *positioned, const uint8_t *key, size_t klen,
+                          const uint8_t **val, size_t *n) {
+    size_t kn;
+    const uint8_t *k = NULL;
+    if (*positioned && sp_iter_valid(feeds)) {
+        sp_iter_next(feeds);
+        k = sp_iter_valid(feeds) ? sp_iter_key(feeds, &kn) : NULL;
+    }
+    if (!k || kn != klen || memcmp(k, key, klen) != 0) {
+        sp_iter_seek(feeds, key, klen);
+        k = sp_iter_valid(feeds) ? sp_iter_key(feeds, &kn) : NULL;
+    }
+    *positioned = 1;
+    if (!k || kn != klen || memcmp(k, key, klen) != 0)
+        return sp_iter_status(feeds) != SP_OK ? SP_ERR_STORE : SP_ERR_CORRUPT;
+    *val = sp_iter_value(feeds, n);
     return SP_OK;
 }
 
-sp_err sp_feedlog_scan_tagged(sp_feedlog *log, uint64_t from, size_t max, sp_feedlog_tagged_fn fn,
+sp_err sp_feedlog_scan_stored(sp_feedlog *log, uint64_t from, size_t max, sp_feedlog_stored_fn fn,
                               void *arg) {
-    sp_iter *it = sp_iter_new(log->st, SP_CF_ARRIVALS);
-    if (!it) return SP_ERR_NOMEM;
+    /* arrivals first: the feeds iterator, made after, sees every record they name (an event's
+     * arrival and feeds records are written in one batch) */
+    sp_iter *it = sp_iter_new(log->st, SP_CF_ARRIVALS),
+            *feeds = it ? sp_iter_new(log->st, SP_CF_FEEDS) : NULL;
+    if (!feeds) {
+        sp_iter_free(it);
+        return SP_ERR_NOMEM;
+    }
     uint8_t start[8];
     sp_put_be64(start, from);
     sp_err rv = SP_OK;
     size_t seen = 0;
-    int stop = 0;
+    int stop = 0, positioned = 0;
     for (sp_iter_seek(it, start, 8); !stop && sp_iter_valid(it) && (max == 0 || seen < max);
          sp_iter_next(it), seen++) {
-        size_t kn, vn;
-        const uint8_t *k = sp_iter_key(it, &kn), *v = sp_iter_value(it, &vn);
-        if ((rv = visit_arrival(log, k, kn, v, vn, fn, arg, &stop)) != SP_OK) break;
+        char tag[SP_ARRIVAL_TAG_MAX];
+        size_t kn, vn, klen, n;
+        const uint8_t *k = sp_iter_key(it, &kn), *v = sp_iter_value(it, &vn), *env;
+        rv = kn == 8 ? parse_arrival(v, vn, &klen, tag) : SP_ERR_CORRUPT;
+        if (rv == SP_OK) rv = feed_record(feeds, &positioned, v, klen, &env, &n);
+        if (rv != SP_OK) break;
+        stop = fn(arg, sp_get_be64(k), env, n, tag);
     }
     if (rv == SP_OK) rv = sp_iter_status(it);
+    sp_iter_free(feeds);
     sp_iter_free(it);
     return rv;
+}
+
+typedef struct {
+    sp_feedlog_tagged_fn fn;
+    void *arg;
+    int corrupt;
+} decoding;
+
+static int decode_stored(void *arg, uint64_t offset, const uint8_t *bytes, size_t n,
+                         const char *tag) {
+    decoding *d = arg;
+    sp_envelope env;
+    if (sp_envelope_decode(&env, bytes, n) != SP_OK) {
+        d->corrupt = 1;
+        return 1;
+    }
+    int stop = d->fn(d->arg, offset, &env, tag);
+    sp_envelope_clear(&env);
+    return stop;
+}
+
+sp_err sp_feedlog_scan_tagged(sp_feedlog *log, uint64_t from, size_t max, sp_feedlog_tagged_fn fn,
+                              void *arg) {
+    decoding d = {fn, arg, 0};
+    sp_err rv = sp_feedlog_scan_stored(log, from, max, decode_stored, &d);
+    return rv == SP_OK && d.corrupt ? SP_ERR_CORRUPT : rv;
 }
 
 typedef struct {
@@ -850,7 +905,8 @@ static void problem(verifier *v, uint64_t seq, sp_err why) {
 static void flush_run(verifier *v, int last) {
     size_t bad = 0, len = sp_envelope_sealed_prefix(v->run, v->n);
     if (last || (len == 0 && v->n == VERIFY_RUN)) len = v->n;
-    if (v->broken) len = v->n;
+    if (v->broken)
+        len = v->n;
     else if (len) {
         sp_err rv = v->o && v->o->key ? SP_OK : SP_ERR_UNKNOWN_ORIGIN;
         if (rv == SP_OK)
@@ -860,7 +916,8 @@ static void flush_run(verifier *v, int last) {
         else
             memcpy(v->prev, v->hashes[len - 1], SP_HASH_LEN);
     }
-    for (size_t i = 0; i < len; i++) sp_envelope_clear(&v->run[i]);
+    for (size_t i = 0; i < len; i++)
+        sp_envelope_clear(&v->run[i]);
     memmove(v->run, v->run + len, (v->n - len) * sizeof v->run[0]);
     v->n -= len;
 }

@@ -130,6 +130,12 @@ typedef int (*sp_feedlog_tagged_fn)(void *arg, uint64_t offset, const sp_envelop
                                     const char *tag);
 sp_err sp_feedlog_scan_tagged(sp_feedlog *log, uint64_t from, size_t max, sp_feedlog_tagged_fn fn,
                               void *arg);
+/* The same with the envelopes as stored (the bytes sp_envelope_encode made, valid during the
+ * call), not decoded: what replay sends as it is. */
+typedef int (*sp_feedlog_stored_fn)(void *arg, uint64_t offset, const uint8_t *envelope,
+                                    size_t len, const char *tag);
+sp_err sp_feedlog_scan_stored(sp_feedlog *log, uint64_t from, size_t max, sp_feedlog_stored_fn fn,
+                              void *arg);
 /* The tag of the arrival at offset. SP_ERR_NOT_FOUND when there is no such arrival or it has no
  * tag; SP_ERR_CORRUPT, SP_ERR_STORE. Takes no lock: may be called from the hooks. */
 sp_err sp_feedlog_arrival_tag(sp_feedlog *log, uint64_t offset, char tag[SP_ARRIVAL_TAG_MAX]);

@@ -18,6 +18,7 @@
 #define SP_MAX_TOPIC 160
 #define SP_REPLAY_MAX 1000      /* events in one replay reply */
 #define SP_REPLAY_SCAN 20000    /* arrivals examined for one replay request (bounded work) */
+#define SP_STREAM_QUEUE 4096    /* live messages queued per subscriber before PUB drops */
 
 /* Where replay reads from. scan visits stored events in arrival order from offset `from`;
  * fn returns non-zero to stop. The envelope bytes are only valid during the call. */

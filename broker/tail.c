@@ -44,6 +44,7 @@ sp_err sp_tail_open(sp_tail **out, const char *pub_url, const char *replay_url, 
     t->wanted = UINT64_MAX; /* replay first, until caught up */
     int rv = nng_sub0_open(&t->sub);
     if (rv == 0) rv = nng_socket_set(t->sub, NNG_OPT_SUB_SUBSCRIBE, prefix, strlen(prefix));
+    if (rv == 0) nng_socket_set_int(t->sub, NNG_OPT_RECVBUF, SP_STREAM_QUEUE); /* a batch's worth */
     if (rv == 0) rv = nng_dial(t->sub, pub_url, NULL, NNG_FLAG_NONBLOCK);
     if (rv == 0) rv = nng_req0_open(&t->req);
     if (rv == 0) nng_socket_set_ms(t->req, NNG_OPT_RECVTIMEO, 5000);

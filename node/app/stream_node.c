@@ -188,25 +188,24 @@ typedef struct {
     sp_err rv;
 } scan_ctx;
 
-static int visit_arrival(void *arg, uint64_t offset, const sp_envelope *env, const char *tag) {
+/* The stored bytes go out as they are; only an event stored without a topic (an older
+ * version, a node without a stream) is decoded, to compute it. */
+static int visit_arrival(void *arg, uint64_t offset, const uint8_t *bytes, size_t len,
+                         const char *tag) {
     scan_ctx *c = arg;
     char topic[SP_MAX_TOPIC];
-    uint8_t *buf;
-    size_t len;
-    if (tag[0])
-        snprintf(topic, sizeof topic, "%s", tag);
-    else if ((c->rv = sp_stream_topic(c->parts, env, topic)) != SP_OK)
-        return 1;
-    if ((c->rv = sp_envelope_encode(env, &buf, &len)) != SP_OK) return 1;
-    int stop = c->fn(c->arg, offset, topic, buf, len);
-    free(buf);
-    return stop;
+    if (tag[0]) return c->fn(c->arg, offset, tag, bytes, len);
+    sp_envelope env;
+    if ((c->rv = sp_envelope_decode(&env, bytes, len)) != SP_OK) return 1;
+    c->rv = sp_stream_topic(c->parts, &env, topic);
+    sp_envelope_clear(&env);
+    return c->rv != SP_OK || c->fn(c->arg, offset, topic, bytes, len);
 }
 
 static sp_err scan(void *ctx, uint64_t from, size_t max, sp_stream_visit_fn fn, void *arg) {
     const sp_daemon_parts *parts = ctx;
     scan_ctx c = {parts, fn, arg, SP_OK};
-    sp_err rv = sp_feedlog_scan_tagged(parts->log, from, max, visit_arrival, &c);
+    sp_err rv = sp_feedlog_scan_stored(parts->log, from, max, visit_arrival, &c);
     return rv != SP_OK ? rv : c.rv;
 }
 
