@@ -4,7 +4,8 @@ stock protobuf package (Debian: python3-protobuf) — no Simpul code, no NNG bin
 
     protoc --python_out=. -I schemas schemas/simpul.proto     # makes simpul_pb2.py
     python3 stream_ws.py --replay ws://node:7506/replay --stream ws://node:7505/stream \
-        --prefix 35.77. --from 1 [--cursor cursor.txt] [--count N] [--idle-exit SECONDS]
+        --prefix 35.77. --from 1 [--cursor cursor.txt] [--count N] [--idle-exit SECONDS] \
+        [--cafile ca.pem]          # wss:// is checked against the system's CAs, or these
 
 It prints one JSON line per event: offset, topic, origin, seq, the event's kind and complaint.
 The node speaks NNG's scalability protocols over WebSocket (RFC 6455): a client asks for the
@@ -23,6 +24,7 @@ import json
 import os
 import select
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -37,11 +39,15 @@ KINDS = ("filed", "verified", "archived", "dispositioned", "follow_up", "complet
 class WebSocket:
     """A minimal RFC 6455 client: binary messages, fragments joined, pings answered."""
 
-    def __init__(self, url, protocol, timeout=10):
+    def __init__(self, url, protocol, timeout=10, cafile=None):
         u = urllib.parse.urlsplit(url)
-        if u.scheme != "ws":
-            raise ValueError("only ws:// here; for wss:// wrap the socket with the ssl module")
-        self.sock = socket.create_connection((u.hostname, u.port or 80), timeout=timeout)
+        if u.scheme not in ("ws", "wss"):
+            raise ValueError("a ws:// or wss:// URL")
+        self.sock = socket.create_connection((u.hostname, u.port or (443 if u.scheme == "wss" else 80)),
+                                             timeout=timeout)
+        if u.scheme == "wss":  # the node's HTTPS certificate (tls.http_cert), checked
+            ctx = ssl.create_default_context(cafile=cafile)
+            self.sock = ctx.wrap_socket(self.sock, server_hostname=u.hostname)
         key = base64.b64encode(os.urandom(16)).decode()
         path = (u.path or "/") + ("?" + u.query if u.query else "")
         self.sock.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -93,7 +99,8 @@ class WebSocket:
 
     def recv(self, timeout=None):
         """The next whole message, or None when nothing came within timeout seconds."""
-        if timeout is not None and not self.buf:
+        pending = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
+        if timeout is not None and not self.buf and not pending:
             ready, _, _ = select.select([self.sock], [], [], timeout)
             if not ready:
                 return None
@@ -114,8 +121,8 @@ class WebSocket:
 class Replay:
     """REQ over WebSocket: each request carries a 32-bit id with its high bit set."""
 
-    def __init__(self, url):
-        self.ws = WebSocket(url, "rep.sp.nanomsg.org")
+    def __init__(self, url, cafile=None):
+        self.ws = WebSocket(url, "rep.sp.nanomsg.org", cafile=cafile)
         self.id = 0x80000000 | int.from_bytes(os.urandom(3), "big")
 
     def fetch(self, start, prefix, max_events=1000):
@@ -164,12 +171,13 @@ def main():
     ap.add_argument("--cursor", help="file with the offset to resume from, kept up to date")
     ap.add_argument("--count", type=int, default=0, help="stop after this many events")
     ap.add_argument("--idle-exit", type=float, default=0, help="stop after this many seconds without events")
+    ap.add_argument("--cafile", help="CA certificates to check a wss:// node against (default: the system's)")
     a = ap.parse_args()
     nxt = a.start
     if a.cursor and os.path.exists(a.cursor):
         nxt = int(open(a.cursor).read().strip() or a.start)
-    live = WebSocket(a.stream, "pub.sp.nanomsg.org")  # before replay: nothing falls between
-    replay = Replay(a.replay)
+    live = WebSocket(a.stream, "pub.sp.nanomsg.org", cafile=a.cafile)  # before replay: no gap
+    replay = Replay(a.replay, cafile=a.cafile)
     seen, idle_since = 0, time.time()
 
     def emit(ev):

@@ -38,19 +38,28 @@ def generate_pb2():
     return sys.modules["simpul_pb2"]
 
 
-def ws_urls():
+def ws_urls(secure=False):
     with open(os.path.join(fedlib.T, NODE, "node.yaml")) as f:
         peer = int(re.search(r"peer: tcp://127.0.0.1:(\d+)", f.read()).group(1))
+    if secure:
+        return "wss://localhost:%d/stream" % (peer + 6), "wss://localhost:%d/replay" % (peer + 7)
     return "ws://127.0.0.1:%d/stream" % (peer + 4), "ws://127.0.0.1:%d/replay" % (peer + 5)
 
 
-def restart_with_ws():
+def restart_with_ws(secure=False):
+    """ws:// listeners; with secure, wss:// ones under the node's HTTPS certificate."""
     path = os.path.join(fedlib.T, NODE, "node.yaml")
-    stream, replay = ws_urls()
+    stream, replay = ws_urls(secure)
     fedlib.fed("stop", fedlib.T, NODE)
     with open(path) as f:
         cfg = f.read()
+    cfg = re.sub(r"  (stream|replay)_ws: \S+\n", "", cfg)
     cfg = re.sub(r"(  replay: \S+\n)", r"\1  stream_ws: %s\n  replay_ws: %s\n" % (stream, replay), cfg)
+    if secure:
+        certs = os.path.join(fedlib.T, "certs")
+        subprocess.run([os.path.join(ROOT, "deploy", "make-certs.sh"), certs, "localhost"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cfg += "tls:\n  http_cert: %s\n" % os.path.join(certs, "localhost.pem")
     with open(path, "w") as f:
         f.write(cfg)
     fedlib.fed("start", fedlib.T, NODE)
@@ -110,8 +119,10 @@ def test_nngcat(pb2):
     return ours
 
 
-def run_ws_example(args, timeout=60):
-    stream, replay = ws_urls()
+def run_ws_example(args, timeout=60, secure=False):
+    stream, replay = ws_urls(secure)
+    if secure:
+        args = [*args, "--cafile", os.path.join(fedlib.T, "certs", "ca.pem")]
     env = dict(os.environ, PYTHONPATH=PB)
     out = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "examples", "stream_ws.py"),
                           "--stream", stream, "--replay", replay, *args],
@@ -214,6 +225,13 @@ def test_slow_subscriber():
           repaired > 0, (first_live, repaired))
 
 
+def test_wss(ours):
+    restart_with_ws(secure=True)
+    events, err = run_ws_example(["--prefix", "35.77._.filed", "--idle-exit", "1.5"], secure=True)
+    check("stream_ws.py reads the stream over wss:// with the node's HTTPS certificate",
+          set(ours) <= {e["complaint_id"] for e in events}, (len(events), err[-300:]))
+
+
 def main():
     t0 = time.time()
     fedlib.init(sys.argv[1], "simpul-interop-")
@@ -226,6 +244,7 @@ def main():
         test_cursor(signal.SIGTERM)
         test_cursor(signal.SIGKILL)
         test_slow_subscriber()
+        test_wss(ours)
     finally:
         fedlib.cleanup()
     return fedlib.tally(t0)
