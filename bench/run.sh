@@ -3,8 +3,8 @@
 #
 #   bench/run.sh                       every benchmark at full size (minutes; use a quiet machine)
 #   bench/run.sh --only NAME [NAME...] only these (bench_log bench_topology bench_fold
-#                                      bench_replica bench_http bench_seal compare_nats
-#                                      sim_federation)
+#                                      bench_replica bench_http bench_seal bench_stream
+#                                      compare_nats sim_federation)
 #   bench/run.sh --smoke [--only ...]  tiny sizes (seconds): checks every program and the
 #                                      rewrite, into build-bench/RESULTS-smoke.md, not RESULTS.md
 #
@@ -20,8 +20,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-ALL=(bench_log bench_topology bench_fold bench_replica bench_http bench_seal compare_nats
-     sim_federation)
+ALL=(bench_log bench_topology bench_fold bench_replica bench_http bench_seal bench_stream
+     compare_nats sim_federation)
 OPTIONAL=" compare_nats sim_federation " # run when their targets exist, skipped otherwise
 BUILD=build-bench
 

@@ -6,7 +6,7 @@
 A complaint is filed at Kota Madiun while `simpul tail` follows its stream live, then verified,
 dispositioned to the OPD and followed up. Each event's live topic must equal its replayed topic
 (the filing's too, although the complaint was assigned an agency after it was published), must
-be the one docs/integrate.md defines, and national must give the same event the same topic.
+be the one docs/stream.md defines, and national must give the same event the same topic.
 """
 import json
 import os
@@ -22,7 +22,7 @@ SIMPUL = os.path.abspath(sys.argv[1])
 NODES = "national,prov-35,kota-3577,opd-3577-pupr"
 T = fedlib.init(SIMPUL, "simpul-topics-")
 KINDS = ("filed", "verified", "dispositioned", "follow_up")
-EXPECTED = {  # docs/integrate.md: region of the filing, agency the event names or that acts
+EXPECTED = {  # docs/stream.md: region of the filing, agency the event names or that acts
     "filed": "35.77._.filed.web",
     "verified": "35.77._.verified.web",
     "dispositioned": "35.77.opd-3577-pupr.dispositioned.web",
