@@ -1555,7 +1555,7 @@ static atomic_int n_abandoned;
 
 static void *close_main(void *arg) {
     closing *c = arg;
-    nng_listener_close(c->listener);
+    nng_listener_close(c->listener); /* closed already by stop; ECLOSED then */
     nng_close(c->sock);
     pthread_mutex_lock(&c->lock);
     c->done = 1;
@@ -1606,8 +1606,13 @@ static void close_server(sp_replicator *r) {
 void sp_replicator_stop(sp_replicator *r) {
     if (!r) return;
     atomic_store(&r->stopping, 1);
-    if (r->rep_open) close_server(r); /* the workers end at ECLOSED, or within SERVER_POLL_MS */
+    /* No new connections, then the workers end (each within SERVER_POLL_MS, or its reply's
+     * send timeout) and close their contexts, and only then the socket: closing it while a
+     * worker was inside it could leave nng_close waiting for ever with NNG's socket lock held,
+     * and every later nng_close of the process behind it (a replicator_test hang under load). */
+    if (r->rep_open) nng_listener_close(r->listener);
     for (int i = 0; i < r->n_workers; i++) pthread_join(r->workers[i], NULL);
+    if (r->rep_open) close_server(r);
     stop_askers(r);
     for (size_t i = 0; i < r->n_peers; i++) halt_peer(&r->peers[i]);
     for (size_t i = 0; i < r->n_peers; i++)
