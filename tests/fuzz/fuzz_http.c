@@ -15,7 +15,8 @@
  *
  * Besides what ASan and UBSan catch, every answer must come within 30 s, have a status of
  * 100-599 other than 500 (hostile input must never be an internal error), and every error
- * must be our JSON: {"error", "message"}, or Open311's [{"code", "description"}].
+ * must be our JSON: {"error", "message"}, or Open311's [{"code", "description"}] (or its
+ * <errors><error> in XML on .xml paths).
  * SP_FUZZ_HTTP_LOG=debug shows the node's log; SP_FUZZ_HTTP_STATS=1 prints, at exit, how many
  * inputs were skipped and how many answers of each class came.
  */
@@ -63,8 +64,9 @@ static void fail(const char *what, const sp_fixture_res *res) {
 static void check_answer(const sp_fixture_res *res) {
     if (res->status < 100 || res->status > 599) fail("status out of range", res);
     if (res->status == 500) fail("internal error", res);
-    if (res->status >= 400 && strncmp(res->ctype, "application/json", 16) != 0)
-        fail("error that is not JSON", res);
+    if (res->status >= 400 && strncmp(res->ctype, "application/json", 16) != 0 &&
+        strncmp(res->ctype, "text/xml", 8) != 0)
+        fail("error that is not JSON (nor Open311's XML)", res);
     if (res->status >= 400 && !sp_fixture_error_shape_ok(res)) fail("error body of the wrong shape", res);
 }
 

@@ -297,7 +297,14 @@ sp_err sp_fixture_serve_raw(sp_fixture *f, const uint8_t *p, size_t n, int timeo
 
 /* ---- answers, and $NAME variables in raw requests ---- */
 
+/* Open311's error list in XML (a path ending in .xml under /open311/). */
+static int xml_errors_ok(const sp_fixture_res *res) {
+    return res->body && strstr(res->body, "<errors><error><code>") &&
+           strstr(res->body, "</code><description>") && strstr(res->body, "</errors>");
+}
+
 int sp_fixture_error_shape_ok(const sp_fixture_res *res) {
+    if (strncmp(res->ctype, "text/xml", 8) == 0) return xml_errors_ok(res);
     json_t *o = json_loadb(res->body, res->len, 0, NULL);
     json_t *first = json_array_get(o, 0);
     int ok = (json_is_string(json_object_get(o, "error")) &&
