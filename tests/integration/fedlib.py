@@ -63,7 +63,7 @@ def cleanup():
     """For a test's `finally:`: stop the federation; remove its folder when every check passed,
     else keep it (logs, data) and say where."""
     down()
-    if not FAILS:
+    if not FAILS and not os.environ.get("SIMPUL_KEEP_DATA"):  # set it to read the logs after
         shutil.rmtree(T, ignore_errors=True)
     else:
         print("data kept in", T)
