@@ -368,25 +368,27 @@ void sp__http_x(sp_http_req *r) {
 
 /* ---- 112 ---- */
 
-/* One message in d's batch, for the routes that carry exactly one. */
-static sp_channel_msg *single(delivery *d) {
-    if (!(d->batch.v = calloc(1, sizeof *d->batch.v))) return NULL;
-    d->batch.n = 1;
-    return d->batch.v;
+/* A delivery of exactly one message (batch.v[0]), for the routes that carry one; NULL after
+ * answering when memory runs out. */
+static delivery *single_delivery(sp_http_req *r, channel ch) {
+    delivery *d = delivery_new(r, ch);
+    if (d && !(d->batch.v = calloc(1, sizeof *d->batch.v))) {
+        delivery_free(d);
+        sp_http_internal_error(r, SP_ERR_NOMEM, "delivery");
+        return NULL;
+    }
+    if (d) d->batch.n = 1;
+    return d;
 }
 
 /* The call-taker files on behalf of the caller, with an officer token of this node: the token
  * name is the event's actor, the caller's identity is sealed as any reporter's. */
 void sp__http_call(sp_http_req *r) {
     if (sp_http_authenticate(r, 1) != 0) return;
-    delivery *d = delivery_new(r, CH_CALL);
-    sp_channel_msg *m = d ? single(d) : NULL;
+    delivery *d = single_delivery(r, CH_CALL);
+    if (!d) return;
+    sp_channel_msg *m = d->batch.v;
     sp_intake_error err = {0};
-    if (d && !m) {
-        delivery_free(d);
-        sp_http_internal_error(r, SP_ERR_NOMEM, "delivery");
-    }
-    if (!m) return;
     sp_err rv = sp_call_parse(m, (const char *)r->body, r->body_len, &err);
     if (rv == SP_OK) snprintf(m->req.actor, sizeof m->req.actor, "%s", r->token.name);
     take(r, d, rv, &err);
@@ -417,14 +419,10 @@ void sp__http_email(sp_http_req *r) {
         sp_http_error(r, 415, "unsupported_media_type", "send the message as message/rfc822");
         return;
     }
-    delivery *d = delivery_new(r, CH_EMAIL);
-    sp_channel_msg *m = d ? single(d) : NULL;
+    delivery *d = single_delivery(r, CH_EMAIL);
+    if (!d) return;
+    sp_channel_msg *m = d->batch.v;
     sp_intake_error err = {0};
-    if (d && !m) {
-        delivery_free(d);
-        sp_http_internal_error(r, SP_ERR_NOMEM, "delivery");
-    }
-    if (!m) return;
     d->want_rfc822 = accepts(r, "message/rfc822");
     sp_err rv = sp_email_parse((const char *)r->body, r->body_len, &d->mail, &err);
     if (rv == SP_OK) rv = sp_email_complaint(m, r->srv->p->topo, r->srv->p->self, &d->mail, &err);

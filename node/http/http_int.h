@@ -24,6 +24,7 @@
 #include <nng/supplemental/http/http.h>
 
 #include "node/app/pbjson.h"
+#include "node/app/view.h"
 #include "node/http/batcher.h"
 #include "node/http/http.h"
 #include "node/http/ratelimit.h"
@@ -247,6 +248,8 @@ char *sp__http_o311_xml(json_t *body, const char *root);
 
 /* ---- shared by the read routes (http_reads.c) ---- */
 
+/* Who is reading: the request's officer token, if any (node/app/view.h). */
+sp_viewer sp__http_viewer(const sp_http_req *r);
 /* Load the state of complaint raw (as typed: any case); answers 404 / 400 / 500 and returns
  * -1 when it cannot. */
 int sp__http_load_state(sp_http_req *r, const char *raw, sp_complaint_state *s);

@@ -236,7 +236,7 @@ static void attachment_url(char *url, size_t cap, const char *base, const sp_com
 static void o311_content(json_t *o, sp_http_req *r, const sp_complaint_state *s, const char *base) {
     sp_complaint_events e = {0};
     Simpul__V1__ComplaintContent *c = NULL;
-    sp_viewer v = {r->has_token, r->has_token ? r->token.name : NULL, 0};
+    sp_viewer v = sp__http_viewer(r);
     char url[512] = "";
     if (sp_view_load(r->srv->p, s, &e) == SP_OK &&
         sp_view_content(r->srv->p, s, &e, &v, &c) == SP_OK) {

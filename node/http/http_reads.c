@@ -16,7 +16,7 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
 
-static sp_viewer viewer_of(const sp_http_req *r) {
+sp_viewer sp__http_viewer(const sp_http_req *r) {
     sp_viewer v = {r->has_token, r->has_token ? r->token.name : NULL, 0};
     return v;
 }
@@ -57,7 +57,7 @@ void sp__http_complaint_get(sp_http_req *r) {
     }
     char base[256];
     sp_http_base_url(r, base, sizeof base);
-    sp_viewer v = viewer_of(r);
+    sp_viewer v = sp__http_viewer(r);
     v.blobs_here = sp_blob_served_here(r->srv->p, &s, &e);
     json_t *out = sp_view_complaint(r->srv->p, &s, &e, &v, base, sp_wall_ms());
     sp_view_events_free(&e);
@@ -76,7 +76,9 @@ int sp__http_bad_param(sp_http_req *r, const char *name, const char *rule) {
 /* Read parameter name into buf[cap] ("" when absent); answers 400 when it is too long. */
 int sp__http_read_param(sp_http_req *r, const char *name, char *buf, size_t cap) {
     buf[0] = '\0';
-    return sp_http_query(r, name, buf, cap) < 0 ? sp__http_bad_param(r, name, "too long or malformed") : 0;
+    return sp_http_query(r, name, buf, cap) < 0
+               ? sp__http_bad_param(r, name, "too long or malformed")
+               : 0;
 }
 
 /* "filed,verified" -> mask; -1 on an unknown name. */
@@ -152,10 +154,11 @@ static int list_filter(sp_http_req *r, list_params *q, sp_complaint_filter *f, s
     long lim = q->limit[0] ? number_in(q->limit, 1, LIST_MAX) : LIST_DEFAULT;
     if (status < 0)
         return sp__http_bad_param(r, "status",
-                         "comma-separated statuses: filed, verified, archived, "
-                         "dispositioned, in-progress, rerouted, completed, resolved, "
-                         "reopened");
-    if (strchr(q->region, '/')) return sp__http_bad_param(r, "region", "a region code (35 or 35.77)");
+                                  "comma-separated statuses: filed, verified, archived, "
+                                  "dispositioned, in-progress, rerouted, completed, resolved, "
+                                  "reopened");
+    if (strchr(q->region, '/'))
+        return sp__http_bad_param(r, "region", "a region code (35 or 35.77)");
     if (strchr(q->agency, '/')) return sp__http_bad_param(r, "agency", "a node id");
     if (q->category[0] && !sp__http_category_ok(q->category))
         return sp__http_bad_param(r, "category", "a category (a-z 0-9 - segments joined by /)");
@@ -195,7 +198,7 @@ void sp__http_complaint_list(sp_http_req *r) {
         sp_http_internal_error(r, rv, "complaint list");
         return;
     }
-    sp_viewer v = viewer_of(r);
+    sp_viewer v = sp__http_viewer(r);
     json_t *items = json_array();
     for (size_t i = 0; items && i < pg.n; i++)
         json_array_append_new(items, sp_view_summary(r->srv->p, &pg.v[i], &v, f.now_ms));
@@ -308,7 +311,7 @@ void sp__http_attachment_get(sp_http_req *r) {
     if (sp__http_load_state(r, r->params[0], &s) != 0) return;
     sp_complaint_events e = {0};
     Simpul__V1__ComplaintContent *c = NULL;
-    sp_viewer v = viewer_of(r);
+    sp_viewer v = sp__http_viewer(r);
     sp_err rv = sp_view_load(r->srv->p, &s, &e);
     if (rv == SP_OK) rv = sp_view_content(r->srv->p, &s, &e, &v, &c);
     const Simpul__V1__Attachment *a = rv == SP_OK ? find_attachment(c, sha) : NULL;
@@ -355,11 +358,13 @@ static int stats_query(sp_http_req *r, stats_params *q) {
         sp__http_read_param(r, "channel", q->channel, sizeof q->channel))
         return -1;
     if (q->region[0] && q->agency[0])
-        return sp__http_bad_param(r, "agency", "give at most one of region=<code> or agency=<node id>");
+        return sp__http_bad_param(r, "agency",
+                                  "give at most one of region=<code> or agency=<node id>");
     if (q->channel[0] && sp_channel_parse(q->channel, &ch) != SP_OK)
         return sp__http_bad_param(r, "channel", "one channel: " CHANNELS);
     if (sp_stats_scope(q->scope, q->agency[0] ? q->agency : q->region, ch) != SP_OK)
-        return sp__http_bad_param(r, q->agency[0] ? "agency" : "region", "a node id or a region code");
+        return sp__http_bad_param(r, q->agency[0] ? "agency" : "region",
+                                  "a node id or a region code");
     return 0;
 }
 
